@@ -1,0 +1,73 @@
+import { COLLECTORS } from './collectors/index.js';
+import type { AgentConfig } from './config/load.js';
+import type { Clock } from './core/clock.js';
+import type { Collector, SourceStatus } from './core/collector.js';
+import type { ProcessRunner } from './core/exec.js';
+import { Exposition } from './core/exposition.js';
+import type { Logger } from './core/logger.js';
+import { Scraper } from './core/scrape.js';
+import { defineSelfMetrics } from './core/self-metrics.js';
+import { VERSION } from './version.js';
+
+export interface World {
+  readonly runner: ProcessRunner;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** The collectors, the exposition and the scrape loop, wired from one frozen config. */
+export class Agent {
+  readonly exposition: Exposition;
+  readonly collectors: readonly Collector[];
+  private readonly scraper: Scraper;
+  private pending: Promise<string> | undefined;
+
+  constructor(
+    readonly config: AgentConfig,
+    world: World,
+  ) {
+    this.exposition = new Exposition({ processMetrics: config.web.process_metrics });
+    const errors = defineSelfMetrics(this.exposition, VERSION);
+    const deps = { ...world, errors };
+    this.collectors = COLLECTORS.flatMap((factory) =>
+      factory.create(config, { ...deps, logger: world.logger.child({ collector: factory.name }) }),
+    );
+    this.scraper = new Scraper(this.collectors, this.exposition, {
+      clock: world.clock,
+      logger: world.logger,
+      errors,
+      timeoutMs: config.collectors.timeout_ms,
+    });
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.collectors.map((c) => c.start?.()));
+  }
+
+  /** Waits until every background source has data or is known to fail, at most `timeoutMs`. */
+  async ready(timeoutMs: number): Promise<void> {
+    await Promise.all(this.collectors.map((c) => c.ready?.(timeoutMs)));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.collectors.map((c) => c.stop?.()));
+  }
+
+  /**
+   * One scrape and its exposition text. Concurrent requests share the scrape in flight, so
+   * an HA pair of Prometheus servers does not double the work.
+   */
+  metrics(): Promise<string> {
+    this.pending ??= this.scraper
+      .scrape()
+      .then(() => this.exposition.render())
+      .finally(() => {
+        this.pending = undefined;
+      });
+    return this.pending;
+  }
+
+  statuses(): { name: string; status: SourceStatus }[] {
+    return this.collectors.map((c) => ({ name: c.name, status: c.status() }));
+  }
+}

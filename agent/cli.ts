@@ -1,0 +1,200 @@
+import { parseArgs } from 'node:util';
+import { Agent } from './agent.js';
+import { ConfigError, parseConfig, readConfigFile, type AgentConfig } from './config/load.js';
+import { systemClock } from './core/clock.js';
+import { nodeProcessRunner } from './core/exec.js';
+import { createLogger } from './core/logger.js';
+import { MetricsServer } from './server/http.js';
+import { VERSION } from './version.js';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+const USAGE = `Usage: inferwatch [command] [options]
+
+Commands:
+  run                  Run the agent and serve /metrics (the default).
+  once                 Collect once and print the exposition text on stdout.
+  doctor               Say which sources were found, which are missing, and why.
+  check-config FILE    Validate a config file; print every problem with its path.
+
+Options:
+  --config FILE        YAML config file (default: built-in defaults, auto-detection).
+  --listen HOST:PORT   Address of the HTTP server (run only; overrides 'listen').
+  --version            Print the version.
+  --help               Print this help.
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid config.
+`;
+
+const COMMANDS = new Set(['run', 'once', 'doctor', 'check-config']);
+
+export async function main(
+  argv: readonly string[],
+  io: Io,
+  signals: NodeJS.EventEmitter = process,
+): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        listen: { type: 'string' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    io.err(`inferwatch: ${(error as Error).message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out(USAGE);
+    return EXIT.ok;
+  }
+  if (values.version) {
+    io.out(`inferwatch ${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const [command = 'run', ...rest] = positionals;
+  if (!COMMANDS.has(command)) {
+    io.err(`inferwatch: unknown command '${command}'\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const fileArg = command === 'check-config' ? rest.shift() : values.config;
+  if (rest.length > 0 || (command === 'check-config' && !fileArg)) {
+    io.err(
+      `inferwatch: ${command === 'check-config' ? 'check-config needs one FILE' : `unexpected argument '${rest[0]}'`}\n\n${USAGE}`,
+    );
+    return EXIT.usage;
+  }
+
+  let config: AgentConfig;
+  try {
+    const raw = fileArg ? await readConfigFile(fileArg) : {};
+    const overridden = values.listen && isObject(raw) ? { ...raw, listen: values.listen } : raw;
+    config = parseConfig(overridden, fileArg ?? '--listen');
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(`${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+
+  switch (command) {
+    case 'check-config':
+      io.out(`${fileArg}: valid\n`);
+      return EXIT.ok;
+    case 'once':
+      return once(config, io);
+    case 'doctor':
+      return doctor(config, fileArg, io);
+    default:
+      return run(config, io, signals);
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function world(config: AgentConfig, level = config.log_level) {
+  return { runner: nodeProcessRunner, clock: systemClock, logger: createLogger(level) };
+}
+
+function startupWaitMs(config: AgentConfig): number {
+  return (
+    config.collectors.nvidia_smi.start_timeout_ms + 2 * config.collectors.nvidia_smi.interval_ms
+  );
+}
+
+async function once(config: AgentConfig, io: Io): Promise<number> {
+  const agent = new Agent(config, world(config));
+  try {
+    await agent.start();
+    await agent.ready(startupWaitMs(config));
+    io.out(await agent.metrics());
+    return EXIT.ok;
+  } finally {
+    await agent.stop();
+  }
+}
+
+async function doctor(config: AgentConfig, file: string | undefined, io: Io): Promise<number> {
+  const agent = new Agent(config, world(config, 'error'));
+  try {
+    await agent.start();
+    await agent.ready(startupWaitMs(config));
+    await agent.metrics();
+    const statuses = agent.statuses();
+    const width = Math.max(...statuses.map((s) => s.name.length), 9);
+    io.out(
+      `inferwatch ${VERSION}\nconfig: ${file ?? 'built-in defaults'}\nlisten: ${config.listen}\n\n`,
+    );
+    for (const { name, status } of statuses) {
+      io.out(`${name.padEnd(width)}  ${status.state.padEnd(8)}  ${status.detail}\n`);
+    }
+    const off = [
+      !config.collectors.nvidia_smi.enabled && 'nvidia_smi',
+      !config.collectors.host.enabled && 'host',
+    ].filter(Boolean);
+    if (off.length) io.out(`\nswitched off in the config: ${off.join(', ')}\n`);
+    return EXIT.ok;
+  } finally {
+    await agent.stop();
+  }
+}
+
+export function splitHostPort(listen: string): { host: string; port: number } {
+  const at = listen.lastIndexOf(':');
+  const host = listen.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+  return { host: host === '' ? '0.0.0.0' : host, port: Number(listen.slice(at + 1)) };
+}
+
+async function run(config: AgentConfig, io: Io, signals: NodeJS.EventEmitter): Promise<number> {
+  const w = world(config);
+  const agent = new Agent(config, w);
+  const { host, port } = splitHostPort(config.listen);
+  const server = new MetricsServer(
+    {
+      metrics: () => agent.metrics(),
+      contentType: agent.exposition.contentType,
+      statuses: () => agent.statuses(),
+    },
+    { host, port, maxRequests: config.web.max_requests, version: VERSION },
+    w.logger,
+  );
+  let bound: number;
+  try {
+    bound = await server.listen();
+  } catch (error) {
+    io.err(`inferwatch: ${(error as Error).message}\n`);
+    w.logger.flush();
+    return EXIT.failure;
+  }
+  await agent.start();
+  w.logger.info(
+    {
+      listen: `${host}:${bound}`,
+      collectors: agent.collectors.map((c) => c.name),
+      version: VERSION,
+    },
+    'inferwatch started',
+  );
+  const signal = await new Promise<string>((resolve) => {
+    signals.once('SIGTERM', () => resolve('SIGTERM'));
+    signals.once('SIGINT', () => resolve('SIGINT'));
+  });
+  w.logger.info({ signal }, 'shutting down');
+  await Promise.all([server.close(), agent.stop()]);
+  w.logger.flush();
+  return EXIT.ok;
+}

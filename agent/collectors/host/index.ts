@@ -1,0 +1,13 @@
+import type { CollectorFactory } from '../registry.js';
+import { HostCollector } from './collector.js';
+import * as m from './metrics.js';
+
+export const host: CollectorFactory = {
+  name: 'host',
+  metrics: Object.values(m),
+  create(config) {
+    const c = config.collectors.host;
+    if (!c.enabled) return [];
+    return [new HostCollector({ procPath: c.proc_path, filesystemPaths: c.filesystem_paths })];
+  },
+};

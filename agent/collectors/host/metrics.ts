@@ -1,0 +1,27 @@
+import { counter, gauge } from '../../core/metric.js';
+
+export const HOST_CPU_UTILIZATION = gauge(
+  'inferwatch_host_cpu_utilization_ratio',
+  'Fraction of CPU time, all cores together, spent busy since the previous scrape (iowait counts as idle).',
+);
+export const HOST_MEMORY_USED = gauge(
+  'inferwatch_host_memory_used_bytes',
+  'Memory in use: total minus available (MemTotal - MemAvailable).',
+);
+export const HOST_MEMORY_AVAILABLE = gauge(
+  'inferwatch_host_memory_available_bytes',
+  'Memory available for new work without swapping (MemAvailable).',
+);
+export const HOST_MEMORY_TOTAL = gauge(
+  'inferwatch_host_memory_total_bytes',
+  'Memory installed (MemTotal).',
+);
+export const HOST_FILESYSTEM_FREE = gauge(
+  'inferwatch_host_filesystem_free_bytes',
+  'Bytes free to unprivileged users on the filesystem holding the configured path (the model store, say).',
+  ['path'],
+);
+export const HOST_OOM_KILLS = counter(
+  'inferwatch_host_oom_kills_total',
+  'Processes the kernel OOM killer killed since boot (/proc/vmstat oom_kill).',
+);

@@ -1,0 +1,192 @@
+import {
+  CollectorError,
+  type Collector,
+  type Emitter,
+  type SourceStatus,
+} from '../../core/collector.js';
+import { RateLimitedWarning } from '../../core/state-log.js';
+import { StreamSupervisor, type Backoff } from '../../core/supervisor.js';
+import { Waiters } from '../../core/waiters.js';
+import type { Deps, NvidiaSmiCollector } from './collector.js';
+import { GPU_PROCESS_MEMORY_USED } from './metrics.js';
+import { COMPUTE_APPS_FIELDS, parseComputeAppLine, type ComputeApp } from './parse.js';
+
+export interface ComputeAppsOptions {
+  readonly command: string;
+  readonly intervalMs: number;
+  readonly startTimeoutMs: number;
+  readonly backoff: Backoff;
+}
+
+const NAME = 'nvidia_smi_processes';
+/** Rows of one loop arrive together; this much quiet after the last one ends the loop. */
+const LOOP_QUIET_MS = 250;
+/** No row this long after a start: nvidia-smi has no processes to list. */
+const FIRST_LOOP_MS = 3000;
+
+/**
+ * Per-process GPU memory from one long-lived `nvidia-smi --query-compute-apps ... -lms N`.
+ * nvidia-smi prints nothing at all for a loop without processes, so silence is a valid answer
+ * here: no silence watchdog, an empty list after a loop's worth of quiet, and the GPU
+ * stream's health (the same driver) vouches for this one.
+ */
+export class ComputeAppsCollector implements Collector {
+  readonly name = NAME;
+  readonly metrics = [GPU_PROCESS_MEMORY_USED];
+  private readonly supervisor: StreamSupervisor;
+  private readonly warnings: RateLimitedWarning;
+  private loop: { timestamp: string; apps: ComputeApp[] } | undefined;
+  private apps: readonly ComputeApp[] | undefined;
+  private down: { reason: string; detail: string } | undefined;
+  private quietTimer: NodeJS.Timeout | undefined;
+  private emptyTimer: NodeJS.Timeout | undefined;
+  private readonly waiters = new Waiters();
+
+  constructor(
+    private readonly options: ComputeAppsOptions,
+    private readonly gpus: NvidiaSmiCollector,
+    private readonly deps: Deps,
+  ) {
+    this.warnings = new RateLimitedWarning(deps.logger, 60_000, () => deps.clock.monotonicMs());
+    this.supervisor = new StreamSupervisor(deps.runner, {
+      command: options.command,
+      prepare: async () => {
+        this.armEmptyTimer(Math.min(options.startTimeoutMs, FIRST_LOOP_MS));
+        return [
+          `--query-compute-apps=${COMPUTE_APPS_FIELDS.join(',')}`,
+          '--format=csv,noheader,nounits',
+          '-lms',
+          String(options.intervalMs),
+        ];
+      },
+      firstLineMs: Infinity,
+      silenceMs: Infinity,
+      backoff: options.backoff,
+      maxLineBytes: 64 * 1024,
+      onLine: (line) => this.onLine(line),
+      onOversizeLine: () => this.deps.errors.count(NAME, 'bad_line'),
+      onDown: (reason, detail) => this.onDown(reason, detail),
+    });
+  }
+
+  get spawns(): number {
+    return this.supervisor.starts;
+  }
+
+  async start(): Promise<void> {
+    this.supervisor.start();
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.quietTimer);
+    clearTimeout(this.emptyTimer);
+    await this.supervisor.stop();
+    this.waiters.wakeAll();
+  }
+
+  ready(timeoutMs: number): Promise<void> {
+    if (this.apps || this.down) return Promise.resolve();
+    return this.waiters.wait(timeoutMs);
+  }
+
+  collect(out: Emitter): void {
+    if (this.down) throw new CollectorError(this.down.reason, this.down.detail, { counted: true });
+    const gpus = this.gpus.current;
+    if (!gpus) throw new CollectorError('no_gpu_data', 'the GPU stream has no current sample');
+    if (!this.apps)
+      throw new CollectorError('starting', 'waiting for the first process list', { counted: true });
+    const byUuid = new Map(gpus.rows.map((r) => [r.uuid, r]));
+    // One process on two MIG instances of a GPU is two rows with the parent's UUID: add them up.
+    const totals = new Map<string, { app: ComputeApp; bytes: number }>();
+    for (const app of this.apps) {
+      if (app.usedBytes === undefined) continue;
+      const key = `${app.uuid}/${app.pid}`;
+      const entry = totals.get(key);
+      if (entry) entry.bytes += app.usedBytes;
+      else totals.set(key, { app, bytes: app.usedBytes });
+    }
+    for (const { app, bytes } of totals.values()) {
+      const gpu = byUuid.get(app.uuid);
+      out.emit(
+        GPU_PROCESS_MEMORY_USED,
+        {
+          gpu: gpu?.index ?? '',
+          uuid: app.uuid,
+          gpu_model: gpu?.identity.name ?? '',
+          pid: app.pid,
+          process: app.process,
+        },
+        bytes,
+      );
+    }
+  }
+
+  status(): SourceStatus {
+    if (this.down?.reason === 'not_found')
+      return { state: 'missing', detail: `${this.options.command} not found on PATH` };
+    if (this.down) return { state: 'failing', detail: `${this.down.reason}: ${this.down.detail}` };
+    if (!this.apps) return { state: 'starting', detail: 'waiting for the first process list' };
+    return {
+      state: 'ok',
+      detail: `${this.apps.length} compute process(es); sampling every ${this.options.intervalMs} ms`,
+    };
+  }
+
+  private onLine(line: string): void {
+    const parsed = parseComputeAppLine(line);
+    switch (parsed.kind) {
+      case 'app':
+        if (this.loop && this.loop.timestamp !== parsed.timestamp) this.endLoop();
+        this.loop ??= { timestamp: parsed.timestamp, apps: [] };
+        this.loop.apps.push(parsed.app);
+        clearTimeout(this.quietTimer);
+        this.quietTimer = setTimeout(() => this.endLoop(), LOOP_QUIET_MS);
+        return;
+      case 'driver_error':
+        this.supervisor.restart('driver_error', parsed.message);
+        return;
+      case 'garbage':
+        this.deps.errors.count(NAME, 'bad_line');
+        this.warnings.warn(
+          { source: NAME, why: parsed.why },
+          'skipped a line that is not a process row',
+        );
+        return;
+      case 'blank':
+        return;
+    }
+  }
+
+  private endLoop(): void {
+    clearTimeout(this.quietTimer);
+    if (!this.loop) return;
+    this.apps = this.loop.apps;
+    this.loop = undefined;
+    this.down = undefined;
+    this.supervisor.markHealthy();
+    this.waiters.wakeAll();
+    this.armEmptyTimer(this.options.intervalMs * 1.5);
+  }
+
+  /** No rows for a loop and a half: nvidia-smi has no compute processes to list. */
+  private armEmptyTimer(ms: number): void {
+    clearTimeout(this.emptyTimer);
+    this.emptyTimer = setTimeout(() => {
+      if (this.supervisor.state !== 'running' || this.loop) return;
+      this.apps = [];
+      this.down = undefined;
+      this.waiters.wakeAll();
+      this.armEmptyTimer(this.options.intervalMs * 1.5);
+    }, ms);
+  }
+
+  private onDown(reason: string, detail: string): void {
+    clearTimeout(this.quietTimer);
+    clearTimeout(this.emptyTimer);
+    this.loop = undefined;
+    this.apps = undefined;
+    this.down = { reason, detail };
+    this.deps.errors.count(NAME, reason);
+    this.waiters.wakeAll();
+  }
+}

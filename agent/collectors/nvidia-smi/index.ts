@@ -1,0 +1,36 @@
+import type { CollectorFactory } from '../registry.js';
+import { GPU_METRICS, NvidiaSmiCollector } from './collector.js';
+import { ComputeAppsCollector } from './compute-apps.js';
+import { GPU_PROCESS_MEMORY_USED } from './metrics.js';
+
+export const nvidiaSmi: CollectorFactory = {
+  name: 'nvidia_smi',
+  metrics: [...GPU_METRICS, GPU_PROCESS_MEMORY_USED],
+  create(config, deps) {
+    const c = config.collectors.nvidia_smi;
+    if (!c.enabled) return [];
+    const backoff = { initialMs: c.restart_backoff.initial_ms, maxMs: c.restart_backoff.max_ms };
+    const gpus = new NvidiaSmiCollector(
+      {
+        command: c.command,
+        intervalMs: c.interval_ms,
+        silenceIntervals: c.silence_intervals,
+        startTimeoutMs: c.start_timeout_ms,
+        backoff,
+      },
+      deps,
+    );
+    if (!c.processes.enabled) return [gpus];
+    const processes = new ComputeAppsCollector(
+      {
+        command: c.command,
+        intervalMs: c.processes.interval_ms,
+        startTimeoutMs: c.start_timeout_ms,
+        backoff,
+      },
+      gpus,
+      deps,
+    );
+    return [gpus, processes];
+  },
+};

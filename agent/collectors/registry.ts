@@ -1,0 +1,23 @@
+import type { AgentConfig } from '../config/load.js';
+import type { Clock } from '../core/clock.js';
+import type { Collector } from '../core/collector.js';
+import type { ProcessRunner } from '../core/exec.js';
+import type { Logger } from '../core/logger.js';
+import type { MetricDef } from '../core/metric.js';
+import type { SourceErrors } from '../core/self-metrics.js';
+
+export interface CollectorDeps {
+  readonly runner: ProcessRunner;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly errors: SourceErrors;
+}
+
+/** One source folder's entry in the collector list. */
+export interface CollectorFactory {
+  readonly name: string;
+  /** Every family its collectors may emit, for the metric reference. */
+  readonly metrics: readonly MetricDef[];
+  /** The collectors for this config; none when the source is switched off. */
+  create(config: AgentConfig, deps: CollectorDeps): Collector[];
+}

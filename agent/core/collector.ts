@@ -1,0 +1,51 @@
+import type { Labels, MetricDef } from './metric.js';
+
+/** Where a collector writes one scrape's samples. Nothing it writes is served unless the run completes in time. */
+export interface Emitter {
+  emit(def: MetricDef, labels: Labels, value: number): void;
+  /**
+   * Marks the run as degraded: the samples written are served, but the collector reports
+   * `inferwatch_collector_success 0` (a lost GPU among healthy ones, say).
+   */
+  degrade(reason: string, message: string): void;
+}
+
+/** What `doctor` and the landing page say about a source. */
+export interface SourceStatus {
+  readonly state: 'ok' | 'starting' | 'failing' | 'missing' | 'disabled';
+  readonly detail: string;
+}
+
+/**
+ * One source of metrics (node_exporter's collector, in TypeScript). A collector fails alone:
+ * a throw, a hang or garbage costs only its own series.
+ */
+export interface Collector {
+  readonly name: string;
+  /** Every family this collector may emit. */
+  readonly metrics: readonly MetricDef[];
+  /** Starts background sources (long-lived streams). Must not throw for a missing source. */
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+  /** Resolves once the first data is in or the source is known to be failing; for `once`. */
+  ready?(timeoutMs: number): Promise<void>;
+  /** Writes current samples, or throws a CollectorError. Must honour the signal. */
+  collect(out: Emitter, signal: AbortSignal): Promise<void> | void;
+  status(): SourceStatus;
+}
+
+/** A failure with a bounded reason, used as the `reason` label of inferwatch_source_errors_total. */
+export class CollectorError extends Error {
+  /** True when the source already counted this failure as it happened (a stream's exit, say). */
+  readonly counted: boolean;
+
+  constructor(
+    readonly reason: string,
+    message: string,
+    options?: { cause?: unknown; counted?: boolean },
+  ) {
+    super(message, options);
+    this.name = 'CollectorError';
+    this.counted = options?.counted ?? false;
+  }
+}

@@ -1,0 +1,158 @@
+import type { Clock } from './clock.js';
+import { CollectorError, type Collector, type Emitter } from './collector.js';
+import type { Exposition } from './exposition.js';
+import type { Logger } from './logger.js';
+import type { Labels, MetricDef, Sample } from './metric.js';
+import {
+  COLLECTOR_DURATION,
+  COLLECTOR_LAST_SUCCESS,
+  COLLECTOR_SUCCESS,
+  type SourceErrors,
+} from './self-metrics.js';
+import { StateLog } from './state-log.js';
+
+interface Outcome {
+  readonly ok: boolean;
+  readonly reason?: string;
+  readonly message?: string;
+  readonly samples: ReadonlyMap<MetricDef, readonly Sample[]>;
+}
+
+const NO_SAMPLES: ReadonlyMap<MetricDef, readonly Sample[]> = new Map();
+
+/**
+ * Runs every collector at once, each under its own timeout, and publishes what each produced.
+ * A collector that throws or hangs costs only its own series; one still running from an
+ * earlier scrape is not started again (it reports `busy`), so a hung source cannot pile up work.
+ */
+export class Scraper {
+  private readonly inFlight = new Set<string>();
+  private readonly lastSuccessEpochS = new Map<string, number>();
+  private readonly stateLog: StateLog;
+
+  constructor(
+    private readonly collectors: readonly Collector[],
+    private readonly exposition: Exposition,
+    private readonly deps: {
+      clock: Clock;
+      logger: Logger;
+      errors: SourceErrors;
+      timeoutMs: number;
+    },
+  ) {
+    this.stateLog = new StateLog(deps.logger);
+    for (const c of collectors) for (const def of c.metrics) exposition.define(def);
+  }
+
+  private count(collector: string, reason: string): void {
+    this.deps.errors.count(collector, reason);
+  }
+
+  async scrape(): Promise<void> {
+    const results = await Promise.all(this.collectors.map((c) => this.runOne(c)));
+    const success: Sample[] = [];
+    const duration: Sample[] = [];
+    const lastSuccess: Sample[] = [];
+    for (const { collector, outcome, seconds } of results) {
+      const labels = { collector: collector.name };
+      this.exposition.publish(collector.metrics, outcome.samples);
+      success.push({ labels, value: outcome.ok ? 1 : 0 });
+      duration.push({ labels, value: seconds });
+      if (outcome.ok) this.lastSuccessEpochS.set(collector.name, this.deps.clock.epochMs() / 1000);
+      const last = this.lastSuccessEpochS.get(collector.name);
+      if (last !== undefined) lastSuccess.push({ labels, value: last });
+    }
+    this.exposition.publish(
+      [COLLECTOR_SUCCESS, COLLECTOR_DURATION, COLLECTOR_LAST_SUCCESS],
+      new Map([
+        [COLLECTOR_SUCCESS, success],
+        [COLLECTOR_DURATION, duration],
+        [COLLECTOR_LAST_SUCCESS, lastSuccess],
+      ]),
+    );
+  }
+
+  private async runOne(
+    collector: Collector,
+  ): Promise<{ collector: Collector; outcome: Outcome; seconds: number }> {
+    const start = this.deps.clock.monotonicMs();
+    const outcome = await this.attempt(collector);
+    const seconds = (this.deps.clock.monotonicMs() - start) / 1000;
+    if (outcome.ok) this.stateLog.ok(collector.name);
+    else this.stateLog.failing(collector.name, outcome.reason ?? 'error', outcome.message ?? '');
+    return { collector, outcome, seconds };
+  }
+
+  private async attempt(collector: Collector): Promise<Outcome> {
+    if (this.inFlight.has(collector.name)) {
+      this.count(collector.name, 'busy');
+      return failed('busy', 'the previous collection is still running', NO_SAMPLES);
+    }
+    const buffer = new BufferingEmitter(collector.metrics);
+    const abort = new AbortController();
+    this.inFlight.add(collector.name);
+    const run = Promise.resolve()
+      .then(() => collector.collect(buffer, abort.signal))
+      .finally(() => this.inFlight.delete(collector.name));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.deps.timeoutMs);
+    });
+    try {
+      const result = await Promise.race([run, timeout]);
+      if (result === 'timeout') {
+        abort.abort();
+        run.catch(() => undefined);
+        this.count(collector.name, 'timeout');
+        return failed('timeout', `timed out after ${this.deps.timeoutMs} ms`, NO_SAMPLES);
+      }
+      if (buffer.degraded)
+        return failed(buffer.degraded.reason, buffer.degraded.message, buffer.samples);
+      return { ok: true, samples: buffer.samples };
+    } catch (error) {
+      if (error instanceof CollectorError) {
+        if (!error.counted) this.count(collector.name, error.reason);
+        return failed(error.reason, error.message, NO_SAMPLES);
+      }
+      this.count(collector.name, 'error');
+      return failed('error', `unexpected error: ${describe(error)}`, NO_SAMPLES);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function failed(
+  reason: string,
+  message: string,
+  samples: ReadonlyMap<MetricDef, readonly Sample[]>,
+): Outcome {
+  return { ok: false, reason, message, samples };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Holds one run's samples until the run is known to have finished in time. */
+class BufferingEmitter implements Emitter {
+  readonly samples = new Map<MetricDef, Sample[]>();
+  degraded: { reason: string; message: string } | undefined;
+  private readonly allowed: ReadonlySet<MetricDef>;
+
+  constructor(metrics: readonly MetricDef[]) {
+    this.allowed = new Set(metrics);
+  }
+
+  emit(def: MetricDef, labels: Labels, value: number): void {
+    if (!this.allowed.has(def)) throw new Error(`${def.name} is not declared by this collector`);
+    if (!Number.isFinite(value)) return;
+    let list = this.samples.get(def);
+    if (!list) this.samples.set(def, (list = []));
+    list.push({ labels, value });
+  }
+
+  degrade(reason: string, message: string): void {
+    this.degraded ??= { reason, message };
+  }
+}

@@ -1,0 +1,163 @@
+import { CommandNotFound, type ProcessRunner, type StreamHandle } from './exec.js';
+import { CollectorError } from './collector.js';
+
+export interface Backoff {
+  readonly initialMs: number;
+  readonly maxMs: number;
+}
+
+export interface SupervisorOptions {
+  readonly command: string;
+  /** Runs before every start (a field probe, say) and returns the arguments; may throw. */
+  prepare(signal: AbortSignal): Promise<readonly string[]>;
+  /** Time allowed for the first line after a start. */
+  readonly firstLineMs: number;
+  /** No line for this long means the process is wedged: it is killed and restarted. Infinity: no watchdog. */
+  readonly silenceMs: number;
+  readonly backoff: Backoff;
+  readonly maxLineBytes: number;
+  onLine(line: string, from: 'stdout' | 'stderr'): void;
+  onOversizeLine(): void;
+  /** The stream went down: data from it must be dropped now. */
+  onDown(reason: string, detail: string): void;
+}
+
+export type SupervisorState = 'idle' | 'preparing' | 'running' | 'backoff' | 'stopped';
+
+/**
+ * Keeps one long-lived process running: restarts it with exponential backoff when it exits,
+ * when `prepare` fails, or when it falls silent (the watchdog), and never leaves it behind.
+ */
+export class StreamSupervisor {
+  private handle: StreamHandle | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private prepareAbort: AbortController | undefined;
+  private failures = 0;
+  private generation = 0;
+  private _state: SupervisorState = 'idle';
+  private _starts = 0;
+
+  constructor(
+    private readonly runner: ProcessRunner,
+    private readonly options: SupervisorOptions,
+  ) {}
+
+  get state(): SupervisorState {
+    return this._state;
+  }
+
+  /** How many processes were spawned so far. */
+  get starts(): number {
+    return this._starts;
+  }
+
+  get pid(): number | undefined {
+    return this.handle?.pid;
+  }
+
+  start(): void {
+    if (this._state !== 'idle') return;
+    void this.launch();
+  }
+
+  /** The data proved good: the next failure starts the backoff from its initial delay again. */
+  markHealthy(): void {
+    this.failures = 0;
+  }
+
+  /** Kills the running process and starts a new one after the backoff delay. */
+  restart(reason: string, detail: string): void {
+    if (this._state !== 'running') return;
+    this.fail(reason, detail);
+  }
+
+  async stop(): Promise<void> {
+    this._state = 'stopped';
+    this.generation++;
+    clearTimeout(this.watchdog);
+    clearTimeout(this.retryTimer);
+    this.prepareAbort?.abort();
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.stop();
+  }
+
+  private async launch(): Promise<void> {
+    const generation = ++this.generation;
+    this._state = 'preparing';
+    this.prepareAbort = new AbortController();
+    let args: readonly string[];
+    try {
+      args = await this.options.prepare(this.prepareAbort.signal);
+    } catch (error) {
+      if (generation !== this.generation) return;
+      const reason =
+        error instanceof CollectorError
+          ? error.reason
+          : error instanceof CommandNotFound
+            ? 'not_found'
+            : 'start_failed';
+      this.fail(reason, error instanceof Error ? error.message : String(error));
+      return;
+    }
+    if (generation !== this.generation) return;
+    this._state = 'running';
+    try {
+      this.handle = this.spawn(generation, args);
+    } catch (error) {
+      if (error instanceof CommandNotFound) this.fail('not_found', error.message);
+      else this.fail('start_failed', error instanceof Error ? error.message : String(error));
+      return;
+    }
+    this._starts++;
+    this.armWatchdog(generation, this.options.firstLineMs);
+  }
+
+  private spawn(generation: number, args: readonly string[]): StreamHandle {
+    return this.runner.stream(this.options.command, args, {
+      maxLineBytes: this.options.maxLineBytes,
+      onLine: (line, from) => {
+        if (generation !== this.generation) return;
+        this.armWatchdog(generation, this.options.silenceMs);
+        this.options.onLine(line, from);
+      },
+      onOversizeLine: () => {
+        if (generation === this.generation) this.options.onOversizeLine();
+      },
+      onExit: ({ exitCode, signal, error }) => {
+        if (generation !== this.generation) return;
+        this.handle = undefined;
+        if (error instanceof CommandNotFound) this.fail('not_found', error.message);
+        else if (error) this.fail('start_failed', error.message);
+        else this.fail('exited', `exited with ${signal ? `signal ${signal}` : `code ${exitCode}`}`);
+      },
+    });
+  }
+
+  private armWatchdog(generation: number, ms: number): void {
+    clearTimeout(this.watchdog);
+    if (!Number.isFinite(ms)) return;
+    this.watchdog = setTimeout(() => {
+      if (generation !== this.generation) return;
+      this.fail('silent', `no output for ${ms} ms`);
+    }, ms);
+  }
+
+  private fail(reason: string, detail: string): void {
+    this.generation++;
+    clearTimeout(this.watchdog);
+    const handle = this.handle;
+    this.handle = undefined;
+    void handle?.stop();
+    this.options.onDown(reason, detail);
+    if (this._state === 'stopped') return;
+    this.failures++;
+    const delay = Math.min(
+      this.options.backoff.maxMs,
+      this.options.backoff.initialMs * 2 ** (this.failures - 1),
+    );
+    this._state = 'backoff';
+    this.retryTimer = setTimeout(() => void this.launch(), delay);
+  }
+}

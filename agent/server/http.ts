@@ -1,0 +1,149 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { SourceStatus } from '../core/collector.js';
+import type { Logger } from '../core/logger.js';
+
+const gzipAsync = promisify(gzip);
+
+export interface MetricsSource {
+  metrics(): Promise<string>;
+  readonly contentType: string;
+  statuses(): { name: string; status: SourceStatus }[];
+}
+
+export interface ServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly maxRequests: number;
+  readonly version: string;
+}
+
+/** /metrics, /healthz and a landing page; at most `maxRequests` requests at once. */
+export class MetricsServer {
+  private readonly server: Server;
+  private inFlight = 0;
+
+  constructor(
+    private readonly source: MetricsSource,
+    private readonly options: ServerOptions,
+    private readonly logger: Logger,
+  ) {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 65_000;
+    this.server.requestTimeout = 30_000;
+  }
+
+  /** Resolves with the bound port; rejects with a plain message when the port is taken. */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        const where = `${this.options.host}:${this.options.port}`;
+        if (error.code === 'EADDRINUSE')
+          reject(new Error(`cannot listen on ${where}: address already in use`));
+        else if (error.code === 'EACCES')
+          reject(new Error(`cannot listen on ${where}: permission denied`));
+        else reject(new Error(`cannot listen on ${where}: ${error.message}`));
+      };
+      this.server.once('error', onError);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', onError);
+        const address = this.server.address();
+        resolve(typeof address === 'object' && address ? address.port : this.options.port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+      setTimeout(() => this.server.closeAllConnections(), 2000).unref();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return this.reply(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', {
+        Allow: 'GET, HEAD',
+      });
+    }
+    if (this.inFlight >= this.options.maxRequests) {
+      return this.reply(res, 503, 'text/plain; charset=utf-8', 'too many concurrent requests\n');
+    }
+    this.inFlight++;
+    try {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/metrics') await this.serveMetrics(req, res);
+      else if (path === '/healthz') this.reply(res, 200, 'text/plain; charset=utf-8', 'ok\n');
+      else if (path === '/') this.reply(res, 200, 'text/html; charset=utf-8', this.landingPage());
+      else this.reply(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+    } catch (error) {
+      this.logger.error({ err: error }, 'request failed');
+      if (!res.headersSent) this.reply(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
+      else res.destroy();
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await this.source.metrics();
+    const accepts = String(req.headers['accept-encoding'] ?? '');
+    if (/\bgzip\b/.test(accepts)) {
+      const zipped = await gzipAsync(body);
+      this.reply(res, 200, this.source.contentType, zipped, {
+        'Content-Encoding': 'gzip',
+        Vary: 'Accept-Encoding',
+      });
+    } else {
+      this.reply(res, 200, this.source.contentType, body, { Vary: 'Accept-Encoding' });
+    }
+  }
+
+  private reply(
+    res: ServerResponse,
+    status: number,
+    contentType: string,
+    body: string | Buffer,
+    headers: Record<string, string> = {},
+  ): void {
+    res.writeHead(status, {
+      'Content-Type': contentType,
+      'Content-Length': Buffer.byteLength(body),
+      'X-Content-Type-Options': 'nosniff',
+      ...headers,
+    });
+    res.end(res.req.method === 'HEAD' ? undefined : body);
+  }
+
+  private landingPage(): string {
+    const rows = this.source
+      .statuses()
+      .map(
+        ({ name, status }) =>
+          `<tr><td>${escape(name)}</td><td>${escape(status.state)}</td><td>${escape(status.detail)}</td></tr>`,
+      )
+      .join('\n');
+    return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>inferwatch</title></head>
+<body>
+<h1>inferwatch ${escape(this.options.version)}</h1>
+<p>Observability agent for LLM inference nodes.</p>
+<ul>
+<li><a href="/metrics">/metrics</a>: Prometheus exposition</li>
+<li><a href="/healthz">/healthz</a>: liveness</li>
+</ul>
+<h2>Sources</h2>
+<table>
+<tr><th>collector</th><th>state</th><th>detail</th></tr>
+${rows}
+</table>
+</body></html>
+`;
+  }
+}
+
+function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
