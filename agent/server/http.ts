@@ -1,10 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { constants, gzipSync } from 'node:zlib';
 import type { SourceStatus } from '../core/collector.js';
 import type { Logger } from '../core/logger.js';
-
-const gzipAsync = promisify(gzip);
 
 export interface MetricsSource {
   metrics(): Promise<string>;
@@ -91,7 +88,9 @@ export class MetricsServer {
     const body = await this.source.metrics();
     const accepts = String(req.headers['accept-encoding'] ?? '');
     if (/\bgzip\b/.test(accepts)) {
-      const zipped = await gzipAsync(body);
+      // Fastest level, inline: a ~150 KB exposition compresses in well under a millisecond,
+      // less than the thread-pool round trip of the async API would add to the tail.
+      const zipped = gzipSync(body, { level: constants.Z_BEST_SPEED });
       this.reply(res, 200, this.source.contentType, zipped, {
         'Content-Encoding': 'gzip',
         Vary: 'Accept-Encoding',

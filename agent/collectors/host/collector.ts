@@ -1,6 +1,6 @@
-import { readFile, statfs } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import si from 'systeminformation';
 import {
   CollectorError,
   type Collector,
@@ -8,7 +8,13 @@ import {
   type SourceStatus,
 } from '../../core/collector.js';
 import * as m from './metrics.js';
-import { cpuUtilization, parseProcStat, parseVmstatOomKills, type CpuTimes } from './parse.js';
+import {
+  cpuUtilization,
+  parseMeminfo,
+  parseProcStat,
+  parseVmstatOomKills,
+  type CpuTimes,
+} from './parse.js';
 
 export interface HostOptions {
   readonly procPath: string;
@@ -17,22 +23,31 @@ export interface HostOptions {
 
 /** What the host collector reads, injected so tests need no real /proc. */
 export interface HostSources {
-  readText(path: string, signal: AbortSignal): Promise<string>;
-  memory(): Promise<{ total: number; available: number }>;
+  /** A procfs file, at most PROC_MAX_BYTES of it. */
+  readProc(path: string): string;
   freeBytes(path: string): Promise<number>;
 }
 
-const PROC_MAX_BYTES = 1024 * 1024;
+const PROC_MAX_BYTES = 256 * 1024;
 
 export const systemHostSources: HostSources = {
-  async readText(path, signal) {
-    const text = await readFile(path, { encoding: 'utf8', signal });
-    return text.length > PROC_MAX_BYTES ? text.slice(0, PROC_MAX_BYTES) : text;
+  // procfs is generated from kernel memory and never waits on a disk: a synchronous read costs
+  // microseconds, where an async one costs four thread-pool round trips (0.4 ms, 1.5 ms at p99).
+  readProc(path) {
+    const fd = openSync(path, 'r');
+    try {
+      const buffer = Buffer.alloc(PROC_MAX_BYTES);
+      let length = 0;
+      for (;;) {
+        const n = readSync(fd, buffer, length, buffer.length - length, null);
+        if (n === 0 || (length += n) === buffer.length) break;
+      }
+      return buffer.toString('utf8', 0, length);
+    } finally {
+      closeSync(fd);
+    }
   },
-  async memory() {
-    const mem = await si.mem();
-    return { total: mem.total, available: mem.available };
-  },
+  // statfs can hang on a dead network mount: it stays async, under the collector's timeout.
   async freeBytes(path) {
     const stats = await statfs(path);
     return stats.bavail * stats.bsize;
@@ -40,9 +55,10 @@ export const systemHostSources: HostSources = {
 };
 
 /**
- * CPU, memory, free space of configured paths, and kernel OOM kills. Memory comes from
- * systeminformation; CPU is read from /proc/stat directly because systeminformation's
- * currentLoad() runs `cat /proc/stat | grep cpu` through a shell, synchronously, on every call.
+ * CPU, memory, free space of configured paths, and kernel OOM kills, read from /proc as
+ * node_exporter does. (systeminformation was tried: its currentLoad() runs `cat /proc/stat |
+ * grep cpu` through a shell, synchronously, on every call; its mem() takes 50 times longer
+ * than reading /proc/meminfo and reports a failed read as zeros.)
  */
 export class HostCollector implements Collector {
   readonly name = 'host';
@@ -57,45 +73,39 @@ export class HostCollector implements Collector {
 
   async start(): Promise<void> {
     // A baseline, so the first scrape already has a CPU figure.
-    try {
-      this.previousCpu = parseProcStat(
-        await this.sources.readText(this.proc('stat'), AbortSignal.timeout(5000)),
-      );
-    } catch {
-      // The first scrape reports it.
-    }
+    const stat = this.read('stat');
+    if (typeof stat === 'string') this.previousCpu = parseProcStat(stat);
   }
 
-  async collect(out: Emitter, signal: AbortSignal): Promise<void> {
+  async collect(out: Emitter): Promise<void> {
     const problems: string[] = [];
-    const [stat, vmstat, memory] = await Promise.allSettled([
-      this.sources.readText(this.proc('stat'), signal),
-      this.sources.readText(this.proc('vmstat'), signal),
-      this.sources.memory(),
-    ]);
+    const stat = this.read('stat');
+    const cpu = typeof stat === 'string' ? parseProcStat(stat) : undefined;
+    if (cpu) {
+      const ratio = this.previousCpu ? cpuUtilization(this.previousCpu, cpu) : undefined;
+      if (ratio !== undefined) out.emit(m.HOST_CPU_UTILIZATION, {}, ratio);
+      this.previousCpu = cpu;
+    } else {
+      problems.push(typeof stat === 'string' ? `${this.proc('stat')}: no cpu line` : stat.error);
+    }
 
-    if (stat.status === 'fulfilled') {
-      const cpu = parseProcStat(stat.value);
-      if (cpu) {
-        const ratio = this.previousCpu ? cpuUtilization(this.previousCpu, cpu) : undefined;
-        if (ratio !== undefined) out.emit(m.HOST_CPU_UTILIZATION, {}, ratio);
-        this.previousCpu = cpu;
-      } else problems.push(`${this.proc('stat')} has no cpu line`);
-    } else problems.push(`${this.proc('stat')}: ${message(stat.reason)}`);
-
-    if (vmstat.status === 'fulfilled') {
-      const kills = parseVmstatOomKills(vmstat.value);
+    const vmstat = this.read('vmstat');
+    if (typeof vmstat === 'string') {
+      const kills = parseVmstatOomKills(vmstat);
       if (kills !== undefined) out.emit(m.HOST_OOM_KILLS, {}, kills);
-    } else problems.push(`${this.proc('vmstat')}: ${message(vmstat.reason)}`);
+    } else problems.push(vmstat.error);
 
-    if (memory.status === 'fulfilled' && memory.value.total > 0) {
-      const { total, available } = memory.value;
-      out.emit(m.HOST_MEMORY_TOTAL, {}, total);
-      out.emit(m.HOST_MEMORY_AVAILABLE, {}, available);
-      out.emit(m.HOST_MEMORY_USED, {}, total - available);
+    const meminfo = this.read('meminfo');
+    const memory = typeof meminfo === 'string' ? parseMeminfo(meminfo) : undefined;
+    if (memory) {
+      out.emit(m.HOST_MEMORY_TOTAL, {}, memory.totalBytes);
+      if (memory.availableBytes !== undefined) {
+        out.emit(m.HOST_MEMORY_AVAILABLE, {}, memory.availableBytes);
+        out.emit(m.HOST_MEMORY_USED, {}, memory.totalBytes - memory.availableBytes);
+      }
     } else {
       problems.push(
-        `memory: ${memory.status === 'rejected' ? message(memory.reason) : 'no reading'}`,
+        typeof meminfo === 'string' ? `${this.proc('meminfo')}: no MemTotal` : meminfo.error,
       );
     }
 
@@ -127,6 +137,14 @@ export class HostCollector implements Collector {
 
   private proc(name: string): string {
     return join(this.options.procPath, name);
+  }
+
+  private read(name: string): string | { error: string } {
+    try {
+      return this.sources.readProc(this.proc(name));
+    } catch (error) {
+      return { error: `${this.proc(name)}: ${message(error)}` };
+    }
   }
 }
 

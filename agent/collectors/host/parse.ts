@@ -32,3 +32,20 @@ export function parseVmstatOomKills(text: string): number | undefined {
   const match = /^oom_kill (\d+)$/m.exec(text);
   return match ? Number(match[1]) : undefined;
 }
+
+export interface Meminfo {
+  readonly totalBytes: number;
+  /** MemAvailable: absent before Linux 3.14. */
+  readonly availableBytes: number | undefined;
+}
+
+/** MemTotal and MemAvailable from /proc/meminfo (values in kB). */
+export function parseMeminfo(text: string): Meminfo | undefined {
+  const kb = (key: string): number | undefined => {
+    const match = new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(text);
+    return match ? Number(match[1]) * 1024 : undefined;
+  };
+  const totalBytes = kb('MemTotal');
+  if (!totalBytes) return undefined;
+  return { totalBytes, availableBytes: kb('MemAvailable') };
+}

@@ -12,7 +12,8 @@ import { RateLimitedWarning } from '../../core/state-log.js';
 import { StreamSupervisor, type Backoff } from '../../core/supervisor.js';
 import { Waiters } from '../../core/waiters.js';
 import { EnergyIntegrator } from './energy.js';
-import { METRIC_FIELDS } from './fields.js';
+import type { Labels } from '../../core/metric.js';
+import { METRIC_FIELDS, type MetricField } from './fields.js';
 import * as m from './metrics.js';
 import { parseGpuLine, queryArgs, RoundAssembler, type GpuRow } from './parse.js';
 import { probeFields, type ProbeResult } from './probe.js';
@@ -69,6 +70,10 @@ export class NvidiaSmiCollector implements Collector {
   private rowsSeen = false;
   private unavailable = new Map<string, string>();
   private readonly waiters = new Waiters();
+  private readonly labelCache = new Map<
+    string,
+    { base: Labels; byField: Map<MetricField, Labels> }
+  >();
 
   constructor(
     private readonly options: NvidiaSmiOptions,
@@ -236,8 +241,21 @@ export class NvidiaSmiCollector implements Collector {
     this.waiters.wakeAll();
   }
 
+  /** Label sets per GPU and field, built once: they change only with the GPU's identity. */
+  private labelsFor(row: GpuRow): { base: Labels; byField: Map<MetricField, Labels> } {
+    const key = `${row.index}\u0000${row.uuid}\u0000${row.identity.name ?? ''}`;
+    let entry = this.labelCache.get(key);
+    if (!entry) {
+      const base = { gpu: row.index, uuid: row.uuid, gpu_model: row.identity.name ?? '' };
+      entry = { base, byField: new Map(METRIC_FIELDS.map((f) => [f, { ...base, ...f.labels }])) };
+      if (this.labelCache.size > 1024) this.labelCache.clear();
+      this.labelCache.set(key, entry);
+    }
+    return entry;
+  }
+
   private emitRow(out: Emitter, row: GpuRow): void {
-    const labels = { gpu: row.index, uuid: row.uuid, gpu_model: row.identity.name ?? '' };
+    const { base: labels, byField } = this.labelsFor(row);
     const id = row.identity;
     out.emit(
       m.GPU_INFO,
