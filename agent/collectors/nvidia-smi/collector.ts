@@ -271,8 +271,9 @@ export class NvidiaSmiCollector implements Collector {
       },
       1,
     );
-    for (const { field, value } of row.values)
-      out.emit(field.metric, { ...labels, ...field.labels }, value);
+    for (const { field, value } of row.values) {
+      out.emit(field.metric, byField.get(field) ?? labels, value);
+    }
     const joules = this.energy.joules(row.uuid);
     if (joules !== undefined) out.emit(m.GPU_ENERGY, labels, joules);
   }
