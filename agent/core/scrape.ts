@@ -41,7 +41,16 @@ export class Scraper {
     },
   ) {
     this.stateLog = new StateLog(deps.logger);
-    for (const c of collectors) for (const def of c.metrics) exposition.define(def);
+    const owner = new Map<string, string>();
+    for (const c of collectors) {
+      for (const def of c.metrics) {
+        // Each family is published whole by one collector; a second would wipe the first's series.
+        const other = owner.get(def.name);
+        if (other) throw new Error(`${def.name} is declared by both ${other} and ${c.name}`);
+        owner.set(def.name, c.name);
+        exposition.define(def);
+      }
+    }
   }
 
   private count(collector: string, reason: string): void {

@@ -8,6 +8,7 @@
  *   FAKE_NVSMI_APPS     query-compute-apps capture (default: none: no processes)
  *   FAKE_NVSMI_CONTROL  control file: hang | exit | garbage | lose-gpu N | driver-error | ok
  *   FAKE_NVSMI_LOG      every invocation appends "pid args" here
+ *   FAKE_NVSMI_UNKNOWN  comma-separated fields to reject, as an older driver would
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -51,10 +52,15 @@ async function loop(round: () => boolean | Promise<boolean>): Promise<void> {
 }
 
 async function queryGpu(fieldList: string): Promise<number> {
-  const capture = readCapture(
+  const unknown = new Set((env.FAKE_NVSMI_UNKNOWN ?? '').split(',').filter(Boolean));
+  const full = readCapture(
     env.FAKE_NVSMI_FIXTURE ??
       join(fixtures, 'nvidia-smi_query-gpu_csv_h100-80gb-hbm3_drv590.48.01_load.csv'),
   );
+  const capture = {
+    ...full,
+    fields: full.fields.map((f) => (unknown.has(f) ? `(unknown) ${f}` : f)),
+  };
   const fields = fieldList.split(',');
   const base = capture.rows[0] ?? [];
   const rows: string[] = [];

@@ -1,0 +1,84 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FAKE_BIN, MAIN, tempDir } from '../helpers/agent-process.js';
+
+function inferwatch(args: string[], env: Record<string, string> = {}, withNvidiaSmi = true) {
+  const dir = tempDir();
+  const log = join(dir, 'invocations.log');
+  writeFileSync(log, '');
+  const result = spawnSync(process.execPath, [MAIN, ...args], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: {
+      PATH: withNvidiaSmi ? `${FAKE_BIN}:/usr/bin:/bin` : '/usr/bin:/bin',
+      FAKE_NVSMI_LOG: log,
+      ...env,
+    },
+  });
+  return { ...result, invocations: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+}
+
+describe('inferwatch once', () => {
+  it('prints one collection round on stdout and exits 0', () => {
+    const r = inferwatch(['once'], { FAKE_NVSMI_GPUS: '2' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('inferwatch_gpu_devices 2');
+    expect(r.stdout).toContain('inferwatch_collector_success{collector="nvidia_smi"} 1');
+    expect(r.stdout).toContain('inferwatch_host_memory_total_bytes');
+  });
+
+  it('without nvidia-smi: still exit 0, the failure in the exposition', () => {
+    const r = inferwatch(['once'], {}, false);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('inferwatch_collector_success{collector="nvidia_smi"} 0');
+    expect(r.stdout).toContain('inferwatch_collector_success{collector="host"} 1');
+    expect(r.stderr).toContain('not found on PATH');
+  });
+});
+
+describe('inferwatch doctor', () => {
+  it('says what it found', () => {
+    const r = inferwatch(['doctor'], { FAKE_NVSMI_GPUS: '2' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /nvidia_smi\s+ok\s+2 GPU\(s\): NVIDIA H100 80GB HBM3; driver 590\.48\.01, CUDA 13\.1/,
+    );
+    expect(r.stdout).toMatch(/host\s+ok/);
+    expect(r.stdout).toContain('config: built-in defaults');
+  });
+
+  it('says what is missing and why', () => {
+    const r = inferwatch(['doctor'], {}, false);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/nvidia_smi\s+missing\s+nvidia-smi not found on PATH/);
+  });
+
+  it('names the fields an older driver lacks, and uses the old names it has', () => {
+    const r = inferwatch(['doctor'], {
+      FAKE_NVSMI_FIXTURE: join(
+        import.meta.dirname,
+        '../fixtures/nvidia-smi/nvidia-smi_query-gpu_csv_windows-rtx-2080-super_drv610.62_idle.csv',
+      ),
+      FAKE_NVSMI_UNKNOWN: 'gpu_recovery_action,pcie.link.gen.gpucurrent',
+    });
+    expect(r.stdout).toMatch(
+      /nvidia_smi\s+ok\s+1 GPU\(s\): NVIDIA GeForce RTX 2080 SUPER; driver 610\.62/,
+    );
+    expect(r.stdout).toContain('fields this driver lacks: gpu_recovery_action');
+    expect(r.invocations.some((l) => l.includes('pcie.link.gen.current,'))).toBe(true);
+  });
+});
+
+describe('inferwatch run with an invalid config', () => {
+  it('exits 2 naming the field, and starts nothing', () => {
+    const dir = tempDir();
+    const config = join(dir, 'bad.yaml');
+    writeFileSync(config, 'collectors:\n  nvidia_smi:\n    interval_ms: -1\n');
+    const r = inferwatch(['run', '--config', config, '--listen', '127.0.0.1:0']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('collectors.nvidia_smi.interval_ms');
+    expect(r.invocations).toEqual([]);
+  });
+});

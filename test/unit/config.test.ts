@@ -1,0 +1,118 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../agent/cli.js';
+import { ConfigError, parseConfig, parseConfigText } from '../../agent/config/load.js';
+import { tempDir } from '../helpers/agent-process.js';
+
+async function cli(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+function file(text: string): string {
+  const path = join(tempDir(), 'config.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('config', () => {
+  it('every field has a default: an empty file is a complete config, frozen', () => {
+    const config = parseConfigText('', 'empty.yaml');
+    expect(config.listen).toBe('0.0.0.0:9500');
+    expect(config.collectors.nvidia_smi).toMatchObject({
+      enabled: true,
+      command: 'nvidia-smi',
+      interval_ms: 1000,
+    });
+    expect(config.collectors.nvidia_smi.processes.interval_ms).toBe(10_000);
+    expect(config.collectors.host.filesystem_paths).toEqual(['/']);
+    expect(Object.isFrozen(config.collectors.nvidia_smi.restart_backoff)).toBe(true);
+    expect(() => {
+      (config as { listen: string }).listen = 'x';
+    }).toThrow();
+  });
+
+  it('takes snake_case overrides', () => {
+    const config = parseConfig({
+      collectors: { nvidia_smi: { interval_ms: 500, processes: { enabled: false } } },
+    });
+    expect(config.collectors.nvidia_smi.interval_ms).toBe(500);
+    expect(config.collectors.nvidia_smi.processes).toEqual({ enabled: false, interval_ms: 10_000 });
+  });
+
+  it.each([
+    ['listen: 9500', 'listen'],
+    ['listen: "localhost"', 'listen: must be HOST:PORT'],
+    ['log_level: verbose', 'log_level'],
+    ['bogus: 1', 'bogus: unknown field'],
+    [
+      'collectors: {nvidia_smi: {intervall_ms: 100}}',
+      'collectors.nvidia_smi.intervall_ms: unknown field',
+    ],
+    ['collectors: {nvidia_smi: {interval_ms: 5}}', 'collectors.nvidia_smi.interval_ms'],
+    ['collectors: {nvidia_smi: {interval_ms: 1.5}}', 'collectors.nvidia_smi.interval_ms'],
+    ['collectors: {nvidia_smi: {enabled: "yes"}}', 'collectors.nvidia_smi.enabled'],
+    [
+      'collectors: {nvidia_smi: {restart_backoff: {initial_ms: 5000, max_ms: 1000}}}',
+      'collectors.nvidia_smi.restart_backoff.max_ms',
+    ],
+    [
+      'collectors: {nvidia_smi: {processes: {interval_ms: 10}}}',
+      'collectors.nvidia_smi.processes.interval_ms',
+    ],
+    ['collectors: {host: {filesystem_paths: /models}}', 'collectors.host.filesystem_paths'],
+    ['collectors: {host: {filesystem_paths: [""]}}', 'collectors.host.filesystem_paths.0'],
+    ['collectors: {timeout_ms: 0}', 'collectors.timeout_ms'],
+    ['web: {max_requests: 0}', 'web.max_requests'],
+    ['- a list', '(top level)'],
+    ['listen: [unclosed', 'YAML'],
+    ['listen: a:1\nlisten: b:2', 'YAML'],
+  ])('%j: names %s and exits 2', async (yaml, path) => {
+    expect(() => parseConfigText(yaml, 'x.yaml')).toThrow(ConfigError);
+    const r = await cli('check-config', file(yaml));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(path);
+  });
+
+  it('reports every problem at once, each with its path', async () => {
+    const r = await cli(
+      'check-config',
+      file('listen: nope\nweb: {max_requests: -1}\ncollectors: {host: {proc_path: ""}}\n'),
+    );
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('listen:');
+    expect(r.err).toContain('web.max_requests:');
+    expect(r.err).toContain('collectors.host.proc_path:');
+  });
+
+  it('a valid file passes check-config with exit 0', async () => {
+    const r = await cli(
+      'check-config',
+      file('collectors:\n  host:\n    filesystem_paths: [/, /models]\n'),
+    );
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(r.out).toContain('valid');
+  });
+
+  it('a missing file, a directory, an invalid --listen: exit 2', async () => {
+    expect((await cli('check-config', '/nonexistent.yaml')).err).toContain('cannot read');
+    expect((await cli('check-config', tempDir())).err).toContain('not a regular file');
+    const listen = await cli('once', '--listen', 'nowhere');
+    expect(listen.code).toBe(2);
+    expect(listen.err).toContain('listen');
+  });
+});
+
+describe('cli usage', () => {
+  it('--version, --help, and bad usage', async () => {
+    expect((await cli('--version')).out).toMatch(/^inferwatch \d+\.\d+\.\d+/);
+    expect((await cli('--help')).out).toContain('check-config FILE');
+    expect((await cli('frobnicate')).code).toBe(2);
+    expect((await cli('check-config')).code).toBe(2);
+    expect((await cli('--nope')).code).toBe(2);
+    expect((await cli('once', 'extra')).code).toBe(2);
+  });
+});

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { HostCollector, type HostSources } from '../../agent/collectors/host/collector.js';
+import * as m from '../../agent/collectors/host/metrics.js';
+import {
+  cpuUtilization,
+  parseMeminfo,
+  parseProcStat,
+  parseVmstatOomKills,
+} from '../../agent/collectors/host/parse.js';
+import { CollectorError, type Emitter } from '../../agent/core/collector.js';
+import type { MetricDef } from '../../agent/core/metric.js';
+import { readFixture } from '../helpers/fixtures.js';
+
+describe('procfs parsers on real files', () => {
+  it('/proc/stat: busy and total ticks of the aggregate cpu line', () => {
+    // cpu  5185 0 2073 51419 277 0 59 15 0 0
+    expect(parseProcStat(readFixture('proc', 'stat_linux-6.18_2cpu.txt'))).toEqual({
+      busy: 5185 + 2073 + 59 + 15,
+      total: 5185 + 2073 + 51419 + 277 + 59 + 15,
+    });
+    expect(parseProcStat('intr 1 2 3')).toBeUndefined();
+  });
+
+  it('utilization between two readings; none when no time passed or counters went back', () => {
+    expect(cpuUtilization({ busy: 10, total: 100 }, { busy: 40, total: 200 })).toBeCloseTo(0.3);
+    expect(cpuUtilization({ busy: 10, total: 100 }, { busy: 10, total: 100 })).toBeUndefined();
+    expect(cpuUtilization({ busy: 50, total: 100 }, { busy: 10, total: 200 })).toBeUndefined();
+  });
+
+  it('/proc/vmstat oom_kill and /proc/meminfo', () => {
+    expect(parseVmstatOomKills(readFixture('proc', 'vmstat_linux-6.18.txt'))).toBe(0);
+    expect(parseVmstatOomKills('pgfault 1\noom_kill 7\n')).toBe(7);
+    expect(parseVmstatOomKills('pgfault 1\n')).toBeUndefined();
+    const mem = parseMeminfo(readFixture('proc', 'meminfo_linux-6.18.txt'));
+    expect(mem?.totalBytes).toBeGreaterThan(1024 ** 3);
+    expect(mem?.availableBytes).toBeLessThanOrEqual(mem!.totalBytes);
+    expect(parseMeminfo('MemTotal:  1000 kB\n')).toEqual({
+      totalBytes: 1024000,
+      availableBytes: undefined,
+    });
+  });
+});
+
+class Recorder implements Emitter {
+  readonly samples: { def: MetricDef; labels: Record<string, string>; value: number }[] = [];
+  degraded: string | undefined;
+  emit(def: MetricDef, labels: Record<string, string>, value: number): void {
+    this.samples.push({ def, labels: { ...labels }, value });
+  }
+  degrade(_reason: string, message: string): void {
+    this.degraded = message;
+  }
+  value(def: MetricDef, labels: Record<string, string> = {}): number | undefined {
+    return this.samples.find(
+      (s) => s.def === def && JSON.stringify(s.labels) === JSON.stringify(labels),
+    )?.value;
+  }
+}
+
+function sources(overrides: Partial<HostSources> = {}): HostSources {
+  let stat = 0;
+  return {
+    readProc(path) {
+      if (path.endsWith('/stat'))
+        return `cpu  ${100 + stat * 30} 0 0 ${1000 + stat++ * 70} 0 0 0 0 0 0\n`;
+      if (path.endsWith('/vmstat')) return 'oom_kill 3\n';
+      if (path.endsWith('/meminfo')) return 'MemTotal: 1000 kB\nMemAvailable: 600 kB\n';
+      throw new Error('ENOENT');
+    },
+    freeBytes: async (path) => {
+      if (path === '/missing')
+        throw new Error("ENOENT: no such file or directory, statfs '/missing'");
+      return 42;
+    },
+    ...overrides,
+  };
+}
+
+describe('HostCollector', () => {
+  const signal = new AbortController().signal;
+
+  it('emits CPU since the previous reading, memory, OOM kills and free space', async () => {
+    const host = new HostCollector({ procPath: '/proc', filesystemPaths: ['/models'] }, sources());
+    await host.start();
+    const out = new Recorder();
+    await host.collect(out, signal);
+    expect(out.value(m.HOST_CPU_UTILIZATION)).toBeCloseTo(0.3);
+    expect(out.value(m.HOST_MEMORY_TOTAL)).toBe(1024000);
+    expect(out.value(m.HOST_MEMORY_AVAILABLE)).toBe(600 * 1024);
+    expect(out.value(m.HOST_MEMORY_USED)).toBe(400 * 1024);
+    expect(out.value(m.HOST_OOM_KILLS)).toBe(3);
+    expect(out.value(m.HOST_FILESYSTEM_FREE, { path: '/models' })).toBe(42);
+    expect(out.degraded).toBeUndefined();
+  });
+
+  it('a missing path degrades the collector and loses nothing else', async () => {
+    const host = new HostCollector(
+      { procPath: '/proc', filesystemPaths: ['/', '/missing'] },
+      sources(),
+    );
+    const out = new Recorder();
+    await host.collect(out, signal);
+    expect(out.degraded).toContain('filesystem /missing');
+    expect(out.value(m.HOST_FILESYSTEM_FREE, { path: '/' })).toBe(42);
+    expect(out.value(m.HOST_MEMORY_TOTAL)).toBe(1024000);
+    expect(host.status().state).toBe('failing');
+  });
+
+  it('fails outright when no source answers (no procfs here)', async () => {
+    const host = new HostCollector(
+      { procPath: '/nonexistent', filesystemPaths: [] },
+      sources({
+        readProc: () => {
+          throw new Error('ENOENT');
+        },
+      }),
+    );
+    await expect(host.collect(new Recorder(), signal)).rejects.toBeInstanceOf(CollectorError);
+  });
+});

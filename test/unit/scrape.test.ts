@@ -1,0 +1,192 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CollectorError, type Collector, type Emitter } from '../../agent/core/collector.js';
+import { Exposition } from '../../agent/core/exposition.js';
+import { createLogger } from '../../agent/core/logger.js';
+import { counter, gauge } from '../../agent/core/metric.js';
+import { Scraper } from '../../agent/core/scrape.js';
+import { defineSelfMetrics } from '../../agent/core/self-metrics.js';
+import { parseExposition } from '../helpers/agent-process.js';
+
+const READY = gauge('test_ready', 'A label-less gauge.');
+const TEMPS = gauge('test_temperature_celsius', 'By sensor.', ['sensor']);
+const EVENTS = counter('test_events_total', 'A mirrored counter.', ['kind']);
+
+const OWN = { test_ready: [READY], test_temperature: [TEMPS], test_events: [EVENTS] };
+
+function collector(
+  name: keyof typeof OWN,
+  collect: (out: Emitter, signal: AbortSignal) => Promise<void> | void,
+): Collector {
+  return { name, metrics: OWN[name], collect, status: () => ({ state: 'ok', detail: '' }) };
+}
+
+function setup(collectors: Collector[], timeoutMs = 100) {
+  const exposition = new Exposition({ processMetrics: false });
+  const errors = defineSelfMetrics(exposition, '1.2.3');
+  const logs: string[] = [];
+  const logger = createLogger('info', { write: (line: string) => logs.push(line) });
+  let now = 0;
+  const clock = { monotonicMs: () => now, epochMs: () => 1_700_000_000_000 + now };
+  const scraper = new Scraper(collectors, exposition, { clock, logger, errors, timeoutMs });
+  return {
+    logs,
+    tick: (ms: number) => (now += ms),
+    async scrape() {
+      await scraper.scrape();
+      return parseExposition(await exposition.render());
+    },
+  };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Scraper', () => {
+  it('publishes samples and reports success, duration and last success per collector', async () => {
+    const { scrape } = setup([
+      collector('test_temperature', (out) => {
+        out.emit(TEMPS, { sensor: 'gpu' }, 60);
+        out.emit(TEMPS, { sensor: 'memory' }, 55);
+      }),
+    ]);
+    const s = await scrape();
+    expect(s.get('test_temperature_celsius{sensor="gpu"}')).toBe(60);
+    expect(s.get('inferwatch_collector_success{collector="test_temperature"}')).toBe(1);
+    expect(
+      s.get('inferwatch_collector_last_success_timestamp_seconds{collector="test_temperature"}'),
+    ).toBe(1_700_000_000);
+    expect(s.has('inferwatch_collector_duration_seconds{collector="test_temperature"}')).toBe(true);
+    expect(
+      s.get('inferwatch_build_info{version="1.2.3",node_version="' + process.version + '"}'),
+    ).toBe(1);
+  });
+
+  it('a series that vanishes is gone at the next scrape; a label-less gauge with no data has no series', async () => {
+    let round = 0;
+    const { scrape } = setup([
+      collector('test_ready', (out) => {
+        if (round++ === 0) out.emit(READY, {}, 1);
+      }),
+      collector('test_temperature', (out) => {
+        out.emit(TEMPS, { sensor: 'gpu' }, 60);
+        if (round < 2) out.emit(TEMPS, { sensor: 'memory' }, 55);
+      }),
+    ]);
+    const first = await scrape();
+    expect(first.get('test_ready')).toBe(1);
+    expect(first.get('test_temperature_celsius{sensor="memory"}')).toBe(55);
+    const second = await scrape();
+    expect(second.has('test_ready')).toBe(false);
+    expect(second.has('test_temperature_celsius{sensor="memory"}')).toBe(false);
+    expect(second.get('test_temperature_celsius{sensor="gpu"}')).toBe(60);
+  });
+
+  it('refuses two collectors that declare the same family', () => {
+    const twin = { ...collector('test_ready', () => undefined), name: 'twin' };
+    expect(() => setup([collector('test_ready', () => undefined), twin])).toThrow(/test_ready/);
+  });
+
+  it('mirrors a counter exactly, resets included', async () => {
+    const values = [0.1, 0.3, 0.3, 0.2];
+    const { scrape } = setup([
+      collector('test_events', (out) => out.emit(EVENTS, { kind: 'a' }, values.shift()!)),
+    ]);
+    const seen = [];
+    for (let i = 0; i < 4; i++) seen.push((await scrape()).get('test_events_total{kind="a"}'));
+    expect(seen).toEqual([0.1, 0.3, 0.3, 0.2]);
+  });
+
+  it('a throwing collector loses only its own series, counts the error and logs once', async () => {
+    let fail = false;
+    const { scrape, logs } = setup([
+      collector('test_temperature', (out) => {
+        if (fail) throw new CollectorError('read_failed', 'sensor gone');
+        out.emit(TEMPS, { sensor: 'gpu' }, 60);
+      }),
+      collector('test_ready', (out) => out.emit(READY, {}, 1)),
+    ]);
+    await scrape();
+    fail = true;
+    const s = await scrape();
+    await scrape();
+    expect(s.has('test_temperature_celsius{sensor="gpu"}')).toBe(false);
+    expect(s.get('test_ready')).toBe(1);
+    expect(s.get('inferwatch_collector_success{collector="test_temperature"}')).toBe(0);
+    expect(
+      (await scrape()).get(
+        'inferwatch_source_errors_total{collector="test_temperature",reason="read_failed"}',
+      ),
+    ).toBe(4 - 1);
+    expect(logs.filter((l) => l.includes('sensor gone'))).toHaveLength(1);
+    fail = false;
+    await scrape();
+    expect(logs.filter((l) => l.includes('recovered'))).toHaveLength(1);
+  });
+
+  it('a hung collector is cut off at its timeout and not started again while it hangs', async () => {
+    let calls = 0;
+    let release: () => void = () => undefined;
+    const { scrape } = setup(
+      [
+        collector('test_temperature', async (out, signal) => {
+          calls++;
+          out.emit(TEMPS, { sensor: 'gpu' }, 1);
+          await new Promise<void>((resolve) => {
+            release = resolve;
+            signal.addEventListener('abort', () => undefined);
+          });
+        }),
+        collector('test_ready', (out) => out.emit(READY, {}, 1)),
+      ],
+      50,
+    );
+    const t0 = performance.now();
+    const first = await scrape();
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(first.has('test_temperature_celsius{sensor="gpu"}')).toBe(false);
+    expect(first.get('inferwatch_collector_success{collector="test_temperature"}')).toBe(0);
+    expect(
+      first.get('inferwatch_source_errors_total{collector="test_temperature",reason="timeout"}'),
+    ).toBe(1);
+    expect(first.get('test_ready')).toBe(1);
+    const second = await scrape();
+    expect(calls).toBe(1);
+    expect(
+      second.get('inferwatch_source_errors_total{collector="test_temperature",reason="busy"}'),
+    ).toBe(1);
+    release();
+    await new Promise((r) => setTimeout(r, 0));
+    await scrape();
+    expect(calls).toBe(2);
+  });
+
+  it('a collector that emits garbage (a non-finite value, an undeclared family) does not break the scrape', async () => {
+    const { scrape } = setup([
+      collector('test_temperature', (out) => {
+        out.emit(TEMPS, { sensor: 'gpu' }, Number.NaN);
+        out.emit(TEMPS, { sensor: 'memory' }, Infinity);
+      }),
+      collector('test_ready', (out) => {
+        out.emit(TEMPS, { sensor: 'x' }, 1);
+      }),
+    ]);
+    const s = await scrape();
+    expect(s.get('inferwatch_collector_success{collector="test_temperature"}')).toBe(1);
+    expect(s.has('test_temperature_celsius{sensor="gpu"}')).toBe(false);
+    expect(s.get('inferwatch_collector_success{collector="test_ready"}')).toBe(0);
+    expect(s.get('inferwatch_source_errors_total{collector="test_ready",reason="error"}')).toBe(1);
+  });
+
+  it('a degraded collector keeps its samples but reports success 0', async () => {
+    const { scrape } = setup([
+      collector('test_temperature', (out) => {
+        out.emit(TEMPS, { sensor: 'gpu' }, 60);
+        out.degrade('gpu_unavailable', 'GPU 1 is lost');
+      }),
+    ]);
+    const s = await scrape();
+    expect(s.get('test_temperature_celsius{sensor="gpu"}')).toBe(60);
+    expect(s.get('inferwatch_collector_success{collector="test_temperature"}')).toBe(0);
+  });
+});
