@@ -7,6 +7,7 @@ import { Exposition } from './core/exposition.js';
 import type { Logger } from './core/logger.js';
 import { Scraper } from './core/scrape.js';
 import { defineSelfMetrics } from './core/self-metrics.js';
+import { StateLog } from './core/state-log.js';
 import { VERSION } from './version.js';
 
 export interface World {
@@ -28,13 +29,14 @@ export class Agent {
   ) {
     this.exposition = new Exposition({ processMetrics: config.web.process_metrics });
     const errors = defineSelfMetrics(this.exposition, VERSION);
-    const deps = { ...world, errors };
+    const stateLog = new StateLog(world.logger);
+    const deps = { ...world, errors, stateLog };
     this.collectors = COLLECTORS.flatMap((factory) =>
       factory.create(config, { ...deps, logger: world.logger.child({ collector: factory.name }) }),
     );
     this.scraper = new Scraper(this.collectors, this.exposition, {
       clock: world.clock,
-      logger: world.logger,
+      stateLog,
       errors,
       timeoutMs: config.collectors.timeout_ms,
     });

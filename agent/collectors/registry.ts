@@ -5,12 +5,15 @@ import type { ProcessRunner } from '../core/exec.js';
 import type { Logger } from '../core/logger.js';
 import type { MetricDef } from '../core/metric.js';
 import type { SourceErrors } from '../core/self-metrics.js';
+import type { StateLog } from '../core/state-log.js';
 
 export interface CollectorDeps {
   readonly runner: ProcessRunner;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly errors: SourceErrors;
+  /** Shared with the scrape loop, so a failure is logged once whoever sees it first. */
+  readonly stateLog: StateLog;
 }
 
 /** One source folder's entry in the collector list. */

@@ -1,7 +1,6 @@
 import type { Clock } from './clock.js';
 import { CollectorError, type Collector, type Emitter } from './collector.js';
 import type { Exposition } from './exposition.js';
-import type { Logger } from './logger.js';
 import type { Labels, MetricDef, Sample } from './metric.js';
 import {
   COLLECTOR_DURATION,
@@ -9,7 +8,7 @@ import {
   COLLECTOR_SUCCESS,
   type SourceErrors,
 } from './self-metrics.js';
-import { StateLog } from './state-log.js';
+import type { StateLog } from './state-log.js';
 
 interface Outcome {
   readonly ok: boolean;
@@ -28,19 +27,17 @@ const NO_SAMPLES: ReadonlyMap<MetricDef, readonly Sample[]> = new Map();
 export class Scraper {
   private readonly inFlight = new Set<string>();
   private readonly lastSuccessEpochS = new Map<string, number>();
-  private readonly stateLog: StateLog;
 
   constructor(
     private readonly collectors: readonly Collector[],
     private readonly exposition: Exposition,
     private readonly deps: {
       clock: Clock;
-      logger: Logger;
+      stateLog: StateLog;
       errors: SourceErrors;
       timeoutMs: number;
     },
   ) {
-    this.stateLog = new StateLog(deps.logger);
     const owner = new Map<string, string>();
     for (const c of collectors) {
       for (const def of c.metrics) {
@@ -87,8 +84,9 @@ export class Scraper {
     const start = this.deps.clock.monotonicMs();
     const outcome = await this.attempt(collector);
     const seconds = (this.deps.clock.monotonicMs() - start) / 1000;
-    if (outcome.ok) this.stateLog.ok(collector.name);
-    else this.stateLog.failing(collector.name, outcome.reason ?? 'error', outcome.message ?? '');
+    if (outcome.ok) this.deps.stateLog.ok(collector.name);
+    else
+      this.deps.stateLog.failing(collector.name, outcome.reason ?? 'error', outcome.message ?? '');
     return { collector, outcome, seconds };
   }
 

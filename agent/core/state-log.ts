@@ -20,7 +20,8 @@ export class StateLog {
   ok(source: string, message = 'recovered'): void {
     const last = this.lastReason.get(source);
     this.lastReason.set(source, null);
-    if (last) this.logger.info({ source, previous_reason: last }, `${source}: ${message}`);
+    if (last === 'starting') this.logger.info({ source }, `${source}: first data in`);
+    else if (last) this.logger.info({ source, previous_reason: last }, `${source}: ${message}`);
   }
 }
 

@@ -36,7 +36,6 @@ export class StreamSupervisor {
   private failures = 0;
   private generation = 0;
   private _state: SupervisorState = 'idle';
-  private _starts = 0;
 
   constructor(
     private readonly runner: ProcessRunner,
@@ -45,15 +44,6 @@ export class StreamSupervisor {
 
   get state(): SupervisorState {
     return this._state;
-  }
-
-  /** How many processes were spawned so far. */
-  get starts(): number {
-    return this._starts;
-  }
-
-  get pid(): number | undefined {
-    return this.handle?.pid;
   }
 
   start(): void {
@@ -110,7 +100,6 @@ export class StreamSupervisor {
       else this.fail('start_failed', error instanceof Error ? error.message : String(error));
       return;
     }
-    this._starts++;
     this.armWatchdog(generation, this.options.firstLineMs);
   }
 

@@ -77,13 +77,11 @@ function sources(overrides: Partial<HostSources> = {}): HostSources {
 }
 
 describe('HostCollector', () => {
-  const signal = new AbortController().signal;
-
   it('emits CPU since the previous reading, memory, OOM kills and free space', async () => {
     const host = new HostCollector({ procPath: '/proc', filesystemPaths: ['/models'] }, sources());
     await host.start();
     const out = new Recorder();
-    await host.collect(out, signal);
+    await host.collect(out);
     expect(out.value(m.HOST_CPU_UTILIZATION)).toBeCloseTo(0.3);
     expect(out.value(m.HOST_MEMORY_TOTAL)).toBe(1024000);
     expect(out.value(m.HOST_MEMORY_AVAILABLE)).toBe(600 * 1024);
@@ -99,7 +97,7 @@ describe('HostCollector', () => {
       sources(),
     );
     const out = new Recorder();
-    await host.collect(out, signal);
+    await host.collect(out);
     expect(out.degraded).toContain('filesystem /missing');
     expect(out.value(m.HOST_FILESYSTEM_FREE, { path: '/' })).toBe(42);
     expect(out.value(m.HOST_MEMORY_TOTAL)).toBe(1024000);
@@ -115,6 +113,6 @@ describe('HostCollector', () => {
         },
       }),
     );
-    await expect(host.collect(new Recorder(), signal)).rejects.toBeInstanceOf(CollectorError);
+    await expect(host.collect(new Recorder())).rejects.toBeInstanceOf(CollectorError);
   });
 });

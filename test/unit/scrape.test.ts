@@ -5,6 +5,7 @@ import { createLogger } from '../../agent/core/logger.js';
 import { counter, gauge } from '../../agent/core/metric.js';
 import { Scraper } from '../../agent/core/scrape.js';
 import { defineSelfMetrics } from '../../agent/core/self-metrics.js';
+import { StateLog } from '../../agent/core/state-log.js';
 import { parseExposition } from '../helpers/agent-process.js';
 
 const READY = gauge('test_ready', 'A label-less gauge.');
@@ -27,7 +28,12 @@ function setup(collectors: Collector[], timeoutMs = 100) {
   const logger = createLogger('info', { write: (line: string) => logs.push(line) });
   let now = 0;
   const clock = { monotonicMs: () => now, epochMs: () => 1_700_000_000_000 + now };
-  const scraper = new Scraper(collectors, exposition, { clock, logger, errors, timeoutMs });
+  const scraper = new Scraper(collectors, exposition, {
+    clock,
+    stateLog: new StateLog(logger),
+    errors,
+    timeoutMs,
+  });
   return {
     logs,
     tick: (ms: number) => (now += ms),

@@ -62,7 +62,7 @@ export const systemHostSources: HostSources = {
  */
 export class HostCollector implements Collector {
   readonly name = 'host';
-  readonly metrics = Object.values(m);
+  readonly metrics = m.HOST_METRICS;
   private previousCpu: CpuTimes | undefined;
   private lastProblem: string | undefined;
 

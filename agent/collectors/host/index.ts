@@ -1,10 +1,10 @@
 import type { CollectorFactory } from '../registry.js';
 import { HostCollector } from './collector.js';
-import * as m from './metrics.js';
+import { HOST_METRICS } from './metrics.js';
 
 export const host: CollectorFactory = {
   name: 'host',
-  metrics: Object.values(m),
+  metrics: HOST_METRICS,
   create(config) {
     const c = config.collectors.host;
     if (!c.enabled) return [];

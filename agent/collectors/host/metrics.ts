@@ -25,3 +25,12 @@ export const HOST_OOM_KILLS = counter(
   'inferwatch_host_oom_kills_total',
   'Processes the kernel OOM killer killed since boot (/proc/vmstat oom_kill).',
 );
+
+export const HOST_METRICS = [
+  HOST_CPU_UTILIZATION,
+  HOST_MEMORY_USED,
+  HOST_MEMORY_AVAILABLE,
+  HOST_MEMORY_TOTAL,
+  HOST_FILESYSTEM_FREE,
+  HOST_OOM_KILLS,
+];

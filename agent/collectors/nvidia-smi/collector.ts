@@ -8,7 +8,7 @@ import {
 import type { ProcessRunner } from '../../core/exec.js';
 import type { Logger } from '../../core/logger.js';
 import type { SourceErrors } from '../../core/self-metrics.js';
-import { RateLimitedWarning } from '../../core/state-log.js';
+import { RateLimitedWarning, type StateLog } from '../../core/state-log.js';
 import { StreamSupervisor, type Backoff } from '../../core/supervisor.js';
 import { Waiters } from '../../core/waiters.js';
 import { EnergyIntegrator } from './energy.js';
@@ -40,6 +40,7 @@ export interface Deps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly errors: SourceErrors;
+  readonly stateLog: StateLog;
 }
 
 const NAME = 'nvidia_smi';
@@ -99,11 +100,6 @@ export class NvidiaSmiCollector implements Collector {
     return this.snapshot;
   }
 
-  /** Processes spawned so far: one in steady state. */
-  get spawns(): number {
-    return this.supervisor.starts;
-  }
-
   async start(): Promise<void> {
     this.supervisor.start();
   }
@@ -144,12 +140,19 @@ export class NvidiaSmiCollector implements Collector {
       const dropped = this.probe?.dropped.length
         ? `; fields this driver lacks: ${this.probe.dropped.join(', ')}`
         : '';
+      const noPersistence = this.snapshot.rows.filter(
+        (r) => r.identity.persistenceMode === 'Disabled',
+      );
+      const persistence = noPersistence.length
+        ? `; persistence mode is off on GPU ${noPersistence.map((r) => r.index).join(', ')} (nvidia-smi starts slowly; run nvidia-persistenced)`
+        : '';
       return {
         state: this.snapshot.unavailable.length ? 'failing' : 'ok',
         detail:
           `${this.snapshot.rows.length} GPU(s): ${models.join(', ')}; driver ${driver}, ` +
           `CUDA ${this.probe?.cudaVersion ?? 'unknown'}; sampling every ${this.options.intervalMs} ms` +
           dropped +
+          persistence +
           (this.snapshot.unavailable.length ? `; ${this.snapshot.unavailable.join('; ')}` : ''),
       };
     }
@@ -225,6 +228,7 @@ export class NvidiaSmiCollector implements Collector {
     }
     this.snapshot = { rows, atMs: now, unavailable: [...this.unavailable.values()] };
     this.down = undefined;
+    this.deps.stateLog.ok(NAME);
     this.supervisor.markHealthy();
     this.waiters.wakeAll();
   }
@@ -238,6 +242,8 @@ export class NvidiaSmiCollector implements Collector {
     // A missing binary may be installed later, but the probe must run again on a new driver.
     if (reason === 'not_found' || reason === 'driver_error') this.probe = undefined;
     this.deps.errors.count(NAME, reason);
+    // Logged as it happens, not at the next scrape: nobody may be scraping yet.
+    this.deps.stateLog.failing(NAME, reason, detail);
     this.waiters.wakeAll();
   }
 

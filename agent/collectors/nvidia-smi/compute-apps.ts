@@ -69,10 +69,6 @@ export class ComputeAppsCollector implements Collector {
     });
   }
 
-  get spawns(): number {
-    return this.supervisor.starts;
-  }
-
   async start(): Promise<void> {
     this.supervisor.start();
   }
@@ -163,6 +159,7 @@ export class ComputeAppsCollector implements Collector {
     this.apps = this.loop.apps;
     this.loop = undefined;
     this.down = undefined;
+    this.deps.stateLog.ok(NAME);
     this.supervisor.markHealthy();
     this.waiters.wakeAll();
     this.armEmptyTimer(this.options.intervalMs * 1.5);
@@ -187,6 +184,7 @@ export class ComputeAppsCollector implements Collector {
     this.apps = undefined;
     this.down = { reason, detail };
     this.deps.errors.count(NAME, reason);
+    this.deps.stateLog.failing(NAME, reason, detail);
     this.waiters.wakeAll();
   }
 }
