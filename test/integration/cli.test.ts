@@ -82,3 +82,16 @@ describe('inferwatch run with an invalid config', () => {
     expect(r.invocations).toEqual([]);
   });
 });
+
+describe('a collector switched off', () => {
+  it('is not run at all', () => {
+    const dir = tempDir();
+    const config = join(dir, 'no-gpu.yaml');
+    writeFileSync(config, 'collectors:\n  nvidia_smi:\n    enabled: false\n');
+    const r = inferwatch(['once', '--config', config]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toContain('collector="nvidia_smi"');
+    expect(r.stdout).toContain('inferwatch_collector_success{collector="host"} 1');
+    expect(r.invocations).toEqual([]);
+  });
+});

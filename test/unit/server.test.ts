@@ -1,0 +1,106 @@
+import { gunzipSync } from 'node:zlib';
+import { request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../agent/core/logger.js';
+import { MetricsServer, type MetricsSource } from '../../agent/server/http.js';
+
+const servers: MetricsServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function serve(source: Partial<MetricsSource>, maxRequests = 40) {
+  const server = new MetricsServer(
+    {
+      metrics: async () => 'up 1\n',
+      contentType: 'text/plain; version=0.0.4; charset=utf-8',
+      statuses: () => [{ name: 'gpu', status: { state: 'failing', detail: '<lost> & "gone"' } }],
+      ...source,
+    },
+    { host: '127.0.0.1', port: 0, maxRequests, version: '9.9.9' },
+    createLogger('error', { write: () => undefined }),
+  );
+  servers.push(server);
+  return `http://127.0.0.1:${await server.listen()}`;
+}
+
+function raw(url: string, method: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }>(
+    (resolve, reject) => {
+      const req = request(url, { method, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
+      });
+      req.on('error', reject);
+      req.end();
+    },
+  );
+}
+
+describe('MetricsServer', () => {
+  it('serves gzip only when asked', async () => {
+    const base = await serve({ metrics: async () => 'x 1\n'.repeat(1000) });
+    const zipped = await raw(`${base}/metrics`, 'GET', { 'Accept-Encoding': 'gzip, deflate' });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(zipped.body).toString()).toBe('x 1\n'.repeat(1000));
+    const plain = await raw(`${base}/metrics`, 'GET');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.toString()).toBe('x 1\n'.repeat(1000));
+    expect(plain.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+  });
+
+  it('answers 503 past max_requests', async () => {
+    let release: () => void = () => undefined;
+    const base = await serve(
+      {
+        metrics: () =>
+          new Promise((resolve) => {
+            release = () => resolve('slow 1\n');
+          }),
+      },
+      1,
+    );
+    const first = fetch(`${base}/metrics`);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await fetch(`${base}/metrics`)).status).toBe(503);
+    release();
+    expect((await first).status).toBe(200);
+  });
+
+  it('HEAD has no body, other methods get 405, unknown paths 404', async () => {
+    const base = await serve({});
+    const head = await raw(`${base}/metrics`, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.body.length).toBe(0);
+    expect((await raw(`${base}/metrics`, 'POST')).status).toBe(405);
+    expect((await raw(`${base}/nope`, 'GET')).status).toBe(404);
+  });
+
+  it('a failing render is a 500, and the server carries on', async () => {
+    let fail = true;
+    const base = await serve({
+      metrics: async () => {
+        if (fail) throw new Error('boom');
+        return 'ok 1\n';
+      },
+    });
+    expect((await fetch(`${base}/metrics`)).status).toBe(500);
+    fail = false;
+    expect(await (await fetch(`${base}/metrics`)).text()).toBe('ok 1\n');
+  });
+
+  it('the landing page escapes what sources say', async () => {
+    const base = await serve({});
+    const html = await (await fetch(`${base}/`)).text();
+    expect(html).toContain('inferwatch 9.9.9');
+    expect(html).toContain('&#60;lost&#62; &#38; &#34;gone&#34;');
+    expect(html).not.toContain('<lost>');
+  });
+});
