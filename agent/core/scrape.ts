@@ -50,10 +50,6 @@ export class Scraper {
     }
   }
 
-  private count(collector: string, reason: string): void {
-    this.deps.errors.count(collector, reason);
-  }
-
   async scrape(): Promise<void> {
     const results = await Promise.all(this.collectors.map((c) => this.runOne(c)));
     const success: Sample[] = [];
@@ -92,7 +88,7 @@ export class Scraper {
 
   private async attempt(collector: Collector): Promise<Outcome> {
     if (this.inFlight.has(collector.name)) {
-      this.count(collector.name, 'busy');
+      this.deps.errors.count(collector.name, 'busy');
       return failed('busy', 'the previous collection is still running', NO_SAMPLES);
     }
     const buffer = new BufferingEmitter(collector.metrics);
@@ -110,7 +106,7 @@ export class Scraper {
       if (result === 'timeout') {
         abort.abort();
         run.catch(() => undefined);
-        this.count(collector.name, 'timeout');
+        this.deps.errors.count(collector.name, 'timeout');
         return failed('timeout', `timed out after ${this.deps.timeoutMs} ms`, NO_SAMPLES);
       }
       if (buffer.degraded)
@@ -118,10 +114,10 @@ export class Scraper {
       return { ok: true, samples: buffer.samples };
     } catch (error) {
       if (error instanceof CollectorError) {
-        if (!error.counted) this.count(collector.name, error.reason);
+        if (!error.counted) this.deps.errors.count(collector.name, error.reason);
         return failed(error.reason, error.message, NO_SAMPLES);
       }
-      this.count(collector.name, 'error');
+      this.deps.errors.count(collector.name, 'error');
       return failed('error', `unexpected error: ${describe(error)}`, NO_SAMPLES);
     } finally {
       clearTimeout(timer);
