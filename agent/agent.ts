@@ -1,3 +1,4 @@
+import { GpuInventory } from './collectors/gpu-inventory.js';
 import { COLLECTORS } from './collectors/index.js';
 import type { AgentConfig } from './config/load.js';
 import type { Clock } from './core/clock.js';
@@ -30,7 +31,7 @@ export class Agent {
     this.exposition = new Exposition({ processMetrics: config.web.process_metrics });
     const errors = defineSelfMetrics(this.exposition, VERSION);
     const stateLog = new StateLog(world.logger);
-    const deps = { ...world, errors, stateLog };
+    const deps = { ...world, errors, stateLog, inventory: new GpuInventory() };
     this.collectors = COLLECTORS.flatMap((factory) =>
       factory.create(config, { ...deps, logger: world.logger.child({ collector: factory.name }) }),
     );

@@ -142,10 +142,9 @@ async function doctor(config: AgentConfig, file: string | undefined, io: Io): Pr
     for (const { name, status } of statuses) {
       io.out(`${name.padEnd(width)}  ${status.state.padEnd(8)}  ${status.detail}\n`);
     }
-    const off = [
-      !config.collectors.nvidia_smi.enabled && 'nvidia_smi',
-      !config.collectors.host.enabled && 'host',
-    ].filter(Boolean);
+    const off = Object.entries(config.collectors)
+      .filter(([, c]) => typeof c === 'object' && !c.enabled)
+      .map(([name]) => name);
     if (off.length) io.out(`\nswitched off in the config: ${off.join(', ')}\n`);
     return EXIT.ok;
   } finally {

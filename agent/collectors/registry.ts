@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger.js';
 import type { MetricDef } from '../core/metric.js';
 import type { SourceErrors } from '../core/self-metrics.js';
 import type { StateLog } from '../core/state-log.js';
+import type { GpuInventory } from './gpu-inventory.js';
 
 export interface CollectorDeps {
   readonly runner: ProcessRunner;
@@ -14,6 +15,8 @@ export interface CollectorDeps {
   readonly errors: SourceErrors;
   /** Shared with the scrape loop, so a failure is logged once whoever sees it first. */
   readonly stateLog: StateLog;
+  /** The GPUs seen so far, for collectors that must label by GPU what nvidia-smi does not read. */
+  readonly inventory: GpuInventory;
 }
 
 /** One source folder's entry in the collector list. */

@@ -61,6 +61,28 @@ const nvidiaSmi = z.strictObject({
     .describe('Per-process GPU memory, on its own slower stream.'),
 });
 
+const kernelEvents = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Count Xid errors and OOM-killer victims from the kernel log (needs CAP_SYSLOG or root).',
+    ),
+  dmesg_command: z
+    .string()
+    .min(1)
+    .default('dmesg')
+    .describe("util-linux dmesg, run as 'dmesg --kernel --follow-new --notime'."),
+  journalctl_command: z
+    .string()
+    .min(1)
+    .default('journalctl')
+    .describe('journalctl, the fallback where dmesg may not read the kernel log.'),
+  restart_backoff: backoff
+    .prefault({})
+    .describe('Exponential backoff between restarts of the reader.'),
+});
+
 const host = z.strictObject({
   enabled: z
     .boolean()
@@ -111,6 +133,9 @@ export const ConfigSchema = z.strictObject({
           'Longest a collector may take in one scrape; past it, it reports failure and its series are left out.',
         ),
       nvidia_smi: nvidiaSmi.prefault({}).describe('NVIDIA GPUs through nvidia-smi.'),
+      kernel_events: kernelEvents
+        .prefault({})
+        .describe('The kernel log: Xid errors and OOM kills.'),
       host: host.prefault({}).describe('The host.'),
     })
     .prefault({})

@@ -6,10 +6,15 @@ export interface Backoff {
   readonly maxMs: number;
 }
 
-export interface SupervisorOptions {
+/** What to start: the command and its arguments. */
+export interface Launch {
   readonly command: string;
-  /** Runs before every start (a field probe, say) and returns the arguments; may throw. */
-  prepare(signal: AbortSignal): Promise<readonly string[]>;
+  readonly args: readonly string[];
+}
+
+export interface SupervisorOptions {
+  /** Runs before every start (a field probe, say) and says what to start; may throw. */
+  prepare(signal: AbortSignal): Promise<Launch>;
   /** Time allowed for the first line after a start. */
   readonly firstLineMs: number;
   /** No line for this long means the process is wedged: it is killed and restarted. Infinity: no watchdog. */
@@ -77,9 +82,9 @@ export class StreamSupervisor {
     const generation = ++this.generation;
     this._state = 'preparing';
     this.prepareAbort = new AbortController();
-    let args: readonly string[];
+    let launch: Launch;
     try {
-      args = await this.options.prepare(this.prepareAbort.signal);
+      launch = await this.options.prepare(this.prepareAbort.signal);
     } catch (error) {
       if (generation !== this.generation) return;
       const reason =
@@ -94,7 +99,7 @@ export class StreamSupervisor {
     if (generation !== this.generation) return;
     this._state = 'running';
     try {
-      this.handle = this.spawn(generation, args);
+      this.handle = this.spawn(generation, launch);
     } catch (error) {
       if (error instanceof CommandNotFound) this.fail('not_found', error.message);
       else this.fail('start_failed', error instanceof Error ? error.message : String(error));
@@ -103,8 +108,8 @@ export class StreamSupervisor {
     this.armWatchdog(generation, this.options.firstLineMs);
   }
 
-  private spawn(generation: number, args: readonly string[]): StreamHandle {
-    return this.runner.stream(this.options.command, args, {
+  private spawn(generation: number, { command, args }: Launch): StreamHandle {
+    return this.runner.stream(command, args, {
       maxLineBytes: this.options.maxLineBytes,
       onLine: (line, from) => {
         if (generation !== this.generation) return;

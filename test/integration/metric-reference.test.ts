@@ -6,13 +6,15 @@ import { fixture } from '../helpers/fixtures.js';
 
 /**
  * Families a healthy run on the H100 capture cannot show: [N/A] on that card, CPU utilization
- * (it needs two readings further apart than `once` takes), source errors (none happened).
+ * (it needs two readings further apart than `once` takes), source errors and OOM victims (none
+ * happened).
  */
 const ABSENT_ON_H100 = new Set([
   'inferwatch_gpu_fan_speed_ratio',
   'inferwatch_gpu_retired_pages_pending',
   'inferwatch_host_cpu_utilization_ratio',
   'inferwatch_source_errors_total',
+  'inferwatch_oom_kill_victims_total',
 ]);
 
 describe('the metric reference against what the agent exports', () => {

@@ -8,8 +8,7 @@ function supervisor(overrides: Partial<SupervisorOptions> = {}) {
   const downs: string[] = [];
   const lines: string[] = [];
   const s = new StreamSupervisor(runner, {
-    command: 'tool',
-    prepare: async () => ['--go'],
+    prepare: async () => ({ command: 'tool', args: ['--go'] }),
     firstLineMs: 5000,
     silenceMs: 1000,
     backoff: { initialMs: 100, maxMs: 800 },
@@ -99,7 +98,7 @@ describe('StreamSupervisor', () => {
       prepare: async () => {
         calls++;
         if (calls < 3) throw new CollectorError('unsupported', 'no');
-        return [];
+        return { command: 'tool', args: [] };
       },
     });
     s.start();

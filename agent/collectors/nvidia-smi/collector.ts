@@ -9,7 +9,8 @@ import type { ProcessRunner } from '../../core/exec.js';
 import type { Logger } from '../../core/logger.js';
 import type { SourceErrors } from '../../core/self-metrics.js';
 import { RateLimitedWarning, type StateLog } from '../../core/state-log.js';
-import { StreamSupervisor, type Backoff } from '../../core/supervisor.js';
+import { normalizeBusId, type GpuInventory } from '../gpu-inventory.js';
+import { StreamSupervisor, type Backoff, type Launch } from '../../core/supervisor.js';
 import { Waiters } from '../../core/waiters.js';
 import { EnergyIntegrator } from './energy.js';
 import type { Labels } from '../../core/metric.js';
@@ -41,6 +42,7 @@ export interface Deps {
   readonly logger: Logger;
   readonly errors: SourceErrors;
   readonly stateLog: StateLog;
+  readonly inventory: GpuInventory;
 }
 
 const NAME = 'nvidia_smi';
@@ -83,7 +85,6 @@ export class NvidiaSmiCollector implements Collector {
     this.energy = new EnergyIntegrator(options.intervalMs * 5);
     this.warnings = new RateLimitedWarning(deps.logger, 60_000, () => deps.clock.monotonicMs());
     this.supervisor = new StreamSupervisor(deps.runner, {
-      command: options.command,
       prepare: (signal) => this.prepare(signal),
       firstLineMs: options.startTimeoutMs,
       silenceMs: options.intervalMs * options.silenceIntervals,
@@ -163,14 +164,17 @@ export class NvidiaSmiCollector implements Collector {
     return { state: 'starting', detail: 'waiting for the first sample' };
   }
 
-  private async prepare(signal: AbortSignal): Promise<readonly string[]> {
+  private async prepare(signal: AbortSignal): Promise<Launch> {
     this.probe ??= await probeFields(
       this.deps.runner,
       this.options.command,
       this.options.startTimeoutMs,
       signal,
     );
-    return queryArgs(this.probe.selection, this.options.intervalMs);
+    return {
+      command: this.options.command,
+      args: queryArgs(this.probe.selection, this.options.intervalMs),
+    };
   }
 
   private onLine(line: string): void {
@@ -227,6 +231,14 @@ export class NvidiaSmiCollector implements Collector {
       if (watts !== undefined) this.energy.observe(row.uuid, watts, now);
     }
     this.snapshot = { rows, atMs: now, unavailable: [...this.unavailable.values()] };
+    this.deps.inventory.update(
+      rows.flatMap((r) => {
+        const pciBusId = normalizeBusId(r.identity.pciBusId ?? '');
+        return pciBusId
+          ? [{ gpu: r.index, uuid: r.uuid, gpuModel: r.identity.name ?? '', pciBusId }]
+          : [];
+      }),
+    );
     this.down = undefined;
     this.deps.stateLog.ok(NAME);
     this.supervisor.markHealthy();

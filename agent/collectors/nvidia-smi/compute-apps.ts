@@ -49,15 +49,17 @@ export class ComputeAppsCollector implements Collector {
   ) {
     this.warnings = new RateLimitedWarning(deps.logger, 60_000, () => deps.clock.monotonicMs());
     this.supervisor = new StreamSupervisor(deps.runner, {
-      command: options.command,
       prepare: async () => {
         this.armEmptyTimer(Math.min(options.startTimeoutMs, FIRST_LOOP_MS));
-        return [
-          `--query-compute-apps=${COMPUTE_APPS_FIELDS.join(',')}`,
-          '--format=csv,noheader,nounits',
-          '-lms',
-          String(options.intervalMs),
-        ];
+        return {
+          command: options.command,
+          args: [
+            `--query-compute-apps=${COMPUTE_APPS_FIELDS.join(',')}`,
+            '--format=csv,noheader,nounits',
+            '-lms',
+            String(options.intervalMs),
+          ],
+        };
       },
       firstLineMs: Infinity,
       silenceMs: Infinity,

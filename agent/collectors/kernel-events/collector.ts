@@ -1,0 +1,197 @@
+import type { Clock } from '../../core/clock.js';
+import {
+  CollectorError,
+  type Collector,
+  type Emitter,
+  type SourceStatus,
+} from '../../core/collector.js';
+import type { ProcessRunner } from '../../core/exec.js';
+import type { Labels } from '../../core/metric.js';
+import type { SourceErrors } from '../../core/self-metrics.js';
+import type { StateLog } from '../../core/state-log.js';
+import { StreamSupervisor, type Backoff, type Launch } from '../../core/supervisor.js';
+import { Waiters } from '../../core/waiters.js';
+import type { GpuIdentity, GpuInventory } from '../gpu-inventory.js';
+import { GPU_XID_ERRORS, KERNEL_EVENT_METRICS, OOM_KILL_VICTIMS } from './metrics.js';
+import { PAGED_XIDS, parseKernelLine, readerProblem } from './parse.js';
+
+export interface KernelEventsOptions {
+  readonly dmesgCommand: string;
+  readonly journalctlCommand: string;
+  readonly backoff: Backoff;
+}
+
+export interface KernelEventsDeps {
+  readonly runner: ProcessRunner;
+  readonly clock: Clock;
+  readonly errors: SourceErrors;
+  readonly stateLog: StateLog;
+  readonly inventory: GpuInventory;
+}
+
+type Reader = 'dmesg' | 'journalctl';
+
+const NAME = 'kernel_events';
+/** The kernel prints Xid 79 and then "GPU has fallen off the bus": one event, not two. */
+const FALLEN_OFF_BUS_DEDUP_MS = 60_000;
+/** A reader that has not failed by then is taken to work (a quiet kernel prints nothing). */
+const READY_AFTER_MS = 500;
+
+export const PERMISSION_HELP =
+  'the agent may not read the kernel log: give it CAP_SYSLOG (systemd: AmbientCapabilities=CAP_SYSLOG) ' +
+  'or run it as root, or set kernel.dmesg_restrict=0; for the journalctl fallback, add its user to the systemd-journal group';
+
+/**
+ * Xid errors and OOM-killer victims from the kernel log, followed from the current position by
+ * `dmesg --follow-new` (util-linux reads /dev/kmsg and skips the backlog, which Node cannot:
+ * it has no lseek, and a blocking read of /dev/kmsg would hold a thread-pool thread forever).
+ * Where dmesg may not read, `journalctl --dmesg --follow` takes over.
+ */
+export class KernelEventsCollector implements Collector {
+  readonly name = NAME;
+  readonly metrics = KERNEL_EVENT_METRICS;
+  private readonly supervisor: StreamSupervisor;
+  private readonly xids = new Map<string, { labels: Labels; value: number }>();
+  private readonly victims = new Map<string, number>();
+  private readonly lastXid79 = new Map<string, number>();
+  private readonly refused = new Map<Reader, string>();
+  private readonly waiters = new Waiters();
+  private reading: Reader | undefined;
+  private down: { reason: string; detail: string } | undefined;
+
+  constructor(
+    private readonly options: KernelEventsOptions,
+    private readonly deps: KernelEventsDeps,
+  ) {
+    this.supervisor = new StreamSupervisor(deps.runner, {
+      prepare: async () => this.launch(),
+      firstLineMs: Infinity,
+      silenceMs: Infinity,
+      backoff: options.backoff,
+      maxLineBytes: 64 * 1024,
+      onLine: (line) => this.onLine(line),
+      onOversizeLine: () => undefined,
+      onDown: (reason, detail) => this.onDown(reason, detail),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.supervisor.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.supervisor.stop();
+    this.waiters.wakeAll();
+  }
+
+  ready(timeoutMs: number): Promise<void> {
+    if (this.down) return Promise.resolve();
+    return this.waiters.wait(Math.min(timeoutMs, READY_AFTER_MS));
+  }
+
+  collect(out: Emitter): void {
+    if (!this.reading) {
+      const down = this.down ?? { reason: 'starting', detail: 'starting the kernel log reader' };
+      throw new CollectorError(down.reason, down.detail, { counted: true });
+    }
+    for (const gpu of this.deps.inventory.known()) {
+      for (const xid of PAGED_XIDS) this.xidSeries(gpu, xid);
+    }
+    for (const { labels, value } of this.xids.values()) out.emit(GPU_XID_ERRORS, labels, value);
+    for (const [process, value] of this.victims) out.emit(OOM_KILL_VICTIMS, { process }, value);
+  }
+
+  status(): SourceStatus {
+    if (this.reading) {
+      const total = [...this.xids.values()].reduce((sum, s) => sum + s.value, 0);
+      return {
+        state: 'ok',
+        detail: `following the kernel log with ${this.reading}; ${total} Xid error(s) since start`,
+      };
+    }
+    if (this.down?.reason === 'permission_denied')
+      return { state: 'missing', detail: PERMISSION_HELP };
+    if (this.down) return { state: 'failing', detail: `${this.down.reason}: ${this.down.detail}` };
+    return { state: 'starting', detail: 'starting the kernel log reader' };
+  }
+
+  private launch(): Launch {
+    const reader = (['dmesg', 'journalctl'] as const).find((r) => !this.refused.has(r));
+    if (!reader) {
+      const why = [...this.refused.values()];
+      // Try them all again after the backoff: permissions or packages may change.
+      this.refused.clear();
+      const denied = why.includes('permission_denied');
+      throw new CollectorError(
+        denied ? 'permission_denied' : 'not_found',
+        denied ? PERMISSION_HELP : 'neither dmesg (util-linux) nor journalctl is installed',
+      );
+    }
+    this.reading = reader;
+    this.down = undefined;
+    if (reader === 'dmesg') {
+      return { command: this.options.dmesgCommand, args: ['--kernel', '--follow-new', '--notime'] };
+    }
+    return {
+      command: this.options.journalctlCommand,
+      args: ['--dmesg', '--follow', '--lines=0', '--output=cat', '--no-pager'],
+    };
+  }
+
+  private onLine(line: string): void {
+    const problem = readerProblem(line);
+    if (problem) {
+      if (this.reading) this.refused.set(this.reading, problem);
+      this.supervisor.restart(problem, line.trim());
+      return;
+    }
+    const event = parseKernelLine(line);
+    if (!event) return;
+    const now = this.deps.clock.monotonicMs();
+    switch (event.kind) {
+      case 'xid':
+        if (event.xid === 79) this.lastXid79.set(event.pciBusId, now);
+        this.xidSeries(this.deps.inventory.lookup(event.pciBusId), event.xid).value++;
+        return;
+      case 'fallen_off_bus': {
+        const last = this.lastXid79.get(event.pciBusId);
+        if (last !== undefined && now - last < FALLEN_OFF_BUS_DEDUP_MS) return;
+        this.lastXid79.set(event.pciBusId, now);
+        this.xidSeries(this.deps.inventory.lookup(event.pciBusId), 79).value++;
+        return;
+      }
+      case 'gpu_uuid':
+        this.deps.inventory.learnUuid(event.pciBusId, event.uuid);
+        return;
+      case 'oom_kill':
+        this.victims.set(event.process, (this.victims.get(event.process) ?? 0) + 1);
+        return;
+    }
+  }
+
+  private xidSeries(gpu: GpuIdentity, xid: number): { labels: Labels; value: number } {
+    const key = `${gpu.pciBusId}/${xid}`;
+    let series = this.xids.get(key);
+    const labels = {
+      gpu: gpu.gpu,
+      uuid: gpu.uuid,
+      gpu_model: gpu.gpuModel,
+      pci_bus_id: gpu.pciBusId,
+      xid: String(xid),
+    };
+    if (!series) this.xids.set(key, (series = { labels, value: 0 }));
+    // The identity may have been learnt after the first event (nvidia-smi started later).
+    else if (series.labels.uuid !== gpu.uuid || series.labels.gpu !== gpu.gpu)
+      series.labels = labels;
+    return series;
+  }
+
+  private onDown(reason: string, detail: string): void {
+    if (reason === 'not_found' && this.reading) this.refused.set(this.reading, reason);
+    this.reading = undefined;
+    this.down = { reason, detail };
+    this.deps.errors.count(NAME, reason);
+    this.deps.stateLog.failing(NAME, reason, detail);
+    this.waiters.wakeAll();
+  }
+}

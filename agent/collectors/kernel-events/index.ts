@@ -1,0 +1,22 @@
+import type { CollectorFactory } from '../registry.js';
+import { KernelEventsCollector } from './collector.js';
+import { KERNEL_EVENT_METRICS } from './metrics.js';
+
+export const kernelEvents: CollectorFactory = {
+  name: 'kernel_events',
+  metrics: KERNEL_EVENT_METRICS,
+  create(config, deps) {
+    const c = config.collectors.kernel_events;
+    if (!c.enabled) return [];
+    return [
+      new KernelEventsCollector(
+        {
+          dmesgCommand: c.dmesg_command,
+          journalctlCommand: c.journalctl_command,
+          backoff: { initialMs: c.restart_backoff.initial_ms, maxMs: c.restart_backoff.max_ms },
+        },
+        deps,
+      ),
+    ];
+  },
+};

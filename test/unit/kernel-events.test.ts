@@ -1,0 +1,232 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GpuInventory, normalizeBusId } from '../../agent/collectors/gpu-inventory.js';
+import { KernelEventsCollector } from '../../agent/collectors/kernel-events/collector.js';
+import { GPU_XID_ERRORS, OOM_KILL_VICTIMS } from '../../agent/collectors/kernel-events/metrics.js';
+import {
+  PAGED_XIDS,
+  parseKernelLine,
+  readerProblem,
+} from '../../agent/collectors/kernel-events/parse.js';
+import type { Emitter } from '../../agent/core/collector.js';
+import { createLogger } from '../../agent/core/logger.js';
+import type { MetricDef } from '../../agent/core/metric.js';
+import { StateLog } from '../../agent/core/state-log.js';
+import { FakeRunner } from '../helpers/fake-runner.js';
+import { readFixture } from '../helpers/fixtures.js';
+
+const events = (file: string) =>
+  readFixture('kernel', file)
+    .split('\n')
+    .map(parseKernelLine)
+    .filter((e) => e !== undefined);
+
+describe('PCI bus ids', () => {
+  it.each([
+    ['00000000:91:00.0', '0000:91:00'],
+    ['PCI:0000:cb:00', '0000:cb:00'],
+    ['GPU0000:91:00.0', '0000:91:00'],
+    ['0000:03:00', '0000:03:00'],
+    ['00000000:CB:00.0', '0000:cb:00'],
+  ])('%s is %s', (raw, key) => expect(normalizeBusId(raw)).toBe(key));
+
+  it('rejects what is not a bus id', () => {
+    expect(normalizeBusId('GPU-1234')).toBeUndefined();
+    expect(normalizeBusId('')).toBeUndefined();
+  });
+});
+
+describe('parseKernelLine on real kernel logs', () => {
+  it('Xid 13 and 43 (dmesg --decode --time-format iso)', () => {
+    const found = events('kernel-log_nvrm-xid-13-43_dmesg-decode-iso.log');
+    expect(found).toHaveLength(17);
+    expect(found.filter((e) => e.kind === 'xid' && e.xid === 13)).toHaveLength(16);
+    expect(found.at(-1)).toEqual({ kind: 'xid', pciBusId: '0000:38:00', xid: 43 });
+  });
+
+  it('Xid 119 (dmesg -T, GSP RPC history between the Xid lines)', () => {
+    const found = events('kernel-log_nvrm-xid-119-gsp-timeout_dmesg-T_poweredge-xe9680.log');
+    expect(found[0]).toEqual({
+      kind: 'gpu_uuid',
+      pciBusId: '0000:9b:00',
+      uuid: 'GPU-509665ad-b600-ac93-3616-d754b23d636d',
+    });
+    expect(found.slice(1)).toEqual(
+      Array(5).fill({ kind: 'xid', pciBusId: '0000:9b:00', xid: 119 }),
+    );
+  });
+
+  it('Xid 79 with the fallen-off-the-bus line and the UUID line; NVSwitch SXid is not an Xid', () => {
+    expect(events('kernel-log_nvrm-xid-79-fallen-off-bus_plus-nvswitch-sxid_dmesg.log')).toEqual([
+      {
+        kind: 'gpu_uuid',
+        pciBusId: '0000:91:00',
+        uuid: 'GPU-b6c3b2be-c55b-d076-fa0e-d464e4c7e08b',
+      },
+      { kind: 'xid', pciBusId: '0000:91:00', xid: 79 },
+      { kind: 'fallen_off_bus', pciBusId: '0000:91:00' },
+    ]);
+  });
+
+  it('OOM-killer victims in syslog form, a name with parentheses included', () => {
+    const found = events('kernel-log_oom-killer_syslog-kernel-prefix_python3.log');
+    expect(
+      found
+        .filter((e) => e.kind === 'oom_kill')
+        .map((e) => (e.kind === 'oom_kill' ? e.process : '')),
+    ).toEqual(['python3', '(resolved)', 'python3', '(resolved)']);
+  });
+
+  it('older drivers: no PCI: prefix', () => {
+    expect(parseKernelLine('NVRM: Xid (0000:03:00): 14, Channel 00000001')).toEqual({
+      kind: 'xid',
+      pciBusId: '0000:03:00',
+      xid: 14,
+    });
+  });
+
+  it('reader problems', () => {
+    expect(readerProblem('dmesg: read kernel buffer failed: Operation not permitted')).toBe(
+      'permission_denied',
+    );
+    expect(
+      readerProblem('Hint: You are currently not seeing messages from other users and the system.'),
+    ).toBe('permission_denied');
+    expect(readerProblem('No journal files were found.')).toBe('unavailable');
+    expect(readerProblem('NVRM: Xid (PCI:0000:38:00): 13, pid=1')).toBeUndefined();
+  });
+});
+
+class Recorder implements Emitter {
+  readonly samples: { def: MetricDef; labels: Record<string, string>; value: number }[] = [];
+  emit(def: MetricDef, labels: Record<string, string>, value: number): void {
+    this.samples.push({ def, labels: { ...labels }, value });
+  }
+  degrade(): void {}
+}
+
+function setup() {
+  const runner = new FakeRunner();
+  const inventory = new GpuInventory();
+  inventory.update([
+    { gpu: '4', uuid: 'GPU-4', gpuModel: 'NVIDIA H100 80GB HBM3', pciBusId: '0000:9b:00' },
+  ]);
+  const errors: string[] = [];
+  let now = 0;
+  const collector = new KernelEventsCollector(
+    {
+      dmesgCommand: 'dmesg',
+      journalctlCommand: 'journalctl',
+      backoff: { initialMs: 100, maxMs: 100 },
+    },
+    {
+      runner,
+      inventory,
+      clock: { monotonicMs: () => now, epochMs: () => now },
+      errors: { count: (_c, reason) => errors.push(reason) },
+      stateLog: new StateLog(createLogger('error', { write: () => undefined })),
+    },
+  );
+  const scrape = () => {
+    const out = new Recorder();
+    collector.collect(out);
+    return out.samples;
+  };
+  return { runner, collector, errors, scrape, tick: (ms: number) => (now += ms) };
+}
+
+const xid = (samples: Recorder['samples'], bus: string, code: number) =>
+  samples.find(
+    (s) => s.def === GPU_XID_ERRORS && s.labels.pci_bus_id === bus && s.labels.xid === String(code),
+  )?.value;
+
+describe('KernelEventsCollector', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('paged Xids exist at 0 for every known GPU from the start, then count', async () => {
+    const { runner, collector, scrape } = setup();
+    await collector.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runner.last.args).toEqual(['--kernel', '--follow-new', '--notime']);
+    let samples = scrape();
+    expect(samples.filter((s) => s.def === GPU_XID_ERRORS)).toHaveLength(PAGED_XIDS.length);
+    expect(xid(samples, '0000:9b:00', 119)).toBe(0);
+    for (const line of readFixture(
+      'kernel',
+      'kernel-log_nvrm-xid-119-gsp-timeout_dmesg-T_poweredge-xe9680.log',
+    ).split('\n')) {
+      runner.last.line(line);
+    }
+    samples = scrape();
+    expect(xid(samples, '0000:9b:00', 119)).toBe(5);
+    expect(samples.find((s) => s.labels.xid === '119')?.labels).toEqual({
+      gpu: '4',
+      uuid: 'GPU-4',
+      gpu_model: 'NVIDIA H100 80GB HBM3',
+      pci_bus_id: '0000:9b:00',
+      xid: '119',
+    });
+  });
+
+  it('Xid 79 and its fallen-off-the-bus line count once; the UUID comes from the kernel', async () => {
+    const { runner, collector, scrape, tick } = setup();
+    await collector.start();
+    await vi.advanceTimersByTimeAsync(0);
+    for (const line of readFixture(
+      'kernel',
+      'kernel-log_nvrm-xid-79-fallen-off-bus_plus-nvswitch-sxid_dmesg.log',
+    ).split('\n')) {
+      runner.last.line(line);
+    }
+    let samples = scrape();
+    expect(xid(samples, '0000:91:00', 79)).toBe(1);
+    expect(samples.find((s) => s.labels.pci_bus_id === '0000:91:00')?.labels.uuid).toBe(
+      'GPU-b6c3b2be-c55b-d076-fa0e-d464e4c7e08b',
+    );
+    // A later fall, reported only by the second line, still counts.
+    tick(120_000);
+    runner.last.line('NVRM: GPU 0000:91:00.0: GPU has fallen off the bus.');
+    samples = scrape();
+    expect(xid(samples, '0000:91:00', 79)).toBe(2);
+  });
+
+  it('counts OOM-killer victims by process', async () => {
+    const { runner, collector, scrape } = setup();
+    await collector.start();
+    await vi.advanceTimersByTimeAsync(0);
+    for (const line of readFixture(
+      'kernel',
+      'kernel-log_oom-killer_syslog-kernel-prefix_python3.log',
+    ).split('\n')) {
+      runner.last.line(line);
+    }
+    const victims = scrape().filter((s) => s.def === OOM_KILL_VICTIMS);
+    expect(victims).toEqual([
+      { def: OOM_KILL_VICTIMS, labels: { process: 'python3' }, value: 2 },
+      { def: OOM_KILL_VICTIMS, labels: { process: '(resolved)' }, value: 2 },
+    ]);
+  });
+
+  it('dmesg refused: falls back to journalctl; both refused: no series, and says how to grant it', async () => {
+    const { runner, collector, scrape, errors } = setup();
+    await collector.start();
+    await vi.advanceTimersByTimeAsync(0);
+    runner.last.line('dmesg: read kernel buffer failed: Operation not permitted');
+    expect(() => scrape()).toThrow(/Operation not permitted/);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(runner.last.args[0]).toBe('--dmesg');
+    expect(scrape().length).toBeGreaterThan(0);
+    runner.last.line(
+      'Hint: You are currently not seeing messages from other users and the system.',
+    );
+    await vi.advanceTimersByTimeAsync(100);
+    expect(() => scrape()).toThrow(/CAP_SYSLOG/);
+    expect(collector.status()).toMatchObject({ state: 'missing' });
+    expect(errors).toContain('permission_denied');
+    expect(runner.streams).toHaveLength(2);
+    // After the backoff it tries dmesg again: permissions may have been granted.
+    await vi.advanceTimersByTimeAsync(100);
+    expect(runner.streams).toHaveLength(3);
+    expect(runner.last.args[0]).toBe('--kernel');
+  });
+});
