@@ -1,7 +1,8 @@
 import { host } from './host/index.js';
 import { kernelEvents } from './kernel-events/index.js';
 import { nvidiaSmi } from './nvidia-smi/index.js';
+import { runtimeLogs } from './runtime-logs/index.js';
 import type { CollectorFactory } from './registry.js';
 
 /** Every source the agent knows, in the order the exposition lists them. Add new ones here. */
-export const COLLECTORS: readonly CollectorFactory[] = [nvidiaSmi, kernelEvents, host];
+export const COLLECTORS: readonly CollectorFactory[] = [nvidiaSmi, kernelEvents, runtimeLogs, host];

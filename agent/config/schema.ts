@@ -83,6 +83,52 @@ const kernelEvents = z.strictObject({
     .describe('Exponential backoff between restarts of the reader.'),
 });
 
+const RUNTIMES = ['vllm', 'sglang', 'tgi', 'llamacpp', 'ollama', 'triton', 'nim'] as const;
+
+const logSource = z
+  .strictObject({
+    runtime: z.enum(RUNTIMES).describe('The runtime writing the log.'),
+    target: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The runtime's name in metrics (default: the unit or file name)."),
+    path: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A log file, followed across rotation and truncation.'),
+    journald_unit: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A systemd unit whose journal is followed.'),
+  })
+  .refine((s) => (s.path === undefined) !== (s.journald_unit === undefined), {
+    message: 'give exactly one of path and journald_unit',
+  });
+
+const runtimeLogs = z.strictObject({
+  enabled: z.boolean().default(true).describe('Count CUDA out-of-memory errors in runtime logs.'),
+  sources: z
+    .array(logSource)
+    .max(64)
+    .default([])
+    .describe(
+      'Logs to follow, each {runtime, target, path or journald_unit}; runtime is one of ' +
+        `${RUNTIMES.join(', ')}.`,
+    ),
+  poll_interval_ms: ms(100, 60_000).default(1000).describe('How often log files are read.'),
+  journalctl_command: z
+    .string()
+    .min(1)
+    .default('journalctl')
+    .describe('journalctl, for journald units.'),
+  restart_backoff: backoff
+    .prefault({})
+    .describe('Exponential backoff between restarts of journalctl.'),
+});
+
 const host = z.strictObject({
   enabled: z
     .boolean()
@@ -136,6 +182,7 @@ export const ConfigSchema = z.strictObject({
       kernel_events: kernelEvents
         .prefault({})
         .describe('The kernel log: Xid errors and OOM kills.'),
+      runtime_logs: runtimeLogs.prefault({}).describe('Runtime logs: CUDA out of memory.'),
       host: host.prefault({}).describe('The host.'),
     })
     .prefault({})

@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metricCatalogue } from '../../agent/docs/reference.js';
-import { FAKE_BIN, MAIN } from '../helpers/agent-process.js';
+import { FAKE_BIN, MAIN, tempDir } from '../helpers/agent-process.js';
 import { fixture } from '../helpers/fixtures.js';
 
 /**
@@ -19,18 +21,29 @@ const ABSENT_ON_H100 = new Set([
 
 describe('the metric reference against what the agent exports', () => {
   it('every exported family is in the reference with its type, and every listed family is exported', () => {
-    const result = spawnSync(process.execPath, [MAIN, 'once'], {
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: {
-        PATH: `${FAKE_BIN}:/usr/bin:/bin`,
-        FAKE_NVSMI_GPUS: '2',
-        FAKE_NVSMI_APPS: fixture(
-          'nvidia-smi',
-          'nvidia-smi_query-compute-apps_csv_h200_drv590.48.01_load.csv',
-        ),
+    // One runtime log configured, so the runtime-log family is there too.
+    const dir = tempDir();
+    writeFileSync(join(dir, 'vllm.log'), '');
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `collectors:\n  runtime_logs:\n    sources: [{ runtime: vllm, path: ${join(dir, 'vllm.log')} }]\n`,
+    );
+    const result = spawnSync(
+      process.execPath,
+      [MAIN, 'once', '--config', join(dir, 'config.yaml')],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: {
+          PATH: `${FAKE_BIN}:/usr/bin:/bin`,
+          FAKE_NVSMI_GPUS: '2',
+          FAKE_NVSMI_APPS: fixture(
+            'nvidia-smi',
+            'nvidia-smi_query-compute-apps_csv_h200_drv590.48.01_load.csv',
+          ),
+        },
       },
-    });
+    );
     expect(result.status).toBe(0);
     const types = new Map<string, string>();
     const withSamples = new Set<string>();

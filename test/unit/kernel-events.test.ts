@@ -2,11 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GpuInventory, normalizeBusId } from '../../agent/collectors/gpu-inventory.js';
 import { KernelEventsCollector } from '../../agent/collectors/kernel-events/collector.js';
 import { GPU_XID_ERRORS, OOM_KILL_VICTIMS } from '../../agent/collectors/kernel-events/metrics.js';
-import {
-  PAGED_XIDS,
-  parseKernelLine,
-  readerProblem,
-} from '../../agent/collectors/kernel-events/parse.js';
+import { PAGED_XIDS, parseKernelLine } from '../../agent/collectors/kernel-events/parse.js';
+import { readerProblem } from '../../agent/collectors/log-readers.js';
 import type { Emitter } from '../../agent/core/collector.js';
 import { createLogger } from '../../agent/core/logger.js';
 import type { MetricDef } from '../../agent/core/metric.js';

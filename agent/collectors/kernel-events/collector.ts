@@ -13,7 +13,8 @@ import { StreamSupervisor, type Backoff, type Launch } from '../../core/supervis
 import { Waiters } from '../../core/waiters.js';
 import type { GpuIdentity, GpuInventory } from '../gpu-inventory.js';
 import { GPU_XID_ERRORS, KERNEL_EVENT_METRICS, OOM_KILL_VICTIMS } from './metrics.js';
-import { PAGED_XIDS, parseKernelLine, readerProblem } from './parse.js';
+import { readerProblem } from '../log-readers.js';
+import { PAGED_XIDS, parseKernelLine } from './parse.js';
 
 export interface KernelEventsOptions {
   readonly dmesgCommand: string;

@@ -40,18 +40,6 @@ export function parseKernelLine(line: string): KernelEvent | undefined {
   return undefined;
 }
 
-/** What dmesg or journalctl print when the agent may not read the kernel log. */
-export function readerProblem(line: string): 'permission_denied' | 'unavailable' | undefined {
-  if (/read kernel buffer failed: (Operation not permitted|Permission denied)/.test(line)) {
-    return 'permission_denied';
-  }
-  if (/You are currently not seeing messages from other users and the system/.test(line)) {
-    return 'permission_denied';
-  }
-  if (/No journal files were (found|opened)/.test(line)) return 'unavailable';
-  return undefined;
-}
-
 /**
  * The Xid codes that page (NVIDIA's catalogue: reset the GPU, reboot, drain): their series
  * exist at 0 for every GPU from the start, so `increase()` sees the first one.

@@ -1,0 +1,96 @@
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
+import { LineSplitter } from './lines.js';
+
+export interface FollowerOptions {
+  readonly path: string;
+  readonly maxLineBytes: number;
+  /** Most bytes read in one poll; the rest waits for the next (a burst cannot stall the agent). */
+  readonly maxReadBytes: number;
+  onLine(line: string): void;
+  onOversizeLine(): void;
+}
+
+export type FollowState = { readonly ok: true } | { readonly ok: false; readonly error: string };
+
+/**
+ * Follows a log file as `tail -F` does, one poll at a time: starts at the end, reads what was
+ * appended, finishes the old file and opens the new one when it is rotated (a new inode under
+ * the path), and starts over when it is truncated (copytruncate). Like tail, it sees a
+ * truncation only if the file has not grown past the old position again by the next poll.
+ */
+export class FileFollower {
+  private handle: FileHandle | undefined;
+  private inode: number | undefined;
+  private offset = 0;
+  /** At start, history is not news; a file that appears later is read from its start. */
+  private startAtEnd = true;
+  private decoder = new StringDecoder('utf8');
+  private readonly splitter: LineSplitter;
+
+  constructor(private readonly options: FollowerOptions) {
+    this.splitter = new LineSplitter(options.maxLineBytes, options.onLine, options.onOversizeLine);
+  }
+
+  async poll(): Promise<FollowState> {
+    try {
+      if (!this.handle) await this.openPath();
+      const handle = this.handle;
+      if (!handle) return { ok: false, error: `${this.options.path}: not there` };
+      const size = (await handle.stat()).size;
+      if (size < this.offset) this.restartAt(0); // truncated in place
+      await this.readFrom(handle, size);
+      const current = await stat(this.options.path).catch(() => undefined);
+      if (current && current.ino !== this.inode) {
+        // Rotated: the old file is complete; what follows goes to the new one, from its start.
+        await this.readFrom(handle, (await handle.stat()).size);
+        await this.close();
+        await this.openPath();
+        if (this.handle) await this.readFrom(this.handle, (await this.handle.stat()).size);
+      }
+      return { ok: true };
+    } catch (error) {
+      if (!this.handle) this.startAtEnd = false;
+      await this.close();
+      return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    this.splitter.end();
+    await handle?.close().catch(() => undefined);
+  }
+
+  private async openPath(): Promise<void> {
+    const handle = await open(this.options.path, 'r');
+    const info = await handle.stat();
+    this.handle = handle;
+    // The same file again (after a read error): carry on where it stopped.
+    if (info.ino !== this.inode || info.size < this.offset) {
+      this.restartAt(this.startAtEnd ? info.size : 0);
+    }
+    this.inode = info.ino;
+    this.startAtEnd = false;
+  }
+
+  private restartAt(offset: number): void {
+    this.offset = offset;
+    this.decoder = new StringDecoder('utf8');
+  }
+
+  private async readFrom(handle: FileHandle, size: number): Promise<void> {
+    let budget = this.options.maxReadBytes;
+    while (this.offset < size && budget > 0) {
+      const length = Math.min(size - this.offset, budget, 64 * 1024);
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, this.offset);
+      if (bytesRead === 0) break;
+      this.offset += bytesRead;
+      budget -= bytesRead;
+      // The decoder holds back a character split between two reads.
+      this.splitter.push(this.decoder.write(buffer.subarray(0, bytesRead)));
+    }
+  }
+}
