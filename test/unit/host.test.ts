@@ -7,9 +7,9 @@ import {
   parseProcStat,
   parseVmstatOomKills,
 } from '../../agent/collectors/host/parse.js';
-import { CollectorError, type Emitter } from '../../agent/core/collector.js';
-import type { MetricDef } from '../../agent/core/metric.js';
+import { CollectorError } from '../../agent/core/collector.js';
 import { readFixture } from '../helpers/fixtures.js';
+import { Recorder } from '../helpers/recorder.js';
 
 describe('procfs parsers on real files', () => {
   it('/proc/stat: busy and total ticks of the aggregate cpu line', () => {
@@ -40,22 +40,6 @@ describe('procfs parsers on real files', () => {
     });
   });
 });
-
-class Recorder implements Emitter {
-  readonly samples: { def: MetricDef; labels: Record<string, string>; value: number }[] = [];
-  degraded: string | undefined;
-  emit(def: MetricDef, labels: Record<string, string>, value: number): void {
-    this.samples.push({ def, labels: { ...labels }, value });
-  }
-  degrade(_reason: string, message: string): void {
-    this.degraded = message;
-  }
-  value(def: MetricDef, labels: Record<string, string> = {}): number | undefined {
-    return this.samples.find(
-      (s) => s.def === def && JSON.stringify(s.labels) === JSON.stringify(labels),
-    )?.value;
-  }
-}
 
 function sources(overrides: Partial<HostSources> = {}): HostSources {
   let stat = 0;

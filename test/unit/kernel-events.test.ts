@@ -4,12 +4,11 @@ import { KernelEventsCollector } from '../../agent/collectors/kernel-events/coll
 import { GPU_XID_ERRORS, OOM_KILL_VICTIMS } from '../../agent/collectors/kernel-events/metrics.js';
 import { PAGED_XIDS, parseKernelLine } from '../../agent/collectors/kernel-events/parse.js';
 import { readerProblem } from '../../agent/collectors/log-readers.js';
-import type { Emitter } from '../../agent/core/collector.js';
 import { createLogger } from '../../agent/core/logger.js';
-import type { MetricDef } from '../../agent/core/metric.js';
 import { StateLog } from '../../agent/core/state-log.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { readFixture } from '../helpers/fixtures.js';
+import { Recorder } from '../helpers/recorder.js';
 
 const events = (file: string) =>
   readFixture('kernel', file)
@@ -92,14 +91,6 @@ describe('parseKernelLine on real kernel logs', () => {
     expect(readerProblem('NVRM: Xid (PCI:0000:38:00): 13, pid=1')).toBeUndefined();
   });
 });
-
-class Recorder implements Emitter {
-  readonly samples: { def: MetricDef; labels: Record<string, string>; value: number }[] = [];
-  emit(def: MetricDef, labels: Record<string, string>, value: number): void {
-    this.samples.push({ def, labels: { ...labels }, value });
-  }
-  degrade(): void {}
-}
 
 function setup() {
   const runner = new FakeRunner();

@@ -5,14 +5,13 @@ import { GpuInventory } from '../../agent/collectors/gpu-inventory.js';
 import { RuntimeLogsCollector } from '../../agent/collectors/runtime-logs/collector.js';
 import { CUDA_OOM_EVENTS } from '../../agent/collectors/runtime-logs/metrics.js';
 import { isCudaOom } from '../../agent/collectors/runtime-logs/parse.js';
-import type { Emitter } from '../../agent/core/collector.js';
 import { FileFollower } from '../../agent/core/file-follower.js';
 import { createLogger } from '../../agent/core/logger.js';
-import type { MetricDef } from '../../agent/core/metric.js';
 import { StateLog } from '../../agent/core/state-log.js';
 import { tempDir } from '../helpers/agent-process.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { readFixture } from '../helpers/fixtures.js';
+import { Recorder } from '../helpers/recorder.js';
 
 describe('isCudaOom', () => {
   it('matches the real logs: old PyTorch format, vLLM V1 EngineCore', () => {
@@ -103,17 +102,6 @@ describe('FileFollower', () => {
     await f.close();
   });
 });
-
-class Recorder implements Emitter {
-  readonly samples: { def: MetricDef; labels: Record<string, string>; value: number }[] = [];
-  degraded: string | undefined;
-  emit(def: MetricDef, labels: Record<string, string>, value: number): void {
-    this.samples.push({ def, labels: { ...labels }, value });
-  }
-  degrade(_reason: string, message: string): void {
-    this.degraded = message;
-  }
-}
 
 describe('RuntimeLogsCollector', () => {
   let now = 0;

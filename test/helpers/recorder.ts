@@ -1,0 +1,22 @@
+import type { Emitter } from '../../agent/core/collector.js';
+import type { MetricDef } from '../../agent/core/metric.js';
+
+/** An Emitter that keeps what a collector wrote, for assertions. */
+export class Recorder implements Emitter {
+  readonly samples: { def: MetricDef; labels: Record<string, string>; value: number }[] = [];
+  degraded: string | undefined;
+
+  emit(def: MetricDef, labels: Record<string, string>, value: number): void {
+    this.samples.push({ def, labels: { ...labels }, value });
+  }
+
+  degrade(_reason: string, message: string): void {
+    this.degraded = message;
+  }
+
+  value(def: MetricDef, labels: Record<string, string> = {}): number | undefined {
+    return this.samples.find(
+      (s) => s.def === def && JSON.stringify(s.labels) === JSON.stringify(labels),
+    )?.value;
+  }
+}
