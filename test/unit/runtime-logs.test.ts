@@ -156,6 +156,24 @@ describe('RuntimeLogsCollector', () => {
     await c.stop();
   });
 
+  it('a read that hangs (a dead network mount) is reported, not taken for a quiet log', async () => {
+    const path = join(tempDir(), 'nfs.log');
+    writeFileSync(path, '');
+    const c = collector([{ runtime: 'tgi', path }]);
+    await c.start();
+    const followed = (c as unknown as { followed: { file: FileFollower }[] }).followed[0]!;
+    followed.file.poll = () => new Promise(() => undefined);
+    void (c as unknown as { pollFiles(): Promise<void> }).pollFiles();
+    const out = new Recorder();
+    c.collect(out);
+    expect(out.samples).toHaveLength(1);
+    now += 5 * 60_000; // not yet: five poll intervals
+    expect(c.collect.bind(c, new Recorder())).not.toThrow();
+    now += 1;
+    expect(() => c.collect(new Recorder())).toThrow(/hung/);
+    await c.stop();
+  });
+
   it('follows a journald unit through journalctl', async () => {
     vi.useFakeTimers();
     const runner = new FakeRunner();

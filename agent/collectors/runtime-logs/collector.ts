@@ -32,6 +32,7 @@ const BURST_MS = 2000;
 const MAX_LINE_BYTES = 64 * 1024;
 /** Read per file per poll at most; a burst larger than this waits for the next poll. */
 const MAX_READ_BYTES = 4 * 1024 * 1024;
+const HUNG_POLL_MS = 10_000;
 
 interface Followed {
   readonly runtime: string;
@@ -53,7 +54,8 @@ export class RuntimeLogsCollector implements Collector {
   readonly metrics = [CUDA_OOM_EVENTS];
   private readonly followed: Followed[];
   private timer: NodeJS.Timeout | undefined;
-  private polling = false;
+  /** When the poll in progress started; undefined when none is. */
+  private pollStartedAt: number | undefined;
 
   constructor(
     private readonly options: RuntimeLogsOptions,
@@ -74,6 +76,7 @@ export class RuntimeLogsCollector implements Collector {
   }
 
   collect(out: Emitter): void {
+    this.checkHungPoll();
     const failing = this.followed.filter((f) => f.problem);
     if (failing.length === this.followed.length) {
       throw new CollectorError('read_failed', failing.map((f) => f.problem).join('; '), {
@@ -152,8 +155,8 @@ export class RuntimeLogsCollector implements Collector {
   }
 
   private async pollFiles(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
+    if (this.pollStartedAt !== undefined) return;
+    this.pollStartedAt = this.deps.clock.monotonicMs();
     try {
       for (const f of this.followed) {
         if (!f.file) continue;
@@ -161,7 +164,19 @@ export class RuntimeLogsCollector implements Collector {
         this.setProblem(f, state.ok ? undefined : state.error, 'read_failed');
       }
     } finally {
-      this.polling = false;
+      this.pollStartedAt = undefined;
+    }
+  }
+
+  /** A read that never returns (a dead network mount) must not pass for a quiet log. */
+  private checkHungPoll(): void {
+    if (this.pollStartedAt === undefined) return;
+    const limit = Math.max(HUNG_POLL_MS, 5 * this.options.pollIntervalMs);
+    const age = this.deps.clock.monotonicMs() - this.pollStartedAt;
+    if (age <= limit) return;
+    for (const f of this.followed) {
+      if (f.file)
+        this.setProblem(f, `reading the log has hung for ${Math.round(age)} ms`, 'timeout');
     }
   }
 
