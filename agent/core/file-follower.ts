@@ -44,6 +44,7 @@ export class FileFollower {
       if (current && current.ino !== this.inode) {
         // Rotated: the old file is complete; what follows goes to the new one, from its start.
         await this.readFrom(handle, (await handle.stat()).size);
+        this.splitter.end();
         await this.close();
         await this.openPath();
         if (this.handle) await this.readFrom(this.handle, (await this.handle.stat()).size);
@@ -56,10 +57,10 @@ export class FileFollower {
     }
   }
 
+  /** Closes the file; a partial last line waits (after a read error the file is reopened). */
   async close(): Promise<void> {
     const handle = this.handle;
     this.handle = undefined;
-    this.splitter.end();
     await handle?.close().catch(() => undefined);
   }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { afterEach } from 'vitest';
 import { ROOT } from './fixtures.js';
 
 export const MAIN = join(ROOT, 'dist/agent/main.js');
@@ -118,6 +119,19 @@ export async function startAgent(options: StartOptions = {}): Promise<AgentProce
     },
   };
   return agent;
+}
+
+/** A startAgent for one test file: every agent it starts is killed after each test. */
+export function agentsKilledAfterEach(): (options?: StartOptions) => Promise<AgentProcess> {
+  const running: AgentProcess[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((a) => a.stop('SIGKILL')));
+  });
+  return async (options) => {
+    const agent = await startAgent(options);
+    running.push(agent);
+    return agent;
+  };
 }
 
 function readLines(path: string): string[] {

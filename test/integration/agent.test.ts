@@ -1,29 +1,18 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   eventually,
   FAKE_BIN,
   family,
   MAIN,
-  startAgent,
+  agentsKilledAfterEach,
   type AgentProcess,
-  type StartOptions,
 } from '../helpers/agent-process.js';
 import { fixture } from '../helpers/fixtures.js';
 
 const APPS = fixture('nvidia-smi', 'nvidia-smi_query-compute-apps_csv_h200_drv590.48.01_load.csv');
-const running: AgentProcess[] = [];
-
-async function agent(options: StartOptions = {}): Promise<AgentProcess> {
-  const a = await startAgent(options);
-  running.push(a);
-  return a;
-}
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((a) => a.stop('SIGKILL')));
-});
+const agent = agentsKilledAfterEach();
 
 const gpuCount = async (a: AgentProcess) => (await a.metrics()).get('inferwatch_gpu_devices');
 const streamStarts = (a: AgentProcess) =>

@@ -1,20 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   eventually,
   FAKE_BIN,
   MAIN,
-  startAgent,
+  agentsKilledAfterEach,
   tempDir,
-  type AgentProcess,
 } from '../helpers/agent-process.js';
 
-const running: AgentProcess[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((a) => a.stop('SIGKILL')));
-});
+const agent = agentsKilledAfterEach();
 
 function kernelLog(): string {
   const path = join(tempDir(), 'kern.log');
@@ -28,8 +24,7 @@ const GPU1 =
 describe('kernel events through the agent', () => {
   it('a GPU falling off the bus: its Xid 79 series goes from 0 to 1; OOM victims are counted', async () => {
     const log = kernelLog();
-    const a = await startAgent({ env: { FAKE_NVSMI_GPUS: '2', FAKE_KLOG_FILE: log } });
-    running.push(a);
+    const a = await agent({ env: { FAKE_NVSMI_GPUS: '2', FAKE_KLOG_FILE: log } });
     await eventually(
       async () => (await a.metrics()).get(`inferwatch_gpu_xid_errors_total${GPU1},xid="79"}`) === 0,
       10_000,
@@ -57,10 +52,9 @@ describe('kernel events through the agent', () => {
     const log = kernelLog();
     const invocations = join(tempDir(), 'klog.log');
     writeFileSync(invocations, '');
-    const a = await startAgent({
+    const a = await agent({
       env: { FAKE_KLOG_FILE: log, FAKE_KLOG_DENY_DMESG: '1', FAKE_KLOG_LOG: invocations },
     });
-    running.push(a);
     await eventually(
       () => readFileSync(invocations, 'utf8').includes('journalctl --dmesg'),
       10_000,

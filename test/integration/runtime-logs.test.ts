@@ -1,28 +1,23 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   eventually,
   FAST_CONFIG,
-  startAgent,
+  agentsKilledAfterEach,
   tempDir,
-  type AgentProcess,
 } from '../helpers/agent-process.js';
 import { readFixture } from '../helpers/fixtures.js';
 
-const running: AgentProcess[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((a) => a.stop('SIGKILL')));
-});
+const agent = agentsKilledAfterEach();
 
 describe('CUDA out of memory in a runtime log, through the agent', () => {
   it('is counted from 0, and the line itself goes nowhere', async () => {
     const log = join(tempDir(), 'vllm.log');
     writeFileSync(log, 'INFO starting\n');
-    const a = await startAgent({
+    const a = await agent({
       config: `${FAST_CONFIG}  runtime_logs:\n    poll_interval_ms: 200\n    sources:\n      - { runtime: vllm, target: vllm-0, path: ${log} }\n`,
     });
-    running.push(a);
     const key = 'inferwatch_llm_cuda_oom_events_total{runtime="vllm",target="vllm-0"}';
     await eventually(async () => (await a.metrics()).get(key) === 0, 10_000, 'the counter at 0');
     appendFileSync(

@@ -29,6 +29,8 @@ export interface HostSources {
 }
 
 const PROC_MAX_BYTES = 256 * 1024;
+/** Reused by every read: the reads are synchronous, so one buffer is never shared at once. */
+const procBuffer = Buffer.alloc(PROC_MAX_BYTES);
 
 export const systemHostSources: HostSources = {
   // procfs is generated from kernel memory and never waits on a disk: a synchronous read costs
@@ -36,13 +38,12 @@ export const systemHostSources: HostSources = {
   readProc(path) {
     const fd = openSync(path, 'r');
     try {
-      const buffer = Buffer.alloc(PROC_MAX_BYTES);
       let length = 0;
       for (;;) {
-        const n = readSync(fd, buffer, length, buffer.length - length, null);
-        if (n === 0 || (length += n) === buffer.length) break;
+        const n = readSync(fd, procBuffer, length, procBuffer.length - length, null);
+        if (n === 0 || (length += n) === procBuffer.length) break;
       }
-      return buffer.toString('utf8', 0, length);
+      return procBuffer.toString('utf8', 0, length);
     } finally {
       closeSync(fd);
     }

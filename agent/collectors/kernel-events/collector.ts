@@ -172,7 +172,10 @@ export class KernelEventsCollector implements Collector {
 
   private xidSeries(gpu: GpuIdentity, xid: number): { labels: Labels; value: number } {
     const key = `${gpu.pciBusId}/${xid}`;
-    let series = this.xids.get(key);
+    const series = this.xids.get(key);
+    // Labels are built only for a new series, or when the GPU's identity was learnt after the
+    // first event (nvidia-smi started later): this runs for every GPU and paged code each scrape.
+    if (series && series.labels.uuid === gpu.uuid && series.labels.gpu === gpu.gpu) return series;
     const labels = {
       gpu: gpu.gpu,
       uuid: gpu.uuid,
@@ -180,11 +183,13 @@ export class KernelEventsCollector implements Collector {
       pci_bus_id: gpu.pciBusId,
       xid: String(xid),
     };
-    if (!series) this.xids.set(key, (series = { labels, value: 0 }));
-    // The identity may have been learnt after the first event (nvidia-smi started later).
-    else if (series.labels.uuid !== gpu.uuid || series.labels.gpu !== gpu.gpu)
+    if (series) {
       series.labels = labels;
-    return series;
+      return series;
+    }
+    const created = { labels, value: 0 };
+    this.xids.set(key, created);
+    return created;
   }
 
   private onDown(reason: string, detail: string): void {
