@@ -4,6 +4,7 @@ import type { AgentConfig } from './config/load.js';
 import type { Clock } from './core/clock.js';
 import type { Collector, SourceStatus } from './core/collector.js';
 import type { ProcessRunner } from './core/exec.js';
+import type { HttpClient } from './core/http.js';
 import { Exposition } from './core/exposition.js';
 import type { Logger } from './core/logger.js';
 import { Scraper } from './core/scrape.js';
@@ -13,6 +14,7 @@ import { VERSION } from './version.js';
 
 export interface World {
   readonly runner: ProcessRunner;
+  readonly http: HttpClient;
   readonly clock: Clock;
   readonly logger: Logger;
 }

@@ -3,6 +3,7 @@ import { Agent } from './agent.js';
 import { ConfigError, parseConfig, readConfigFile, type AgentConfig } from './config/load.js';
 import { systemClock } from './core/clock.js';
 import { nodeProcessRunner } from './core/exec.js';
+import { fetchClient } from './core/http.js';
 import { createLogger } from './core/logger.js';
 import { MetricsServer } from './server/http.js';
 import { VERSION } from './version.js';
@@ -107,7 +108,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function world(config: AgentConfig, level = config.log_level) {
-  return { runner: nodeProcessRunner, clock: systemClock, logger: createLogger(level) };
+  return {
+    runner: nodeProcessRunner,
+    http: fetchClient,
+    clock: systemClock,
+    logger: createLogger(level),
+  };
 }
 
 function startupWaitMs(config: AgentConfig): number {
@@ -141,6 +147,7 @@ async function doctor(config: AgentConfig, file: string | undefined, io: Io): Pr
     );
     for (const { name, status } of statuses) {
       io.out(`${name.padEnd(width)}  ${status.state.padEnd(8)}  ${status.detail}\n`);
+      for (const line of status.lines ?? []) io.out(`  ${line}\n`);
     }
     const off = Object.entries(config.collectors)
       .filter(([, c]) => typeof c === 'object' && !c.enabled)

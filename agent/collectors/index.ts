@@ -2,7 +2,14 @@ import { host } from './host/index.js';
 import { kernelEvents } from './kernel-events/index.js';
 import { nvidiaSmi } from './nvidia-smi/index.js';
 import { runtimeLogs } from './runtime-logs/index.js';
+import { runtimes } from './runtimes/index.js';
 import type { CollectorFactory } from './registry.js';
 
 /** Every source the agent knows, in the order the exposition lists them. Add new ones here. */
-export const COLLECTORS: readonly CollectorFactory[] = [nvidiaSmi, kernelEvents, runtimeLogs, host];
+export const COLLECTORS: readonly CollectorFactory[] = [
+  nvidiaSmi,
+  kernelEvents,
+  runtimes,
+  runtimeLogs,
+  host,
+];

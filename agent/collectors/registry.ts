@@ -2,6 +2,7 @@ import type { AgentConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
 import type { Collector } from '../core/collector.js';
 import type { ProcessRunner } from '../core/exec.js';
+import type { HttpClient } from '../core/http.js';
 import type { Logger } from '../core/logger.js';
 import type { MetricDef } from '../core/metric.js';
 import type { SourceErrors } from '../core/self-metrics.js';
@@ -10,6 +11,7 @@ import type { GpuInventory } from './gpu-inventory.js';
 
 export interface CollectorDeps {
   readonly runner: ProcessRunner;
+  readonly http: HttpClient;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly errors: SourceErrors;

@@ -129,6 +129,90 @@ const runtimeLogs = z.strictObject({
     .describe('Exponential backoff between restarts of journalctl.'),
 });
 
+const runtimeTarget = z.strictObject({
+  kind: z
+    .enum(RUNTIMES)
+    .optional()
+    .describe('The runtime; when left out it is identified by what its endpoints answer.'),
+  url: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), {
+      message: 'must not hold credentials; use headers or api_key_file',
+    })
+    .describe('Base URL of the runtime (Triton: its metrics port, such as http://127.0.0.1:8002).'),
+  name: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .describe("The target label in metrics (default: the URL's host:port)."),
+  headers: z
+    .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name'), z.string())
+    .default({})
+    .describe('Extra HTTP headers sent to the runtime. Never logged.'),
+  api_key_file: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('File holding an API key sent as "Authorization: Bearer KEY". Never logged.'),
+  api_key_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+    .optional()
+    .describe('Environment variable holding an API key, sent as a bearer token.'),
+});
+
+const runtimes = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe("Read LLM runtimes' metrics and APIs, normalized to the inferwatch_llm_* families."),
+  targets: z
+    .array(runtimeTarget)
+    .max(64)
+    .default([])
+    .describe('Runtimes to read, each {kind, url, name, headers, api_key_file or api_key_env}.'),
+  timeout_ms: ms(100, 60_000)
+    .optional()
+    .describe(
+      'Longest one runtime read may take (default: 80% of collectors.timeout_ms); must be below collectors.timeout_ms, so one hung runtime never costs the others their series.',
+    ),
+  max_body_bytes: z
+    .int()
+    .min(1024)
+    .max(256 * 1024 * 1024)
+    .default(10 * 1024 * 1024)
+    .describe('Largest answer read from a runtime; a larger one is an error.'),
+  refresh_interval_s: z
+    .int()
+    .min(10)
+    .max(86_400)
+    .default(300)
+    .describe(
+      'How often runtimes are looked for again and their version and model re-read (a restart on another port, a model swapped).',
+    ),
+  discovery: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe('Look for runtimes on their default ports, identified by what they answer.'),
+      host: z.string().min(1).default('127.0.0.1').describe('The host to look on.'),
+      ports: z
+        .array(z.int().min(1).max(65_535))
+        .max(64)
+        .optional()
+        .describe(
+          "Ports to look on (default: every runtime's default port: 8000, 30000, 3000, 8080, 11434, 8002).",
+        ),
+      timeout_ms: ms(100, 60_000)
+        .default(3000)
+        .describe('Longest one discovery pass may take, all ports together.'),
+    })
+    .prefault({})
+    .describe('Auto-discovery of local runtimes.'),
+});
+
 const host = z.strictObject({
   enabled: z
     .boolean()
@@ -182,11 +266,18 @@ export const ConfigSchema = z.strictObject({
       kernel_events: kernelEvents
         .prefault({})
         .describe('The kernel log: Xid errors and OOM kills.'),
+      runtimes: runtimes
+        .prefault({})
+        .describe('LLM runtimes: vLLM, SGLang, TGI, llama.cpp, Ollama, Triton, NIM.'),
       runtime_logs: runtimeLogs.prefault({}).describe('Runtime logs: CUDA out of memory.'),
       host: host.prefault({}).describe('The host.'),
     })
     .prefault({})
-    .describe('The sources of metrics.'),
+    .describe('The sources of metrics.')
+    .refine((c) => c.runtimes.timeout_ms === undefined || c.runtimes.timeout_ms < c.timeout_ms, {
+      message: 'must be less than collectors.timeout_ms',
+      path: ['runtimes', 'timeout_ms'],
+    }),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -1,8 +1,9 @@
-import type { Labels, MetricDef } from './metric.js';
+import type { HistogramValue, Labels, MetricDef } from './metric.js';
 
 /** Where a collector writes one scrape's samples. Nothing it writes is served unless the run completes in time. */
 export interface Emitter {
   emit(def: MetricDef, labels: Labels, value: number): void;
+  emitHistogram(def: MetricDef, labels: Labels, value: HistogramValue): void;
   /**
    * Marks the run as degraded: the samples written are served, but the collector reports
    * `inferwatch_collector_success 0` (a lost GPU among healthy ones, say).
@@ -14,6 +15,8 @@ export interface Emitter {
 export interface SourceStatus {
   readonly state: 'ok' | 'starting' | 'failing' | 'missing' | 'disabled';
   readonly detail: string;
+  /** More detail for doctor, one line per item (a runtime found, say). */
+  readonly lines?: readonly string[];
 }
 
 /**

@@ -1,7 +1,8 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { SetHistogram } from './histogram-instrument.js';
 import type { MetricDef, Sample } from './metric.js';
 
-type Instrument = Gauge<string> | Counter<string>;
+type Instrument = Gauge<string> | Counter<string> | SetHistogram;
 
 const LINT_FAILING_DEFAULTS = [
   'nodejs_active_handles_total',
@@ -39,6 +40,10 @@ export class Exposition {
       labelNames: [...def.labelNames],
       registers: [this.registry],
     };
+    if (def.type === 'histogram') {
+      this.instruments.set(def, new SetHistogram(def, this.registry));
+      return;
+    }
     const instrument = def.type === 'counter' ? new Counter(config) : new Gauge(config);
     clear(instrument, def);
     this.instruments.set(def, instrument);
@@ -53,7 +58,9 @@ export class Exposition {
       for (const sample of samples.get(def) ?? []) {
         const key = seriesKey(def, sample);
         const before = previous.get(key) ?? next.get(key);
-        if (instrument instanceof Counter) {
+        if (instrument instanceof SetHistogram) {
+          instrument.set(key, sample);
+        } else if (instrument instanceof Counter) {
           // Counters mirror a source's total: set exactly (remove, then add it whole), never by
           // adding a float difference that would drift.
           if (before?.value !== sample.value) {
@@ -65,7 +72,11 @@ export class Exposition {
         }
         next.set(key, sample);
       }
-      for (const [key, sample] of previous) if (!next.has(key)) instrument.remove(sample.labels);
+      for (const [key, sample] of previous) {
+        if (next.has(key)) continue;
+        if (instrument instanceof SetHistogram) instrument.delete(key);
+        else instrument.remove(sample.labels);
+      }
       this.published.set(def, next);
     }
   }
@@ -91,7 +102,7 @@ function seriesKey(def: MetricDef, sample: Sample): string {
   return key;
 }
 
-function clear(instrument: Instrument, def: MetricDef): void {
+function clear(instrument: Gauge<string> | Counter<string>, def: MetricDef): void {
   instrument.reset();
   // prom-client keeps a 0 for a label-less family after reset; "no data" must mean no series.
   if (def.labelNames.length === 0) instrument.remove({});

@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
 import { CollectorError, type Collector, type Emitter } from './collector.js';
 import type { Exposition } from './exposition.js';
-import type { Labels, MetricDef, Sample } from './metric.js';
+import type { HistogramValue, Labels, MetricDef, Sample } from './metric.js';
 import {
   COLLECTOR_DURATION,
   COLLECTOR_LAST_SUCCESS,
@@ -148,11 +148,23 @@ class BufferingEmitter implements Emitter {
   }
 
   emit(def: MetricDef, labels: Labels, value: number): void {
-    if (!this.allowed.has(def)) throw new Error(`${def.name} is not declared by this collector`);
+    if (def.type === 'histogram') throw new Error(`${def.name} is a histogram`);
     if (!Number.isFinite(value)) return;
+    this.list(def).push({ labels, value });
+  }
+
+  emitHistogram(def: MetricDef, labels: Labels, histogram: HistogramValue): void {
+    if (def.type !== 'histogram' || histogram.counts.length !== def.buckets?.length)
+      throw new Error(`${def.name} is not a histogram with ${histogram.counts.length} buckets`);
+    if (!Number.isFinite(histogram.count) || !Number.isFinite(histogram.sum)) return;
+    this.list(def).push({ labels, value: histogram.count, histogram });
+  }
+
+  private list(def: MetricDef): Sample[] {
+    if (!this.allowed.has(def)) throw new Error(`${def.name} is not declared by this collector`);
     let list = this.samples.get(def);
     if (!list) this.samples.set(def, (list = []));
-    list.push({ labels, value });
+    return list;
   }
 
   degrade(reason: string, message: string): void {

@@ -1,10 +1,37 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RuntimeServer } from '../fake/runtime-server.js';
 import { metricCatalogue } from '../../agent/docs/reference.js';
 import { FAKE_BIN, MAIN, tempDir } from '../helpers/agent-process.js';
-import { fixture } from '../helpers/fixtures.js';
+import { fixture, readFixture } from '../helpers/fixtures.js';
+
+const runtime = (name: string) => readFixture('runtimes', name);
+
+/** One simulated runtime of each shape, so every runtime family has a source. */
+const servers = {
+  vllm: new RuntimeServer({ '/metrics': runtime('vllm_metrics_v1_constructed_two-engines.txt') }),
+  triton: new RuntimeServer({
+    '/metrics': runtime('triton_metrics_constructed_newer-backend.txt'),
+  }),
+  llamacpp: new RuntimeServer({
+    '/metrics': runtime('llama.cpp_metrics_constructed_full.txt'),
+    '/props': runtime('llama.cpp_props_constructed.json'),
+  }),
+  ollama: new RuntimeServer({
+    '/api/version': runtime('ollama_api-version_constructed.json'),
+    '/api/ps': runtime('ollama_api-ps_gemma3-4b.json'),
+  }),
+};
+
+beforeAll(async () => {
+  await Promise.all(Object.values(servers).map((s) => s.listen()));
+});
+afterAll(async () => {
+  await Promise.all(Object.values(servers).map((s) => s.close()));
+});
 
 /**
  * Families a healthy run on the H100 capture cannot show: [N/A] on that card, CPU utilization
@@ -20,15 +47,24 @@ const ABSENT_ON_H100 = new Set([
 ]);
 
 describe('the metric reference against what the agent exports', () => {
-  it('every exported family is in the reference with its type, and every listed family is exported', () => {
-    // One runtime log configured, so the runtime-log family is there too.
+  it('every exported family is in the reference with its type, and every listed family is exported', async () => {
+    // One runtime log and one runtime of each shape configured, so their families are there too.
     const dir = tempDir();
     writeFileSync(join(dir, 'vllm.log'), '');
     writeFileSync(
       join(dir, 'config.yaml'),
-      `collectors:\n  runtime_logs:\n    sources: [{ runtime: vllm, path: ${join(dir, 'vllm.log')} }]\n`,
+      [
+        'collectors:',
+        '  runtime_logs:',
+        `    sources: [{ runtime: vllm, path: ${join(dir, 'vllm.log')} }]`,
+        '  runtimes:',
+        '    discovery: { enabled: false }',
+        '    targets:',
+        ...Object.entries(servers).map(([kind, s]) => `      - { kind: ${kind}, url: "${s.url}" }`),
+      ].join('\n'),
     );
-    const result = spawnSync(
+    // Not spawnSync: the simulated runtimes answer from this process's event loop.
+    const result = await promisify(execFile)(
       process.execPath,
       [MAIN, 'once', '--config', join(dir, 'config.yaml')],
       {
@@ -44,13 +80,16 @@ describe('the metric reference against what the agent exports', () => {
         },
       },
     );
-    expect(result.status).toBe(0);
     const types = new Map<string, string>();
     const withSamples = new Set<string>();
     for (const line of result.stdout.split('\n')) {
       const type = /^# TYPE (\S+) (\S+)$/.exec(line);
       if (type) types.set(type[1]!, type[2]!);
-      else if (line && !line.startsWith('#')) withSamples.add(line.split(/[{ ]/)[0]!);
+      else if (line && !line.startsWith('#')) {
+        const name = line.split(/[{ ]/)[0]!;
+        const base = name.replace(/_(bucket|sum|count)$/, '');
+        withSamples.add(types.get(base) === 'histogram' ? base : name);
+      }
     }
     const catalogue = new Map(metricCatalogue().map(({ def }) => [def.name, def.type]));
     const ours = [...types.keys()].filter((n) => n.startsWith('inferwatch_'));

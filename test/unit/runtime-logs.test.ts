@@ -1,3 +1,4 @@
+import { fetchClient } from '../../agent/core/http.js';
 import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -125,6 +126,7 @@ describe('RuntimeLogsCollector', () => {
       },
       {
         runner,
+        http: fetchClient,
         clock: { monotonicMs: () => now, epochMs: () => now },
         logger: createLogger('error', { write: () => undefined }),
         errors: { count: () => undefined },

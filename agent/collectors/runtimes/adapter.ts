@@ -1,0 +1,127 @@
+import type { z } from 'zod';
+import type { HttpResponse } from '../../core/http.js';
+import { parseExposition, type ParsedExposition } from '../../core/prom-text.js';
+import type { Reading } from './reading.js';
+
+export const RUNTIME_KINDS = [
+  'vllm',
+  'sglang',
+  'tgi',
+  'llamacpp',
+  'ollama',
+  'triton',
+  'nim',
+] as const;
+export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
+
+/** One target's HTTP API: its base URL, headers, deadline and size cap already applied. */
+export interface RuntimeApi {
+  get(path: string): Promise<HttpResponse>;
+}
+
+/** What changes rarely, read at discovery and every rediscovery: not every scrape. */
+export interface Facts {
+  readonly version?: string | undefined;
+  /** The served model, for runtimes whose metrics carry no model label. */
+  readonly model?: string | undefined;
+  readonly maxConcurrency?: number | undefined;
+}
+
+export interface RuntimeAdapter {
+  readonly kind: RuntimeKind;
+  /** Ports it listens on by default, for auto-discovery. */
+  readonly defaultPorts: readonly number[];
+  /** Whether what answers here is this runtime, judged by what its endpoints answer. */
+  identify(api: RuntimeApi): Promise<boolean>;
+  facts(api: RuntimeApi): Promise<Facts>;
+  /** One read; throws RuntimeReadError when the runtime does not answer as it should. */
+  read(api: RuntimeApi, facts: Facts, target: string): Promise<Reading>;
+}
+
+/** The runtime answered wrongly or not at all; `reason` labels inferwatch_source_errors_total. */
+export class RuntimeReadError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RuntimeReadError';
+  }
+}
+
+/** A JSON endpoint's answer checked against a schema; undefined when it is absent or not that. */
+export async function getJson<T extends z.ZodType>(
+  api: RuntimeApi,
+  path: string,
+  schema: T,
+): Promise<z.output<T> | undefined> {
+  const response = await api.get(path).catch(() => undefined);
+  if (!response || response.status !== 200) return undefined;
+  try {
+    const parsed = schema.safeParse(JSON.parse(response.body));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Same, but a failure to connect or a 5xx throws: for the endpoint a read depends on. */
+export async function requireJson<T extends z.ZodType>(
+  api: RuntimeApi,
+  path: string,
+  schema: T,
+): Promise<z.output<T>> {
+  const response = await api.get(path);
+  if (response.status !== 200) throw httpStatusError(path, response.status);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(response.body);
+  } catch {
+    throw new RuntimeReadError('garbage', `${path} did not answer JSON`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success)
+    throw new RuntimeReadError('garbage', `${path} answered JSON of an unexpected shape`);
+  return parsed.data;
+}
+
+export type MetricsAnswer =
+  | { readonly ok: true; readonly exposition: ParsedExposition }
+  | { readonly ok: false; readonly status: number; readonly body: string };
+
+/**
+ * A metrics endpoint: parsed when it answers 200, the status when it says it has none (404,
+ * 501: switched off). Any other status, or text that is not the exposition format, throws.
+ */
+export async function getMetrics(api: RuntimeApi, path: string): Promise<MetricsAnswer> {
+  const response = await api.get(path);
+  if (response.status === 200) {
+    const exposition = parseExposition(response.body);
+    if (exposition.sampleCount === 0 && exposition.families.size === 0 && response.body.trim()) {
+      throw new RuntimeReadError(
+        'garbage',
+        `${path} is not in the Prometheus text format (${exposition.firstProblem ?? 'no metric found'})`,
+      );
+    }
+    return { ok: true, exposition };
+  }
+  // 404 and 501 are how runtimes say the endpoint is switched off; anything else is a failure
+  // (401 and 403: the API key is wrong).
+  if (response.status !== 404 && response.status !== 501)
+    throw httpStatusError(path, response.status);
+  return { ok: false, status: response.status, body: response.body.slice(0, 200) };
+}
+
+export function httpStatusError(path: string, status: number): RuntimeReadError {
+  return new RuntimeReadError(`http_${status}`, `${path} answered HTTP ${status}`);
+}
+
+/** Whether a metrics endpoint answers 200 with text that mentions `marker`. */
+export async function metricsMention(
+  api: RuntimeApi,
+  path: string,
+  marker: RegExp,
+): Promise<boolean> {
+  const response = await api.get(path).catch(() => undefined);
+  return response?.status === 200 && marker.test(response.body);
+}

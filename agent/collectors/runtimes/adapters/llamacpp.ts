@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import type { ParsedExposition } from '../../../core/prom-text.js';
+import { getJson, getMetrics, requireJson, type Facts, type RuntimeAdapter } from '../adapter.js';
+import * as M from '../metrics.js';
+import { modelName } from '../model-name.js';
+import { ReadingBuilder, type Reading } from '../reading.js';
+import { MetricsView } from '../view.js';
+import { loadedModels } from './vllm.js';
+
+const PROPS = z.looseObject({
+  total_slots: z.number().optional(),
+  model_path: z.string().optional(),
+  build_info: z.string().optional(),
+  default_generation_settings: z.unknown().optional(),
+});
+
+export const llamacpp: RuntimeAdapter = {
+  kind: 'llamacpp',
+  defaultPorts: [8080],
+  async identify(api) {
+    const props = await getJson(api, '/props', PROPS);
+    return (
+      props !== undefined &&
+      (props.total_slots !== undefined || props.default_generation_settings !== undefined)
+    );
+  },
+  async facts(api) {
+    const props = await getJson(api, '/props', PROPS);
+    return {
+      version: props?.build_info,
+      model: props?.model_path,
+      maxConcurrency: props?.total_slots,
+    };
+  },
+  async read(api, facts, target) {
+    // /props is always there; /metrics only with --metrics. Neither leaks prompts (/slots does).
+    const [props, answer] = await Promise.all([
+      requireJson(api, '/props', PROPS),
+      getMetrics(api, '/metrics'),
+    ]);
+    const current = {
+      ...facts,
+      model: props.model_path ?? facts.model,
+      maxConcurrency: props.total_slots ?? facts.maxConcurrency,
+    };
+    if (answer.ok) return mapLlamacpp(answer.exposition, current, target);
+    const b = new ReadingBuilder('llamacpp', target, () => undefined);
+    b.metricsSource = 'derived';
+    b.notes.push(
+      `/metrics answered HTTP ${answer.status}: start llama-server with --metrics for token and queue figures`,
+    );
+    fromProps(b, current);
+    return b.build();
+  },
+};
+
+function fromProps(b: ReadingBuilder, facts: Facts): string {
+  const model = modelName(facts.model) ?? '';
+  b.addModel(model);
+  if (facts.maxConcurrency !== undefined)
+    b.gauge('max_concurrency', M.MAX_CONCURRENCY, model, facts.maxConcurrency);
+  loadedModels(b);
+  return model;
+}
+
+/**
+ * llama.cpp has counters and gauges only (no latency histograms, no request counter, and no
+ * KV gauge since May 2025); no labels, one model per process. Its *_seconds throughput gauges
+ * reset on every read and are not used.
+ */
+export function mapLlamacpp(exposition: ParsedExposition, facts: Facts, target: string): Reading {
+  const view = new MetricsView(exposition);
+  const model = modelName(facts.model) ?? '';
+  const b = new ReadingBuilder('llamacpp', target, () => model);
+  b.metricsSource = 'native';
+  fromProps(b, facts);
+  b.fromGauge(
+    'requests_waiting',
+    M.REQUESTS_WAITING,
+    view.gauge('llamacpp:requests_deferred'),
+    'sum',
+  );
+  b.fromGauge(
+    'requests_running',
+    M.REQUESTS_RUNNING,
+    view.gauge('llamacpp:requests_processing'),
+    'sum',
+  );
+  b.fromGauge(
+    'kv_cache_usage',
+    M.KV_CACHE_USAGE,
+    view.gauge('llamacpp:kv_cache_usage_ratio'),
+    'mean',
+  );
+  b.fromCounter('prompt_tokens', M.PROMPT_TOKENS, view.counter('llamacpp:prompt_tokens'));
+  b.fromCounter(
+    'generation_tokens',
+    M.GENERATION_TOKENS,
+    view.counter('llamacpp:tokens_predicted'),
+  );
+  const promptSeconds = view.counter('llamacpp:prompt_seconds');
+  const generationSeconds = view.counter('llamacpp:tokens_predicted_seconds');
+  // Mean time per generated token = rate(generation seconds) / rate(generation tokens).
+  b.fromCounter('inter_token_latency', M.GENERATION_TIME, generationSeconds, {
+    derived: true,
+    approx: true,
+  });
+  b.fromCounter('prompt_tokens', M.PROMPT_PROCESSING_TIME, promptSeconds);
+  return b.build();
+}

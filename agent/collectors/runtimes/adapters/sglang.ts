@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import type { Labels } from '../../../core/metric.js';
+import type { ParsedExposition } from '../../../core/prom-text.js';
+import {
+  getJson,
+  getMetrics,
+  metricsMention,
+  type Facts,
+  type RuntimeAdapter,
+  type RuntimeApi,
+} from '../adapter.js';
+import * as M from '../metrics.js';
+import { modelName } from '../model-name.js';
+import { ReadingBuilder, type Reading } from '../reading.js';
+import { labelKey, MetricsView } from '../view.js';
+import { loadedModels } from './vllm.js';
+
+const MODEL_INFO = z.looseObject({ model_path: z.string() });
+const SERVER_INFO = z.looseObject({
+  version: z.string().optional(),
+  max_running_requests: z.number().optional(),
+  served_model_name: z.string().nullable().optional(),
+  model_path: z.string().optional(),
+});
+
+/** Ranks that report copies of rank 0's figures; SGLang's default reports rank 0 only. */
+const REPLICA_RANKS = ['tp_rank', 'pp_rank', 'moe_ep_rank', 'attn_tp_rank'];
+
+async function modelInfo(api: RuntimeApi) {
+  // Renamed from /get_model_info to /model_info in 2025; older servers have only the first.
+  return (
+    (await getJson(api, '/model_info', MODEL_INFO)) ??
+    (await getJson(api, '/get_model_info', MODEL_INFO))
+  );
+}
+
+export const sglang: RuntimeAdapter = {
+  kind: 'sglang',
+  defaultPorts: [30000],
+  async identify(api) {
+    if (await metricsMention(api, '/metrics', /^sglang[:_]/m)) return true;
+    return (await modelInfo(api)) !== undefined;
+  },
+  async facts(api) {
+    const [info, model] = await Promise.all([
+      (await getJson(api, '/server_info', SERVER_INFO)) ??
+        getJson(api, '/get_server_info', SERVER_INFO),
+      modelInfo(api),
+    ]);
+    return {
+      version: info?.version,
+      model: info?.served_model_name ?? model?.model_path ?? info?.model_path,
+      maxConcurrency: info?.max_running_requests,
+    };
+  },
+  async read(api, facts, target) {
+    const answer = await getMetrics(api, '/metrics');
+    if (answer.ok) return mapSglang(answer.exposition, facts, target);
+    const b = new ReadingBuilder('sglang', target, () => undefined);
+    b.metricsSource = 'derived';
+    b.notes.push(
+      `/metrics answered HTTP ${answer.status}: start SGLang with --enable-metrics for its figures`,
+    );
+    const model = modelName(facts.model);
+    if (model) {
+      b.gauge('models', M.MODEL_LOADED, model, 1, 'mean', { derived: true });
+      if (facts.maxConcurrency !== undefined)
+        b.gauge('max_concurrency', M.MAX_CONCURRENCY, model, facts.maxConcurrency);
+    }
+    return b.build();
+  },
+};
+
+export function mapSglang(exposition: ParsedExposition, facts: Facts, target: string): Reading {
+  const view = new MetricsView(exposition);
+  const fallback = modelName(facts.model);
+  const b = new ReadingBuilder('sglang', target, (labels: Labels) => {
+    if (REPLICA_RANKS.some((rank) => labels[rank] !== undefined && labels[rank] !== '0'))
+      return undefined;
+    // The first releases with metrics called the label `name`.
+    return modelName(labels.model_name ?? labels.name) ?? fallback ?? '';
+  });
+  b.metricsSource = 'native';
+  for (const model of view.labelValues('model_name')) b.addModel(modelName(model) ?? model);
+  if (fallback && b.models.length === 0) b.addModel(fallback);
+  b.fromGauge('requests_waiting', M.REQUESTS_WAITING, view.gauge('sglang:num_queue_reqs'), 'sum');
+  b.fromGauge('requests_running', M.REQUESTS_RUNNING, view.gauge('sglang:num_running_reqs'), 'sum');
+  b.fromGauge('kv_cache_usage', M.KV_CACHE_USAGE, view.gauge('sglang:token_usage'), 'mean');
+  // Older builds have only the gauge sglang:num_retracted_reqs, which is not a count of events.
+  b.fromCounter('preemptions', M.PREEMPTIONS, view.counter('sglang:num_retracted_requests'));
+  b.fromHistogram(
+    'time_to_first_token',
+    M.TIME_TO_FIRST_TOKEN,
+    view.histogram('sglang:time_to_first_token_seconds'),
+  );
+  b.fromHistogram(
+    'inter_token_latency',
+    M.INTER_TOKEN_LATENCY,
+    view.histogram('sglang:inter_token_latency_seconds', 'sglang:time_per_output_token_seconds'),
+  );
+  b.fromHistogram(
+    'request_duration',
+    M.REQUEST_DURATION,
+    view.histogram('sglang:e2e_request_latency_seconds'),
+  );
+  b.fromHistogram('request_queue', M.REQUEST_QUEUE, view.histogram('sglang:queue_time_seconds'));
+  const prompt = view.counter('sglang:prompt_tokens');
+  b.fromCounter('prompt_tokens', M.PROMPT_TOKENS, prompt);
+  b.fromCounter('generation_tokens', M.GENERATION_TOKENS, view.counter('sglang:generation_tokens'));
+  const cached = view.counter('sglang:cached_tokens');
+  if (cached) {
+    // SGLang looks every prompt token up in its radix cache.
+    b.fromCounter('prefix_cache', M.PREFIX_CACHE_HITS, cached);
+    b.fromCounter('prefix_cache', M.PREFIX_CACHE_QUERIES, prompt);
+  }
+  outcomes(b, view);
+  if (facts.maxConcurrency !== undefined) {
+    for (const model of b.models)
+      b.gauge('max_concurrency', M.MAX_CONCURRENCY, model, facts.maxConcurrency);
+  }
+  loadedModels(b);
+  return b.build();
+}
+
+/** Finished requests less aborted ones are the ones that finished normally. */
+function outcomes(b: ReadingBuilder, view: MetricsView): void {
+  const finished = view.counter('sglang:num_requests');
+  if (!finished) return;
+  const aborted = view.counter('sglang:num_aborted_requests');
+  const abortedBy = new Map((aborted?.samples ?? []).map((s) => [labelKey(s.labels), s.value]));
+  b.fromCounter('request_outcomes', M.REQUESTS, aborted, { extra: () => ({ outcome: 'aborted' }) });
+  b.fromCounter(
+    'request_outcomes',
+    M.REQUESTS,
+    {
+      samples: finished.samples.map((s) => ({
+        ...s,
+        value: Math.max(0, s.value - (abortedBy.get(labelKey(s.labels)) ?? 0)),
+      })),
+    },
+    { extra: () => ({ outcome: 'ok' }) },
+  );
+  b.startAtZero(M.REQUESTS, [{ outcome: 'ok' }, { outcome: 'aborted' }]);
+}

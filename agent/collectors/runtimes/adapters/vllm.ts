@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import type { Labels } from '../../../core/metric.js';
+import type { ParsedExposition } from '../../../core/prom-text.js';
+import {
+  getJson,
+  getMetrics,
+  httpStatusError,
+  metricsMention,
+  type Facts,
+  type RuntimeAdapter,
+} from '../adapter.js';
+import * as M from '../metrics.js';
+import { modelName } from '../model-name.js';
+import { ReadingBuilder, type Reading } from '../reading.js';
+import { MetricsView } from '../view.js';
+
+const VERSION = z.looseObject({ version: z.string() });
+const MODELS = z.looseObject({
+  data: z.array(z.looseObject({ id: z.string(), owned_by: z.string().optional() })),
+});
+
+/** vLLM's finish reasons: a "success" counter that counts every finished request. */
+const OUTCOME_BY_FINISH_REASON: Readonly<Record<string, string>> = {
+  stop: 'ok',
+  length: 'ok',
+  repetition: 'ok',
+  abort: 'aborted',
+  error: 'error',
+};
+const VLLM_OUTCOMES = ['ok', 'aborted', 'error'].map((outcome) => ({ outcome }));
+
+export const vllm: RuntimeAdapter = {
+  kind: 'vllm',
+  defaultPorts: [8000],
+  async identify(api) {
+    if (await metricsMention(api, '/metrics', /^vllm[:_]/m)) return true;
+    const models = await getJson(api, '/v1/models', MODELS);
+    return models?.data.some((m) => m.owned_by === 'vllm') ?? false;
+  },
+  async facts(api) {
+    const [version, models] = await Promise.all([
+      getJson(api, '/version', VERSION),
+      getJson(api, '/v1/models', MODELS),
+    ]);
+    return { version: version?.version, model: models?.data[0]?.id };
+  },
+  async read(api, facts, target) {
+    // vLLM always serves /metrics: a 404 is a failure, not metrics switched off.
+    const answer = await getMetrics(api, '/metrics');
+    if (!answer.ok) throw httpStatusError('/metrics', answer.status);
+    return mapVllm(answer.exposition, facts, target);
+  },
+};
+
+/**
+ * vLLM V1 names first, then V0 and deprecated ones, one name per concept: 0.9 to 0.12 can show
+ * the old and the new name at once, fed the same observations.
+ */
+export function mapVllm(exposition: ParsedExposition, facts: Facts, target: string): Reading {
+  const view = new MetricsView(exposition);
+  const fallback = modelName(facts.model);
+  const b = new ReadingBuilder(
+    'vllm',
+    target,
+    (labels: Labels) => modelName(labels.model_name) ?? fallback ?? '',
+  );
+  b.metricsSource = 'native';
+  for (const model of view.labelValues('model_name')) b.addModel(modelName(model) ?? model);
+  if (fallback && b.models.length === 0) b.addModel(fallback);
+  b.fromGauge(
+    'requests_waiting',
+    M.REQUESTS_WAITING,
+    view.gauge('vllm:num_requests_waiting'),
+    'sum',
+  );
+  b.fromGauge(
+    'requests_running',
+    M.REQUESTS_RUNNING,
+    view.gauge('vllm:num_requests_running'),
+    'sum',
+  );
+  b.fromGauge(
+    'kv_cache_usage',
+    M.KV_CACHE_USAGE,
+    view.gauge('vllm:kv_cache_usage_perc', 'vllm:gpu_cache_usage_perc'),
+    'mean',
+  );
+  b.fromCounter('preemptions', M.PREEMPTIONS, view.counter('vllm:num_preemptions'));
+  b.fromHistogram(
+    'time_to_first_token',
+    M.TIME_TO_FIRST_TOKEN,
+    view.histogram('vllm:time_to_first_token_seconds'),
+  );
+  // One observation per output step: several tokens under speculative decoding.
+  b.fromHistogram(
+    'inter_token_latency',
+    M.INTER_TOKEN_LATENCY,
+    view.histogram('vllm:inter_token_latency_seconds', 'vllm:time_per_output_token_seconds'),
+    { approx: true },
+  );
+  b.fromHistogram(
+    'request_duration',
+    M.REQUEST_DURATION,
+    view.histogram('vllm:e2e_request_latency_seconds'),
+  );
+  b.fromHistogram(
+    'request_queue',
+    M.REQUEST_QUEUE,
+    view.histogram('vllm:request_queue_time_seconds'),
+  );
+  b.fromCounter('prompt_tokens', M.PROMPT_TOKENS, view.counter('vllm:prompt_tokens'));
+  b.fromCounter('generation_tokens', M.GENERATION_TOKENS, view.counter('vllm:generation_tokens'));
+  if (
+    b.fromCounter('request_outcomes', M.REQUESTS, view.counter('vllm:request_success'), {
+      extra: (labels) => ({
+        outcome: OUTCOME_BY_FINISH_REASON[labels.finished_reason ?? ''] ?? 'ok',
+      }),
+    })
+  )
+    b.startAtZero(M.REQUESTS, VLLM_OUTCOMES);
+  // Hits and queries from one generation: 0.8 counted the deprecated gpu_ pair in blocks.
+  const modern =
+    view.counter('vllm:prefix_cache_hits') ?? view.counter('vllm:prefix_cache_queries');
+  const prefix = modern ? 'vllm:prefix_cache' : 'vllm:gpu_prefix_cache';
+  b.fromCounter('prefix_cache', M.PREFIX_CACHE_HITS, view.counter(`${prefix}_hits`), {
+    approx: !modern,
+  });
+  b.fromCounter('prefix_cache', M.PREFIX_CACHE_QUERIES, view.counter(`${prefix}_queries`), {
+    approx: !modern,
+  });
+  loadedModels(b);
+  return b.build();
+}
+
+/** A runtime serving a model has it loaded. */
+export function loadedModels(b: ReadingBuilder): void {
+  for (const model of b.models) {
+    if (model !== '') b.gauge('models', M.MODEL_LOADED, model, 1, 'mean', { derived: true });
+  }
+}

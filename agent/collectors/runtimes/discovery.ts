@@ -1,0 +1,81 @@
+import type { HttpClient } from '../../core/http.js';
+import type { RuntimeAdapter } from './adapter.js';
+import { ADAPTERS } from './adapters/index.js';
+import { runtimeApi } from './api.js';
+
+export interface Discovered {
+  readonly adapter: RuntimeAdapter;
+  readonly url: string;
+}
+
+export const DEFAULT_PORTS: readonly number[] = [
+  ...new Set(ADAPTERS.flatMap((a) => a.defaultPorts)),
+];
+
+/**
+ * Identifies the runtime answering at `url` by what its endpoints say, trying the adapters
+ * that listen on its port by default first, then the others. Each endpoint is asked once.
+ */
+export async function identify(
+  http: HttpClient,
+  url: string,
+  options: {
+    timeoutMs: number;
+    maxBytes: number;
+    headers?: Readonly<Record<string, string>>;
+    signal?: AbortSignal;
+  },
+): Promise<RuntimeAdapter | undefined> {
+  const api = runtimeApi(
+    http,
+    {
+      baseUrl: url,
+      headers: options.headers ?? {},
+      timeoutMs: options.timeoutMs,
+      maxBytes: options.maxBytes,
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+    true,
+  );
+  // Nothing listening: one refused connection settles it.
+  const alive = await api.get('/').then(
+    () => true,
+    () => false,
+  );
+  if (!alive) return undefined;
+  const port = Number(new URL(url).port);
+  const likely = ADAPTERS.filter((a) => a.defaultPorts.includes(port));
+  const rest = ADAPTERS.filter((a) => !a.defaultPorts.includes(port));
+  for (const adapter of [...likely, ...rest]) {
+    if (options.signal?.aborted) return undefined;
+    if (await adapter.identify(api).catch(() => false)) return adapter;
+  }
+  return undefined;
+}
+
+/** Every port at once, the whole pass bounded by `timeoutMs`. */
+export async function discover(
+  http: HttpClient,
+  options: {
+    host: string;
+    ports: readonly number[];
+    timeoutMs: number;
+    requestTimeoutMs: number;
+    maxBytes: number;
+  },
+): Promise<Discovered[]> {
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const found = await Promise.all(
+    options.ports.map(async (port) => {
+      const url = `http://${host}:${port}`;
+      const adapter = await identify(http, url, {
+        timeoutMs: Math.min(options.requestTimeoutMs, options.timeoutMs),
+        maxBytes: options.maxBytes,
+        signal,
+      }).catch(() => undefined);
+      return adapter ? { adapter, url } : undefined;
+    }),
+  );
+  return found.filter((d): d is Discovered => d !== undefined);
+}

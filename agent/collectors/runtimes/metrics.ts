@@ -1,0 +1,150 @@
+import { counter, gauge, histogram } from '../../core/metric.js';
+import { INTER_TOKEN_BUCKETS, REQUEST_BUCKETS, TTFT_BUCKETS } from './buckets.js';
+
+const SERIES = ['runtime', 'target', 'model'] as const;
+
+export const RUNTIME_INFO = gauge(
+  'inferwatch_llm_runtime_info',
+  'A runtime serving a model: 1 per target and model. metrics_source: native (its own metrics endpoint), derived (its API only) or none.',
+  ['runtime', 'runtime_version', 'model', 'target', 'metrics_source'],
+);
+export const METRICS_SOURCE = gauge(
+  'inferwatch_llm_metrics_source_info',
+  "Where each concept's figures come from for a target: native, derived or none; approx=true where they only approximate the concept. Always 1.",
+  ['runtime', 'target', 'concept', 'metrics_source', 'approx'],
+);
+export const RUNTIME_UP = gauge(
+  'inferwatch_llm_runtime_up',
+  'Whether the runtime answered the last scrape (1) or not (0).',
+  ['runtime', 'target'],
+);
+export const REQUESTS_WAITING = gauge(
+  'inferwatch_llm_requests_waiting',
+  'Requests queued, not yet scheduled.',
+  SERIES,
+);
+export const REQUESTS_RUNNING = gauge(
+  'inferwatch_llm_requests_running',
+  'Requests being processed (in the running batch or a busy slot).',
+  SERIES,
+);
+export const MAX_CONCURRENCY = gauge(
+  'inferwatch_llm_max_concurrency',
+  'Requests the runtime runs at once at most (slots, max batch).',
+  SERIES,
+);
+export const KV_CACHE_USAGE = gauge(
+  'inferwatch_llm_kv_cache_usage_ratio',
+  'KV-cache in use, 0 to 1 (averaged over data-parallel engines).',
+  SERIES,
+);
+export const PREEMPTIONS = counter(
+  'inferwatch_llm_preemptions_total',
+  'Requests preempted (SGLang: retracted) to free KV-cache.',
+  SERIES,
+);
+export const TIME_TO_FIRST_TOKEN = histogram(
+  'inferwatch_llm_time_to_first_token_seconds',
+  "Time to the first output token, by the runtime's own clock (vLLM and SGLang include queueing; Triton: first response chunk).",
+  SERIES,
+  TTFT_BUCKETS,
+);
+export const INTER_TOKEN_LATENCY = histogram(
+  'inferwatch_llm_inter_token_latency_seconds',
+  'Time between output tokens (vLLM: per output step, several tokens under speculative decoding; TGI: decode batch step).',
+  SERIES,
+  INTER_TOKEN_BUCKETS,
+);
+export const REQUEST_DURATION = histogram(
+  'inferwatch_llm_request_duration_seconds',
+  'End-to-end request time, arrival to last token (TGI: successful requests only).',
+  SERIES,
+  REQUEST_BUCKETS,
+);
+export const REQUEST_QUEUE = histogram(
+  'inferwatch_llm_request_queue_seconds',
+  'Time requests waited in the queue before being scheduled.',
+  SERIES,
+  REQUEST_BUCKETS,
+);
+export const REQUEST_TIME = counter(
+  'inferwatch_llm_request_time_seconds_total',
+  'End-to-end time of requests, summed, where the runtime has no latency histogram (Triton); mean = its rate over the requests rate.',
+  SERIES,
+);
+export const QUEUE_TIME = counter(
+  'inferwatch_llm_queue_time_seconds_total',
+  'Queue time of requests, summed, where the runtime has no queue histogram (Triton).',
+  SERIES,
+);
+export const PROMPT_PROCESSING_TIME = counter(
+  'inferwatch_llm_prompt_processing_seconds_total',
+  'Time spent processing prompts, summed (llama.cpp).',
+  SERIES,
+);
+export const GENERATION_TIME = counter(
+  'inferwatch_llm_generation_seconds_total',
+  'Time spent generating tokens, summed (llama.cpp); over generation tokens it is the mean time per token.',
+  SERIES,
+);
+export const PROMPT_TOKENS = counter(
+  'inferwatch_llm_prompt_tokens_total',
+  'Prompt (prefill) tokens processed (llama.cpp: excluding tokens reused from its cache).',
+  SERIES,
+);
+export const GENERATION_TOKENS = counter(
+  'inferwatch_llm_generation_tokens_total',
+  'Output tokens generated.',
+  SERIES,
+);
+export const REQUESTS = counter(
+  'inferwatch_llm_requests_total',
+  'Finished requests by outcome: ok, error, aborted (by the client) or rejected (overloaded).',
+  [...SERIES, 'outcome'],
+);
+export const PREFIX_CACHE_HITS = counter(
+  'inferwatch_llm_prefix_cache_hit_tokens_total',
+  'Prompt tokens found in the prefix cache.',
+  SERIES,
+);
+export const PREFIX_CACHE_QUERIES = counter(
+  'inferwatch_llm_prefix_cache_query_tokens_total',
+  'Prompt tokens looked up in the prefix cache; hit ratio = rate(hits) / rate(queries).',
+  SERIES,
+);
+export const MODEL_LOADED = gauge(
+  'inferwatch_llm_model_loaded',
+  'Whether a model is loaded (1) or only installed (0; Ollama).',
+  SERIES,
+);
+export const MODEL_MEMORY = gauge(
+  'inferwatch_llm_model_memory_bytes',
+  'Memory a loaded model takes: location=vram (on GPUs) or total (Ollama /api/ps).',
+  [...SERIES, 'location'],
+);
+
+export const RUNTIME_METRICS = [
+  RUNTIME_INFO,
+  METRICS_SOURCE,
+  RUNTIME_UP,
+  REQUESTS_WAITING,
+  REQUESTS_RUNNING,
+  MAX_CONCURRENCY,
+  KV_CACHE_USAGE,
+  PREEMPTIONS,
+  TIME_TO_FIRST_TOKEN,
+  INTER_TOKEN_LATENCY,
+  REQUEST_DURATION,
+  REQUEST_QUEUE,
+  REQUEST_TIME,
+  QUEUE_TIME,
+  PROMPT_PROCESSING_TIME,
+  GENERATION_TIME,
+  PROMPT_TOKENS,
+  GENERATION_TOKENS,
+  REQUESTS,
+  PREFIX_CACHE_HITS,
+  PREFIX_CACHE_QUERIES,
+  MODEL_LOADED,
+  MODEL_MEMORY,
+];

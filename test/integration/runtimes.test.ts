@@ -1,0 +1,256 @@
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RuntimeServer } from '../fake/runtime-server.js';
+import {
+  MAIN,
+  tempDir,
+  agentsKilledAfterEach,
+  eventually,
+  family,
+  type AgentProcess,
+} from '../helpers/agent-process.js';
+import { readFixture } from '../helpers/fixtures.js';
+
+const runtimeFixture = (name: string) => readFixture('runtimes', name);
+const V1 = runtimeFixture('vllm_metrics_v1_constructed_two-engines.txt');
+const V0 = runtimeFixture('vllm_metrics_v0_constructed_opt-125m.txt');
+
+const agent = agentsKilledAfterEach();
+let vllm: RuntimeServer;
+let ollama: RuntimeServer;
+
+beforeEach(async () => {
+  vllm = new RuntimeServer({
+    '/metrics': V1,
+    '/version': '{"version":"0.11.0"}',
+    '/v1/models':
+      '{"object":"list","data":[{"id":"/models/Qwen2.5-7B-Instruct","owned_by":"vllm"}]}',
+  });
+  ollama = new RuntimeServer({
+    '/': 'Ollama is running',
+    '/api/version': runtimeFixture('ollama_api-version_constructed.json'),
+    '/api/ps': runtimeFixture('ollama_api-ps_gemma3-4b.json'),
+    '/api/tags': runtimeFixture('ollama_api-tags_constructed.json'),
+  });
+  await Promise.all([vllm.listen(), ollama.listen()]);
+});
+
+afterEach(async () => {
+  await Promise.all([vllm.close(), ollama.close()]);
+});
+
+function config(extra = ''): string {
+  const ollamaPort = new URL(ollama.url).port;
+  return `
+log_level: debug
+collectors:
+  timeout_ms: 1500
+  nvidia_smi: { enabled: false }
+  kernel_events: { enabled: false }
+  runtimes:
+    timeout_ms: 600
+    refresh_interval_s: 10
+    targets:
+      - { kind: vllm, url: "${vllm.url}", name: vllm-a }
+    discovery: { host: 127.0.0.1, ports: [${ollamaPort}], timeout_ms: 2000 }
+${extra}`;
+}
+
+const VLLM_SERIES = '{runtime="vllm",target="vllm-a",model="Qwen2.5-7B-Instruct"}';
+
+async function started(extra?: string): Promise<AgentProcess> {
+  const a = await agent({ config: config(extra), noNvidiaSmi: true });
+  await eventually(
+    async () =>
+      family(await a.metrics(), 'inferwatch_llm_model_loaded').get(
+        `{runtime="ollama",target="127.0.0.1:${new URL(ollama.url).port}",model="gemma3:latest"}`,
+      ) === 1,
+    10_000,
+    'the discovered Ollama',
+  );
+  return a;
+}
+
+describe('runtimes read by the agent', () => {
+  it('normalizes a configured vLLM and a discovered Ollama onto one schema', async () => {
+    const a = await started();
+    const m = await a.metrics();
+    const ollamaTarget = `127.0.0.1:${new URL(ollama.url).port}`;
+    expect(family(m, 'inferwatch_llm_runtime_up')).toEqual(
+      new Map([
+        ['{runtime="vllm",target="vllm-a"}', 1],
+        [`{runtime="ollama",target="${ollamaTarget}"}`, 1],
+      ]),
+    );
+    expect(
+      family(m, 'inferwatch_llm_runtime_info').get(
+        '{runtime="vllm",runtime_version="0.11.0",model="Qwen2.5-7B-Instruct",target="vllm-a",metrics_source="native"}',
+      ),
+    ).toBe(1);
+    expect(
+      family(m, 'inferwatch_llm_runtime_info').get(
+        `{runtime="ollama",runtime_version="0.11.4",model="gemma3:latest",target="${ollamaTarget}",metrics_source="derived"}`,
+      ),
+    ).toBe(1);
+    expect(family(m, 'inferwatch_llm_requests_waiting').get(VLLM_SERIES)).toBe(5);
+    expect(
+      family(m, 'inferwatch_llm_requests_total').get(
+        '{runtime="vllm",target="vllm-a",model="Qwen2.5-7B-Instruct",outcome="ok"}',
+      ),
+    ).toBe(158);
+    const ttft = family(m, 'inferwatch_llm_time_to_first_token_seconds_bucket');
+    expect(ttft.get('{runtime="vllm",target="vllm-a",model="Qwen2.5-7B-Instruct",le="0.25"}')).toBe(
+      145,
+    );
+    expect(ttft.get('{runtime="vllm",target="vllm-a",model="Qwen2.5-7B-Instruct",le="+Inf"}')).toBe(
+      161,
+    );
+    expect(
+      family(m, 'inferwatch_llm_metrics_source_info').get(
+        '{runtime="vllm",target="vllm-a",concept="max_concurrency",metrics_source="none",approx="false"}',
+      ),
+    ).toBe(1);
+    expect(
+      family(m, 'inferwatch_llm_model_memory_bytes').get(
+        `{runtime="ollama",target="${ollamaTarget}",model="gemma3:latest",location="vram"}`,
+      ),
+    ).toBe(5_964_735_424);
+    expect(family(m, 'inferwatch_collector_success').get('{collector="runtimes"}')).toBe(1);
+  });
+
+  it('passes promtool check metrics with histograms from runtimes', async (ctx) => {
+    if (spawnSync('promtool', ['--version']).error) {
+      if (process.env.CI === 'true') throw new Error('promtool is required in CI');
+      ctx.skip();
+    }
+    const a = await started();
+    const text = await (await a.get('/metrics')).text();
+    expect(text).toContain('# TYPE inferwatch_llm_time_to_first_token_seconds histogram');
+    expect(execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })).toBe(
+      '',
+    );
+  });
+
+  it.each([
+    ['hang', { mode: 'hang' } as const, 'timeout'],
+    ['answer 500', { mode: 'status', status: 500 } as const, 'http_500'],
+    ['send garbage', { mode: 'garbage' } as const, 'garbage'],
+    ['send 50 MB', { mode: 'huge', bytes: 50 * 1024 * 1024 } as const, 'too_large'],
+  ])('a runtime that starts to %s costs only its own series', async (_, behaviour, reason) => {
+    const a = await started();
+    vllm.set(behaviour);
+    const started_ = Date.now();
+    const m = await a.metrics();
+    // The scrape is never held past the collector timeout by one runtime.
+    expect(Date.now() - started_).toBeLessThan(1500);
+    expect(family(m, 'inferwatch_llm_runtime_up').get('{runtime="vllm",target="vllm-a"}')).toBe(0);
+    expect(family(m, 'inferwatch_llm_requests_waiting').get(VLLM_SERIES)).toBeUndefined();
+    expect(family(m, 'inferwatch_llm_model_loaded').size).toBeGreaterThan(0); // Ollama's
+    expect(family(m, 'inferwatch_collector_success').get('{collector="runtimes"}')).toBe(0);
+    expect(
+      family(m, 'inferwatch_source_errors_total').get(`{collector="runtimes",reason="${reason}"}`),
+    ).toBeGreaterThanOrEqual(1);
+    vllm.set({ mode: 'serve' });
+    await eventually(
+      async () =>
+        family(await a.metrics(), 'inferwatch_llm_requests_waiting').get(VLLM_SERIES) === 5,
+      5000,
+      'the runtime back',
+    );
+  });
+
+  it('keeps counters rising through a runtime restart and a switch from V0 to V1 names', async () => {
+    vllm.route('/metrics', V0);
+    const a = await started();
+    const tokens = async () =>
+      family(await a.metrics(), 'inferwatch_llm_generation_tokens_total').get(
+        '{runtime="vllm",target="vllm-a",model="facebook/opt-125m"}',
+      );
+    expect(await tokens()).toBe(4800);
+    // Restarted: the counter starts again from 100.
+    vllm.route(
+      '/metrics',
+      V0.replace(
+        'vllm:generation_tokens_total{model_name="facebook/opt-125m"} 4800.0',
+        'vllm:generation_tokens_total{model_name="facebook/opt-125m"} 100.0',
+      ),
+    );
+    expect(await tokens()).toBe(4900);
+    // Upgraded to V1, serving the same model: V1 names only, counters carry on.
+    const v1SameModel = V1.replaceAll('/models/Qwen2.5-7B-Instruct', 'facebook/opt-125m');
+    vllm.route('/metrics', v1SameModel);
+    const m = await a.metrics();
+    expect(
+      family(m, 'inferwatch_llm_generation_tokens_total').get(
+        '{runtime="vllm",target="vllm-a",model="facebook/opt-125m"}',
+      ),
+    ).toBe(4900 + 75_000);
+    expect(
+      [...family(m, 'inferwatch_llm_inter_token_latency_seconds_count').keys()].filter((k) =>
+        k.includes('vllm-a'),
+      ),
+    ).toHaveLength(1);
+    expect(
+      family(m, 'inferwatch_llm_kv_cache_usage_ratio').get(
+        '{runtime="vllm",target="vllm-a",model="facebook/opt-125m"}',
+      ),
+    ).toBeCloseTo(0.4, 12);
+  });
+});
+
+describe('doctor and secrets', () => {
+  it('doctor lists each runtime: kind, version, models, and native, derived and missing concepts', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'config.yaml'), config());
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [MAIN, 'doctor', '--config', join(dir, 'config.yaml')],
+      { env: { PATH: '/usr/bin:/bin' }, timeout: 20_000 },
+    );
+    expect(stdout).toMatch(/^runtimes +ok +2 runtimes$/m);
+    expect(stdout).toContain(`vllm-a (${vllm.url}): vllm 0.11.0`);
+    expect(stdout).toContain('    models: Qwen2.5-7B-Instruct');
+    expect(stdout).toContain(
+      '    native: requests_waiting, requests_running, kv_cache_usage, preemptions, time_to_first_token, inter_token_latency, request_duration, request_queue, prompt_tokens, generation_tokens, request_outcomes, prefix_cache\n    derived: models\n    missing: max_concurrency\n',
+    );
+    expect(stdout).toContain('    native: models\n    derived: -\n    missing: requests_waiting,');
+    expect(stdout).toContain(
+      `127.0.0.1:${new URL(ollama.url).port} (${ollama.url}): ollama 0.11.4`,
+    );
+    expect(stdout).toContain('    models: gemma3:latest');
+  });
+
+  it('sends the API key from a file as a bearer token, and never logs it', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'key'), 's3cret-token\n');
+    const a = await agent({
+      noNvidiaSmi: true,
+      config: config().replace(
+        'name: vllm-a }',
+        `name: vllm-a, api_key_file: "${join(dir, 'key')}", headers: { X-Tenant: t-123 } }`,
+      ),
+    });
+    await eventually(
+      async () =>
+        family(await a.metrics(), 'inferwatch_llm_requests_waiting').get(VLLM_SERIES) === 5,
+      5000,
+    );
+    expect(vllm.lastHeaders.authorization).toBe('Bearer s3cret-token');
+    expect(vllm.lastHeaders['x-tenant']).toBe('t-123');
+    vllm.set({ mode: 'status', status: 401 });
+    await eventually(
+      async () =>
+        family(await a.metrics(), 'inferwatch_llm_runtime_up').get(
+          '{runtime="vllm",target="vllm-a"}',
+        ) === 0,
+      5000,
+    );
+    const logs = JSON.stringify(a.logs);
+    expect(logs).toContain('vllm-a');
+    expect(logs).not.toContain('s3cret');
+    expect(logs).not.toContain('t-123');
+  });
+});
