@@ -66,6 +66,27 @@ describe('config', () => {
     ['collectors: {host: {filesystem_paths: /models}}', 'collectors.host.filesystem_paths'],
     ['collectors: {host: {filesystem_paths: [""]}}', 'collectors.host.filesystem_paths.0'],
     ['collectors: {timeout_ms: 0}', 'collectors.timeout_ms'],
+    [
+      'collectors: {runtimes: {targets: [{kind: vllm, url: "localhost:8000"}]}}',
+      'collectors.runtimes.targets.0.url: must be an http:// or https:// URL',
+    ],
+    [
+      'collectors: {runtimes: {targets: [{kind: vllm, url: "http://u:p@host:8000"}]}}',
+      'collectors.runtimes.targets.0.url: must not hold credentials',
+    ],
+    [
+      'collectors: {runtimes: {targets: [{kind: mlx, url: "http://h:1"}]}}',
+      'collectors.runtimes.targets.0.kind',
+    ],
+    [
+      'collectors: {runtimes: {targets: [{url: "http://h:1", headers: {"Bad Header": x}}]}}',
+      'collectors.runtimes.targets.0.headers',
+    ],
+    [
+      'collectors: {timeout_ms: 1000, runtimes: {timeout_ms: 1000}}',
+      'collectors.runtimes.timeout_ms: must be less than collectors.timeout_ms',
+    ],
+    ['collectors: {runtimes: {discovery: {ports: [0]}}}', 'collectors.runtimes.discovery.ports.0'],
     ['web: {max_requests: 0}', 'web.max_requests'],
     ['- a list', '(top level)'],
     ['listen: [unclosed', 'YAML'],
