@@ -222,13 +222,11 @@ export function parseSampleLine(line: string): SampleLine | string {
       else if (line[i] !== '}') return `expected "," or "}" at column ${i + 1}`;
     }
   }
-  if (rawName === '' || /^\d/.test(rawName)) return 'no metric name';
+  const first = rawName.charCodeAt(0);
+  if (rawName === '' || (first >= 48 && first <= 57)) return 'no metric name';
   if (line[i] !== ' ' && line[i] !== '\t') return 'no value';
-  const rest = line.slice(i).trim();
-  // An OpenMetrics exemplar follows " # ".
-  const hash = rest.indexOf(' #');
-  const fields = (hash === -1 ? rest : rest.slice(0, hash)).split(/[ \t]+/);
-  if (fields.length > 2 || fields[0] === '') return 'extra fields after the value';
+  const fields = valueFields(line, i);
+  if (fields.length > 2 || fields.length === 0) return 'extra fields after the value';
   const value = parseValue(fields[0] as string);
   if (value === undefined) return `bad value "${fields[0]}"`;
   let timestampMs: number | undefined;
@@ -242,6 +240,21 @@ export function parseSampleLine(line: string): SampleLine | string {
   const sample: ParsedSample =
     timestampMs === undefined ? { name, labels, value } : { name, labels, value, timestampMs };
   return { rawName, name, sample };
+}
+
+/** The value and the optional timestamp after column `from`; an exemplar (" # ...") ends them. */
+function valueFields(line: string, from: number): string[] {
+  const fields: string[] = [];
+  let i = from;
+  const n = line.length;
+  while (i < n) {
+    while (i < n && (line[i] === ' ' || line[i] === '\t')) i++;
+    if (i >= n || line[i] === '#') break;
+    const start = i;
+    while (i < n && line[i] !== ' ' && line[i] !== '\t') i++;
+    fields.push(line.slice(start, i));
+  }
+  return fields;
 }
 
 function isNameChar(code: number): boolean {

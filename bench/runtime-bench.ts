@@ -1,0 +1,67 @@
+/**
+ * `npm run bench` (first part): the cost of one runtime read once the body is in: parse the
+ * exposition, map it onto the llm schema, fold engines and keep counters monotone. Run on
+ * the fixtures, and on vLLM with 8 data-parallel engines (the two-engine fixture repeated).
+ *
+ *   BENCH_READS   reads per case (default 2000)
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mapSglang } from '../agent/collectors/runtimes/adapters/sglang.js';
+import { mapTgi } from '../agent/collectors/runtimes/adapters/tgi.js';
+import { mapTriton } from '../agent/collectors/runtimes/adapters/triton.js';
+import { mapVllm } from '../agent/collectors/runtimes/adapters/vllm.js';
+import { TargetFolder } from '../agent/collectors/runtimes/fold.js';
+import type { Reading } from '../agent/collectors/runtimes/reading.js';
+import { parseExposition, type ParsedExposition } from '../agent/core/prom-text.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const READS = Number(process.env.BENCH_READS ?? '2000');
+const fixture = (name: string) => readFileSync(join(ROOT, 'test/fixtures/runtimes', name), 'utf8');
+
+const twoEngines = fixture('vllm_metrics_v1_constructed_two-engines.txt');
+const eightEngines = [0, 2, 4, 6]
+  .map((base) =>
+    twoEngines
+      .replaceAll('engine="1"', `engine="${base + 1}"`)
+      .replaceAll('engine="0"', `engine="${base}"`),
+  )
+  .join('');
+
+const cases: [string, string, (e: ParsedExposition) => Reading][] = [
+  ['vLLM V1, 2 engines', twoEngines, (e) => mapVllm(e, {}, 't')],
+  ['vLLM V1, 8 engines', eightEngines, (e) => mapVllm(e, {}, 't')],
+  [
+    'SGLang (docs capture)',
+    fixture('sglang_metrics_llama-3.1-8b_docs-example.txt'),
+    (e) => mapSglang(e, {}, 't'),
+  ],
+  [
+    'TGI (capture)',
+    fixture('tgi_metrics_datadog-fixture_partial.txt'),
+    (e) => mapTgi(e, { model: 'm' }, 't'),
+  ],
+  [
+    'Triton + TRT-LLM',
+    fixture('triton_metrics_constructed_newer-backend.txt'),
+    (e) => mapTriton(e, {}, 't'),
+  ],
+];
+
+console.log(`| runtime exposition | bytes | lines | parse + map + fold, median | p99 |`);
+console.log(`|---|---|---|---|---|`);
+for (const [name, text, map] of cases) {
+  const folder = new TargetFolder();
+  const times: number[] = [];
+  for (let i = 0; i < READS + 100; i++) {
+    const start = performance.now();
+    folder.fold(map(parseExposition(text)).samples);
+    if (i >= 100) times.push(performance.now() - start); // the first 100 warm the JIT
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => (times[Math.floor(q * (times.length - 1))] as number).toFixed(3);
+  console.log(
+    `| ${name} | ${Buffer.byteLength(text)} | ${text.split('\n').length - 1} | ${at(0.5)} ms | ${at(0.99)} ms |`,
+  );
+}
