@@ -19,10 +19,7 @@ export class SetHistogram {
   private readonly series = new Map<string, Sample>();
   private readonly les: readonly string[];
 
-  constructor(
-    private readonly def: MetricDef,
-    registry: Registry,
-  ) {
+  constructor(def: MetricDef, registry: Registry) {
     this.name = def.name;
     this.help = def.help;
     this.les = [...(def.buckets ?? []).map((b) => String(b)), '+Inf'];
@@ -58,13 +55,5 @@ export class SetHistogram {
       });
     }
     return { name: this.name, help: this.help, type: this.type, values };
-  }
-
-  reset(): void {
-    this.series.clear();
-  }
-
-  get labelNames(): readonly string[] {
-    return this.def.labelNames;
   }
 }

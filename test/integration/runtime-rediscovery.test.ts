@@ -1,0 +1,90 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { GpuInventory } from '../../agent/collectors/gpu-inventory.js';
+import { RuntimesCollector } from '../../agent/collectors/runtimes/collector.js';
+import { RUNTIME_INFO, RUNTIME_UP } from '../../agent/collectors/runtimes/metrics.js';
+import { systemClock } from '../../agent/core/clock.js';
+import { nodeProcessRunner } from '../../agent/core/exec.js';
+import { fetchClient } from '../../agent/core/http.js';
+import { createLogger } from '../../agent/core/logger.js';
+import { StateLog } from '../../agent/core/state-log.js';
+import { RuntimeServer } from '../fake/runtime-server.js';
+import { readFixture } from '../helpers/fixtures.js';
+import { Recorder } from '../helpers/recorder.js';
+
+const servers: RuntimeServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function llamaServer(modelPath: string, port = 0): Promise<RuntimeServer> {
+  const server = new RuntimeServer({
+    '/props': JSON.stringify({ total_slots: 2, model_path: modelPath, build_info: 'b5670' }),
+    '/metrics': readFixture('runtimes', 'llama.cpp_metrics_constructed_full.txt'),
+  });
+  servers.push(server);
+  await server.listen(port);
+  return server;
+}
+
+function collector(ports: number[]): RuntimesCollector {
+  const logger = createLogger('error', { write: () => undefined });
+  return new RuntimesCollector(
+    {
+      targets: [],
+      timeoutMs: 500,
+      maxBodyBytes: 1024 * 1024,
+      refreshIntervalMs: 3_600_000,
+      discovery: { host: '127.0.0.1', ports, timeoutMs: 1000 },
+    },
+    {
+      runner: nodeProcessRunner,
+      http: fetchClient,
+      clock: systemClock,
+      logger,
+      errors: { count: () => undefined },
+      stateLog: new StateLog(logger),
+      inventory: new GpuInventory(),
+    },
+  );
+}
+
+async function collect(c: RuntimesCollector): Promise<Recorder> {
+  const out = new Recorder();
+  await c.collect(out, new AbortController().signal);
+  return out;
+}
+
+describe('rediscovery', () => {
+  it('follows a runtime restarted on another port, and a model swapped', async () => {
+    const first = await llamaServer('/models/a.gguf');
+    const firstPort = Number(new URL(first.url).port);
+    const spare = await llamaServer('/models/unused.gguf');
+    const sparePort = Number(new URL(spare.url).port);
+    await spare.close();
+    servers.pop();
+    const c = collector([firstPort, sparePort]);
+    await c.refresh();
+    let out = await collect(c);
+    expect(out.samples.filter((s) => s.def === RUNTIME_INFO).map((s) => s.labels.model)).toEqual([
+      'a.gguf',
+    ]);
+
+    // Restarted on the other port with another model.
+    await first.close();
+    servers.splice(servers.indexOf(first), 1);
+    await llamaServer('/models/b.gguf', sparePort);
+    out = await collect(c);
+    expect(out.value(RUNTIME_UP, { runtime: 'llamacpp', target: `127.0.0.1:${firstPort}` })).toBe(
+      0,
+    );
+    await c.refresh();
+    out = await collect(c);
+    expect(
+      out.samples.filter((s) => s.def === RUNTIME_UP).map((s) => [s.labels.target, s.value]),
+    ).toEqual([[`127.0.0.1:${sparePort}`, 1]]);
+    expect(out.samples.filter((s) => s.def === RUNTIME_INFO).map((s) => s.labels.model)).toEqual([
+      'b.gguf',
+    ]);
+    expect(c.status().lines?.[0]).toContain('llamacpp b5670');
+  });
+});
