@@ -26,11 +26,15 @@ async function llamaServer(modelPath: string, port = 0): Promise<RuntimeServer> 
   return server;
 }
 
-function collector(ports: number[]): RuntimesCollector {
+function collector(
+  ports: number[],
+  targets: ConstructorParameters<typeof RuntimesCollector>[0]['targets'] = [],
+  errors: string[] = [],
+): RuntimesCollector {
   const logger = createLogger('error', { write: () => undefined });
   return new RuntimesCollector(
     {
-      targets: [],
+      targets,
       timeoutMs: 500,
       maxBodyBytes: 1024 * 1024,
       refreshIntervalMs: 3_600_000,
@@ -41,7 +45,7 @@ function collector(ports: number[]): RuntimesCollector {
       http: fetchClient,
       clock: systemClock,
       logger,
-      errors: { count: () => undefined },
+      errors: { count: (collector, reason) => void errors.push(`${collector}/${reason}`) },
       stateLog: new StateLog(logger),
       inventory: new GpuInventory(),
     },
@@ -86,5 +90,33 @@ describe('rediscovery', () => {
       'b.gguf',
     ]);
     expect(c.status().lines?.[0]).toContain('llamacpp b5670');
+  });
+
+  it('does not find a configured runtime a second time under another name for the host', async () => {
+    const server = await llamaServer('/models/a.gguf');
+    const port = Number(new URL(server.url).port);
+    const c = collector(
+      [port],
+      [{ kind: 'llamacpp', url: `http://localhost:${port}`, name: 'mine', headers: {} }],
+    );
+    await c.refresh();
+    const out = await collect(c);
+    expect(out.samples.filter((s) => s.def === RUNTIME_UP).map((s) => s.labels.target)).toEqual([
+      'mine',
+    ]);
+  });
+
+  it('serves what parsed from a runtime that prints lines out of the format, and counts them', async () => {
+    const server = new RuntimeServer({
+      '/metrics': readFixture('runtimes', 'sglang_metrics_llama-3.1-8b_docs-example.txt'),
+    });
+    servers.push(server);
+    await server.listen();
+    const errors: string[] = [];
+    const c = collector([], [{ kind: 'sglang', url: server.url, headers: {} }], errors);
+    const out = await collect(c);
+    expect(out.value(RUNTIME_UP, { runtime: 'sglang', target: new URL(server.url).host })).toBe(1);
+    expect(out.degraded).toBeUndefined();
+    expect(errors).toEqual(['runtimes/bad_lines']);
   });
 });

@@ -112,12 +112,15 @@ export class RuntimesCollector implements Collector {
   private async refreshNow(): Promise<void> {
     const { discovery } = this.options;
     if (discovery) {
+      // A configured runtime is not found a second time (as localhost and as 127.0.0.1, say).
       const taken = new Set(
-        [...this.targets.values()].filter((t) => t.configured).map((t) => hostPort(t.url)),
+        [...this.targets.values()]
+          .filter((t) => t.configured && sameHost(new URL(t.url).hostname, discovery.host))
+          .map((t) => hostPort(t.url).split(':').pop()),
       );
       const found = await discover(this.deps.http, {
         host: discovery.host,
-        ports: discovery.ports.filter((p) => !taken.has(`${discovery.host}:${p}`)),
+        ports: discovery.ports.filter((p) => !taken.has(String(p))),
         timeoutMs: discovery.timeoutMs,
         requestTimeoutMs: this.options.timeoutMs,
         maxBytes: this.options.maxBodyBytes,
@@ -132,7 +135,8 @@ export class RuntimesCollector implements Collector {
         this.deps.logger.info({ target: name, runtime: adapter.kind }, 'runtime found');
       }
       for (const [name, target] of this.targets) {
-        if (target.configured || names.has(name)) continue;
+        // One slow answer during a pass does not drop a runtime that still reads well.
+        if (target.configured || names.has(name) || target.problem === undefined) continue;
         this.targets.delete(name);
         this.deps.logger.info(
           { target: name },
@@ -208,6 +212,15 @@ export class RuntimesCollector implements Collector {
       target.lastReading = reading;
       target.problem = undefined;
       this.deps.stateLog.ok(`${NAME}/${target.name}`);
+      // Served, but said: a runtime printing lines that are not the format is lying somewhere.
+      if (reading.skippedLines > 0) {
+        this.deps.errors.count(NAME, 'bad_lines');
+        this.deps.stateLog.failing(
+          `${NAME}/${target.name}/lines`,
+          'bad_lines',
+          `${target.name}: ${reading.skippedLines} lines of its metrics did not parse and were left out`,
+        );
+      } else this.deps.stateLog.ok(`${NAME}/${target.name}/lines`);
       return { reading, samples: target.folder.fold(reading.samples) };
     } catch (error) {
       if (error instanceof HttpError) return fail(error.reason, error.message);
@@ -338,6 +351,12 @@ function describeTarget(t: Target): string {
     `    missing: ${by('none')}`,
     ...reading.notes.map((n) => `    note: ${n}`),
   ].join('\n');
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+function sameHost(a: string, b: string): boolean {
+  return a === b || (LOOPBACK.has(a) && LOOPBACK.has(b));
 }
 
 function hostPort(url: string): string {

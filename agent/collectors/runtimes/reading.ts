@@ -65,6 +65,8 @@ export interface Reading {
   readonly samples: readonly RawSample[];
   /** Things an operator can fix (a metrics endpoint switched off), in plain words. */
   readonly notes: readonly string[];
+  /** Lines of the exposition that did not parse and were left out. */
+  readonly skippedLines: number;
 }
 
 interface Found {
@@ -94,6 +96,7 @@ export class ReadingBuilder {
   private readonly zeroed = new Map<MetricDef, readonly (Labels | undefined)[]>();
   readonly notes: string[] = [];
   metricsSource: Provenance = 'none';
+  skippedLines = 0;
 
   constructor(
     private readonly runtime: string,
@@ -254,6 +257,7 @@ export class ReadingBuilder {
       concepts: new Map(this.concepts),
       samples: [...this.samples, ...zeroes],
       notes: [...this.notes],
+      skippedLines: this.skippedLines,
     };
   }
 }

@@ -73,6 +73,7 @@ export function mapLlamacpp(exposition: ParsedExposition, facts: Facts, target: 
   const model = modelName(facts.model) ?? '';
   const b = new ReadingBuilder('llamacpp', target, () => model);
   b.metricsSource = 'native';
+  b.skippedLines = exposition.badLines;
   fromProps(b, facts);
   b.fromGauge(
     'requests_waiting',

@@ -64,6 +64,7 @@ export function mapNim(exposition: ParsedExposition, facts: Facts, target: strin
     (labels: Labels) => modelName(labels.model_name) ?? fallback ?? '',
   );
   b.metricsSource = 'native';
+  b.skippedLines = exposition.badLines;
   for (const model of view.labelValues('model_name')) b.addModel(modelName(model) ?? model);
   if (fallback && b.models.length === 0) b.addModel(fallback);
   b.fromGauge(

@@ -81,6 +81,7 @@ export function mapSglang(exposition: ParsedExposition, facts: Facts, target: st
     return modelName(labels.model_name ?? labels.name) ?? fallback ?? '';
   });
   b.metricsSource = 'native';
+  b.skippedLines = exposition.badLines;
   for (const model of view.labelValues('model_name')) b.addModel(modelName(model) ?? model);
   if (fallback && b.models.length === 0) b.addModel(fallback);
   b.fromGauge('requests_waiting', M.REQUESTS_WAITING, view.gauge('sglang:num_queue_reqs'), 'sum');

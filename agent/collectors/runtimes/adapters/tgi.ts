@@ -54,6 +54,7 @@ export function mapTgi(exposition: ParsedExposition, facts: Facts, target: strin
   const model = modelName(facts.model) ?? '';
   const b = new ReadingBuilder('tgi', target, () => model);
   b.metricsSource = 'native';
+  b.skippedLines = exposition.badLines;
   b.addModel(model);
   b.fromGauge('requests_waiting', M.REQUESTS_WAITING, view.gauge('tgi_queue_size'), 'sum');
   b.fromGauge('requests_running', M.REQUESTS_RUNNING, view.gauge('tgi_batch_current_size'), 'sum');

@@ -58,6 +58,7 @@ export function mapTriton(exposition: ParsedExposition, _facts: Facts, target: s
   const view = new MetricsView(exposition);
   const b = new ReadingBuilder('triton', target, (labels) => modelName(labels.model) ?? '');
   b.metricsSource = 'native';
+  b.skippedLines = exposition.badLines;
   const requests = view.gauge('nv_trt_llm_request_metrics');
   const waiting = nonEmpty(byLabel(requests, 'request_type', 'waiting'));
   if (!b.fromGauge('requests_waiting', M.REQUESTS_WAITING, waiting, 'sum'))

@@ -65,6 +65,7 @@ export function mapVllm(exposition: ParsedExposition, facts: Facts, target: stri
     (labels: Labels) => modelName(labels.model_name) ?? fallback ?? '',
   );
   b.metricsSource = 'native';
+  b.skippedLines = exposition.badLines;
   for (const model of view.labelValues('model_name')) b.addModel(modelName(model) ?? model);
   if (fallback && b.models.length === 0) b.addModel(fallback);
   b.fromGauge(
