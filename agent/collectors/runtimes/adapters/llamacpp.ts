@@ -5,7 +5,7 @@ import * as M from '../metrics.js';
 import { modelName } from '../model-name.js';
 import { ReadingBuilder, type Reading } from '../reading.js';
 import { MetricsView } from '../view.js';
-import { loadedModels } from './vllm.js';
+import { loadedModels } from './common.js';
 
 const PROPS = z.looseObject({
   total_slots: z.number().optional(),

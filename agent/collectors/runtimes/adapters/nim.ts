@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Labels } from '../../../core/metric.js';
 import type { ParsedExposition } from '../../../core/prom-text.js';
 import {
   getJson,
@@ -11,10 +10,8 @@ import {
   type RuntimeApi,
 } from '../adapter.js';
 import * as M from '../metrics.js';
-import { modelName } from '../model-name.js';
-import { ReadingBuilder, type Reading } from '../reading.js';
-import { MetricsView } from '../view.js';
-import { loadedModels } from './vllm.js';
+import { loadedModels, modelLabelledReading } from './common.js';
+import type { Reading } from '../reading.js';
 
 const MODELS = z.looseObject({ data: z.array(z.looseObject({ id: z.string() })) });
 const VERSION = z.looseObject({ release: z.string().optional(), api: z.string().optional() });
@@ -56,17 +53,7 @@ export const nim: RuntimeAdapter = {
 const names = (name: string) => [name, `vllm:${name}`];
 
 export function mapNim(exposition: ParsedExposition, facts: Facts, target: string): Reading {
-  const view = new MetricsView(exposition);
-  const fallback = modelName(facts.model);
-  const b = new ReadingBuilder(
-    'nim',
-    target,
-    (labels: Labels) => modelName(labels.model_name) ?? fallback ?? '',
-  );
-  b.metricsSource = 'native';
-  b.skippedLines = exposition.badLines;
-  for (const model of view.labelValues('model_name')) b.addModel(modelName(model) ?? model);
-  if (fallback && b.models.length === 0) b.addModel(fallback);
+  const { b, view } = modelLabelledReading('nim', exposition, facts, target);
   b.fromGauge(
     'requests_waiting',
     M.REQUESTS_WAITING,

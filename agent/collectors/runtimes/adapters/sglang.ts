@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Labels } from '../../../core/metric.js';
 import type { ParsedExposition } from '../../../core/prom-text.js';
 import {
   getJson,
@@ -10,10 +9,10 @@ import {
   type RuntimeApi,
 } from '../adapter.js';
 import * as M from '../metrics.js';
+import { loadedModels, modelLabelledReading } from './common.js';
 import { modelName } from '../model-name.js';
 import { ReadingBuilder, type Reading } from '../reading.js';
 import { labelKey, MetricsView } from '../view.js';
-import { loadedModels } from './vllm.js';
 
 const MODEL_INFO = z.looseObject({ model_path: z.string() });
 const SERVER_INFO = z.looseObject({
@@ -72,18 +71,12 @@ export const sglang: RuntimeAdapter = {
 };
 
 export function mapSglang(exposition: ParsedExposition, facts: Facts, target: string): Reading {
-  const view = new MetricsView(exposition);
-  const fallback = modelName(facts.model);
-  const b = new ReadingBuilder('sglang', target, (labels: Labels) => {
-    if (REPLICA_RANKS.some((rank) => labels[rank] !== undefined && labels[rank] !== '0'))
-      return undefined;
-    // The first releases with metrics called the label `name`.
-    return modelName(labels.model_name ?? labels.name) ?? fallback ?? '';
-  });
-  b.metricsSource = 'native';
-  b.skippedLines = exposition.badLines;
-  for (const model of view.labelValues('model_name')) b.addModel(modelName(model) ?? model);
-  if (fallback && b.models.length === 0) b.addModel(fallback);
+  const { b, view } = modelLabelledReading('sglang', exposition, facts, target, (labels) =>
+    REPLICA_RANKS.some((rank) => labels[rank] !== undefined && labels[rank] !== '0')
+      ? null
+      : // The first releases with metrics called the label `name`.
+        (labels.model_name ?? labels.name),
+  );
   b.fromGauge('requests_waiting', M.REQUESTS_WAITING, view.gauge('sglang:num_queue_reqs'), 'sum');
   b.fromGauge('requests_running', M.REQUESTS_RUNNING, view.gauge('sglang:num_running_reqs'), 'sum');
   b.fromGauge('kv_cache_usage', M.KV_CACHE_USAGE, view.gauge('sglang:token_usage'), 'mean');

@@ -11,7 +11,7 @@ import * as M from '../metrics.js';
 import { modelName } from '../model-name.js';
 import { ReadingBuilder, type Reading } from '../reading.js';
 import { MetricsView } from '../view.js';
-import { loadedModels } from './vllm.js';
+import { loadedModels } from './common.js';
 
 const INFO = z.looseObject({
   model_id: z.string(),

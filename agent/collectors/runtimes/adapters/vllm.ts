@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Labels } from '../../../core/metric.js';
 import type { ParsedExposition } from '../../../core/prom-text.js';
 import {
   getJson,
@@ -10,9 +9,8 @@ import {
   type RuntimeAdapter,
 } from '../adapter.js';
 import * as M from '../metrics.js';
-import { modelName } from '../model-name.js';
-import { ReadingBuilder, type Reading } from '../reading.js';
-import { MetricsView } from '../view.js';
+import { loadedModels, modelLabelledReading } from './common.js';
+import type { Reading } from '../reading.js';
 
 const VERSION = z.looseObject({ version: z.string() });
 const MODELS = z.looseObject({
@@ -57,17 +55,7 @@ export const vllm: RuntimeAdapter = {
  * the old and the new name at once, fed the same observations.
  */
 export function mapVllm(exposition: ParsedExposition, facts: Facts, target: string): Reading {
-  const view = new MetricsView(exposition);
-  const fallback = modelName(facts.model);
-  const b = new ReadingBuilder(
-    'vllm',
-    target,
-    (labels: Labels) => modelName(labels.model_name) ?? fallback ?? '',
-  );
-  b.metricsSource = 'native';
-  b.skippedLines = exposition.badLines;
-  for (const model of view.labelValues('model_name')) b.addModel(modelName(model) ?? model);
-  if (fallback && b.models.length === 0) b.addModel(fallback);
+  const { b, view } = modelLabelledReading('vllm', exposition, facts, target);
   b.fromGauge(
     'requests_waiting',
     M.REQUESTS_WAITING,
@@ -131,11 +119,4 @@ export function mapVllm(exposition: ParsedExposition, facts: Facts, target: stri
   });
   loadedModels(b);
   return b.build();
-}
-
-/** A runtime serving a model has it loaded. */
-export function loadedModels(b: ReadingBuilder): void {
-  for (const model of b.models) {
-    if (model !== '') b.gauge('models', M.MODEL_LOADED, model, 1, 'mean', { derived: true });
-  }
 }

@@ -1,0 +1,41 @@
+import type { Labels } from '../../../core/metric.js';
+import type { ParsedExposition } from '../../../core/prom-text.js';
+import type { Facts } from '../adapter.js';
+import * as M from '../metrics.js';
+import { modelName } from '../model-name.js';
+import { ReadingBuilder } from '../reading.js';
+import { MetricsView } from '../view.js';
+
+/**
+ * A builder for a runtime whose series carry the served model in `model_name` (vLLM, SGLang,
+ * NIM): every model named anywhere in the exposition counts as served, and the model from the
+ * runtime's API stands in where no series names one yet. `modelLabel` returns undefined for a
+ * series to leave out.
+ */
+export function modelLabelledReading(
+  runtime: string,
+  exposition: ParsedExposition,
+  facts: Facts,
+  target: string,
+  modelLabel: (labels: Labels) => string | undefined | null = (labels) => labels.model_name,
+): { b: ReadingBuilder; view: MetricsView } {
+  const view = new MetricsView(exposition);
+  const fallback = modelName(facts.model);
+  const b = new ReadingBuilder(runtime, target, (labels: Labels) => {
+    const label = modelLabel(labels);
+    if (label === null) return undefined;
+    return modelName(label) ?? fallback ?? '';
+  });
+  b.metricsSource = 'native';
+  b.skippedLines = exposition.badLines;
+  for (const model of view.labelValues('model_name')) b.addModel(modelName(model) ?? model);
+  if (fallback && b.models.length === 0) b.addModel(fallback);
+  return { b, view };
+}
+
+/** A runtime serving a model has it loaded. */
+export function loadedModels(b: ReadingBuilder): void {
+  for (const model of b.models) {
+    if (model !== '') b.gauge('models', M.MODEL_LOADED, model, 1, 'mean', { derived: true });
+  }
+}
