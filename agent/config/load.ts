@@ -1,6 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { readSmallFile, SmallFileError } from '../core/small-file.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -55,13 +55,9 @@ export async function loadConfigFile(path: string): Promise<AgentConfig> {
 export async function readConfigFile(path: string): Promise<unknown> {
   let text: string;
   try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new ConfigError(path, ['not a regular file']);
-    if (info.size > MAX_CONFIG_BYTES)
-      throw new ConfigError(path, [`larger than ${MAX_CONFIG_BYTES} bytes`]);
-    text = await readFile(path, 'utf8');
+    text = await readSmallFile(path, MAX_CONFIG_BYTES);
   } catch (error) {
-    if (error instanceof ConfigError) throw error;
+    if (error instanceof SmallFileError) throw new ConfigError(path, [error.message]);
     throw new ConfigError(path, [`cannot read: ${(error as Error).message}`]);
   }
   return parseYaml(text, path);

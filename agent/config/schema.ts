@@ -83,7 +83,7 @@ const kernelEvents = z.strictObject({
     .describe('Exponential backoff between restarts of the reader.'),
 });
 
-const RUNTIMES = ['vllm', 'sglang', 'tgi', 'llamacpp', 'ollama', 'triton', 'nim'] as const;
+export const RUNTIMES = ['vllm', 'sglang', 'tgi', 'llamacpp', 'ollama', 'triton', 'nim'] as const;
 
 const logSource = z
   .strictObject({
@@ -154,7 +154,7 @@ const runtimeTarget = z.strictObject({
     .string()
     .min(1)
     .optional()
-    .describe('File holding an API key sent as "Authorization: Bearer KEY". Never logged.'),
+    .describe('File (at most 64 KiB) holding an API key sent as "Authorization: Bearer KEY". Never logged.'),
   api_key_env: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')

@@ -8,7 +8,6 @@ export interface HttpRequest {
 
 export interface HttpResponse {
   readonly status: number;
-  readonly contentType: string;
   readonly body: string;
 }
 
@@ -56,7 +55,6 @@ export const fetchClient: HttpClient = {
       const body = await readCapped(response, request.maxBytes);
       return {
         status: response.status,
-        contentType: response.headers.get('content-type') ?? '',
         body,
       };
     } catch (error) {

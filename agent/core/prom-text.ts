@@ -135,7 +135,7 @@ export function parseExposition(text: string): ParsedExposition {
     const owner = ownerOf(parsed.name, current, families) ?? declared(parsed.rawName);
     owner.samples.push(parsed.sample);
     sampleCount++;
-    if (owner !== current) current = owner;
+    current = owner;
   }
   return { families, badLines, firstProblem, sampleCount };
 }

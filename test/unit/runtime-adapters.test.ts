@@ -253,7 +253,9 @@ describe('Ollama', () => {
     const r = new Folded(
       mapOllama(
         json('ollama_api-ps_gemma3-4b.json'),
-        json('ollama_api-tags_constructed.json'),
+        (json('ollama_api-tags_constructed.json') as { models: { name: string }[] }).models.map(
+          (m) => m.name,
+        ),
         'localhost:11434',
       ),
     );

@@ -1,18 +1,11 @@
 import type { z } from 'zod';
+import type { RUNTIMES } from '../../config/schema.js';
+import { CollectorError } from '../../core/collector.js';
 import type { HttpResponse } from '../../core/http.js';
 import { parseExposition, type ParsedExposition } from '../../core/prom-text.js';
 import type { Reading } from './reading.js';
 
-export const RUNTIME_KINDS = [
-  'vllm',
-  'sglang',
-  'tgi',
-  'llamacpp',
-  'ollama',
-  'triton',
-  'nim',
-] as const;
-export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
+export type RuntimeKind = (typeof RUNTIMES)[number];
 
 /** One target's HTTP API: its base URL, headers, deadline and size cap already applied. */
 export interface RuntimeApi {
@@ -25,6 +18,8 @@ export interface Facts {
   /** The served model, for runtimes whose metrics carry no model label. */
   readonly model?: string | undefined;
   readonly maxConcurrency?: number | undefined;
+  /** Models on disk, for runtimes that load them on demand (Ollama). */
+  readonly installedModels?: readonly string[] | undefined;
 }
 
 export interface RuntimeAdapter {
@@ -34,19 +29,8 @@ export interface RuntimeAdapter {
   /** Whether what answers here is this runtime, judged by what its endpoints answer. */
   identify(api: RuntimeApi): Promise<boolean>;
   facts(api: RuntimeApi): Promise<Facts>;
-  /** One read; throws RuntimeReadError when the runtime does not answer as it should. */
+  /** One read; throws a CollectorError when the runtime does not answer as it should. */
   read(api: RuntimeApi, facts: Facts, target: string): Promise<Reading>;
-}
-
-/** The runtime answered wrongly or not at all; `reason` labels inferwatch_source_errors_total. */
-export class RuntimeReadError extends Error {
-  constructor(
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RuntimeReadError';
-  }
 }
 
 /** A JSON endpoint's answer checked against a schema; undefined when it is absent or not that. */
@@ -77,11 +61,11 @@ export async function requireJson<T extends z.ZodType>(
   try {
     raw = JSON.parse(response.body);
   } catch {
-    throw new RuntimeReadError('garbage', `${path} did not answer JSON`);
+    throw new CollectorError('garbage', `${path} did not answer JSON`);
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success)
-    throw new RuntimeReadError('garbage', `${path} answered JSON of an unexpected shape`);
+    throw new CollectorError('garbage', `${path} answered JSON of an unexpected shape`);
   return parsed.data;
 }
 
@@ -97,8 +81,8 @@ export async function getMetrics(api: RuntimeApi, path: string): Promise<Metrics
   const response = await api.get(path);
   if (response.status === 200) {
     const exposition = parseExposition(response.body);
-    if (exposition.sampleCount === 0 && exposition.families.size === 0 && response.body.trim()) {
-      throw new RuntimeReadError(
+    if (exposition.families.size === 0 && exposition.badLines > 0) {
+      throw new CollectorError(
         'garbage',
         `${path} is not in the Prometheus text format (${exposition.firstProblem ?? 'no metric found'})`,
       );
@@ -112,8 +96,8 @@ export async function getMetrics(api: RuntimeApi, path: string): Promise<Metrics
   return { ok: false, status: response.status, body: response.body.slice(0, 200) };
 }
 
-export function httpStatusError(path: string, status: number): RuntimeReadError {
-  return new RuntimeReadError(`http_${status}`, `${path} answered HTTP ${status}`);
+export function httpStatusError(path: string, status: number): CollectorError {
+  return new CollectorError(`http_${status}`, `${path} answered HTTP ${status}`);
 }
 
 /** Whether a metrics endpoint answers 200 with text that mentions `marker`. */

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import {
   CollectorError,
   type Collector,
@@ -7,8 +6,9 @@ import {
 } from '../../core/collector.js';
 import { HttpError } from '../../core/http.js';
 import type { MetricDef, Sample } from '../../core/metric.js';
+import { readSmallFile, SmallFileError } from '../../core/small-file.js';
 import type { CollectorDeps } from '../registry.js';
-import { RuntimeReadError, type Facts, type RuntimeAdapter, type RuntimeKind } from './adapter.js';
+import type { Facts, RuntimeAdapter, RuntimeKind } from './adapter.js';
 import { adapterFor } from './adapters/index.js';
 import { runtimeApi } from './api.js';
 import { discover, identify } from './discovery.js';
@@ -36,11 +36,14 @@ export interface RuntimesOptions {
 }
 
 const NAME = 'runtimes';
+const MAX_KEY_FILE_BYTES = 64 * 1024;
+/** Identifying a configured target of no given kind tries every adapter; all of it is bounded. */
+const IDENTIFY_BUDGET_MS = 10_000;
 
 interface Target {
   readonly name: string;
   readonly url: string;
-  readonly configured: boolean;
+  /** Set for a configured target; a discovered one has none. */
   readonly config?: TargetConfig;
   adapter: RuntimeAdapter | undefined;
   headers: Readonly<Record<string, string>>;
@@ -75,7 +78,7 @@ export class RuntimesCollector implements Collector {
   ) {
     for (const config of options.targets) {
       const name = config.name ?? hostPort(config.url);
-      this.targets.set(name, this.newTarget(name, config.url, true, config));
+      this.targets.set(name, this.newTarget(name, config.url, config));
     }
   }
 
@@ -115,12 +118,12 @@ export class RuntimesCollector implements Collector {
       // A configured runtime is not found a second time (as localhost and as 127.0.0.1, say).
       const taken = new Set(
         [...this.targets.values()]
-          .filter((t) => t.configured && sameHost(new URL(t.url).hostname, discovery.host))
-          .map((t) => hostPort(t.url).split(':').pop()),
+          .filter((t) => t.config && sameHost(new URL(t.url).hostname, discovery.host))
+          .map((t) => portOf(t.url)),
       );
       const found = await discover(this.deps.http, {
         host: discovery.host,
-        ports: discovery.ports.filter((p) => !taken.has(String(p))),
+        ports: discovery.ports.filter((p) => !taken.has(p)),
         timeoutMs: discovery.timeoutMs,
         requestTimeoutMs: this.options.timeoutMs,
         maxBytes: this.options.maxBodyBytes,
@@ -131,12 +134,12 @@ export class RuntimesCollector implements Collector {
         names.add(name);
         const known = this.targets.get(name);
         if (known && known.adapter === adapter) continue;
-        this.targets.set(name, { ...this.newTarget(name, url, false), adapter });
+        this.targets.set(name, { ...this.newTarget(name, url), adapter });
         this.deps.logger.info({ target: name, runtime: adapter.kind }, 'runtime found');
       }
       for (const [name, target] of this.targets) {
         // One slow answer during a pass does not drop a runtime that still reads well.
-        if (target.configured || names.has(name) || target.problem === undefined) continue;
+        if (target.config || names.has(name) || target.problem === undefined) continue;
         this.targets.delete(name);
         this.deps.logger.info(
           { target: name },
@@ -164,6 +167,7 @@ export class RuntimesCollector implements Collector {
             timeoutMs: this.options.timeoutMs,
             maxBytes: this.options.maxBodyBytes,
             headers: target.headers,
+            signal: AbortSignal.timeout(IDENTIFY_BUDGET_MS),
           });
       if (!target.adapter) {
         target.problem = `nothing at ${target.url} answers like a known runtime`;
@@ -223,8 +227,8 @@ export class RuntimesCollector implements Collector {
       } else this.deps.stateLog.ok(`${NAME}/${target.name}/lines`);
       return { reading, samples: target.folder.fold(reading.samples) };
     } catch (error) {
-      if (error instanceof HttpError) return fail(error.reason, error.message);
-      if (error instanceof RuntimeReadError) return fail(error.reason, error.message);
+      if (error instanceof HttpError || error instanceof CollectorError)
+        return fail(error.reason, error.message);
       return fail('error', error instanceof Error ? error.message : String(error));
     } finally {
       target.inFlight = false;
@@ -288,11 +292,10 @@ export class RuntimesCollector implements Collector {
     return target.credentials;
   }
 
-  private newTarget(name: string, url: string, configured: boolean, config?: TargetConfig): Target {
+  private newTarget(name: string, url: string, config?: TargetConfig): Target {
     return {
       name,
       url,
-      configured,
       ...(config ? { config } : {}),
       adapter: config?.kind ? adapterFor(config.kind) : undefined,
       headers: config?.headers ?? {},
@@ -359,21 +362,27 @@ function sameHost(a: string, b: string): boolean {
   return a === b || (LOOPBACK.has(a) && LOOPBACK.has(b));
 }
 
-function hostPort(url: string): string {
+function portOf(url: string): number {
   const u = new URL(url);
-  const port = u.port || (u.protocol === 'https:' ? '443' : '80');
-  return `${u.hostname}:${port}`;
+  return Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+}
+
+function hostPort(url: string): string {
+  return `${new URL(url).hostname}:${portOf(url)}`;
 }
 
 async function headersOf(config: TargetConfig): Promise<Record<string, string>> {
   let key: string | undefined;
   if (config.apiKeyFile) {
     try {
-      key = (await readFile(config.apiKeyFile, 'utf8')).trim();
+      key = (await readSmallFile(config.apiKeyFile, MAX_KEY_FILE_BYTES)).trim();
     } catch (error) {
-      throw new Error(
-        `cannot read api_key_file ${config.apiKeyFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-      );
+      // The reason only: a message quoting the file could quote the key.
+      const reason =
+        error instanceof SmallFileError
+          ? error.message
+          : ((error as NodeJS.ErrnoException).code ?? 'error');
+      throw new Error(`cannot read api_key_file ${config.apiKeyFile}: ${reason}`);
     }
   } else if (config.apiKeyEnv) {
     key = process.env[config.apiKeyEnv];

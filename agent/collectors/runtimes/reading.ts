@@ -128,10 +128,8 @@ export class ReadingBuilder {
     fold: 'sum' | 'mean' = 'sum',
     options: Options = {},
   ): void {
-    this.modelSet.add(model);
-    this.mark(concept, options.derived ? 'derived' : 'native', options.approx);
-    if (Number.isFinite(value))
-      this.samples.push({ kind: 'gauge', def, labels: this.labels(model), value, fold });
+    this.markFrom(concept, options);
+    this.pushGauge(def, model, value, fold);
   }
 
   /** A gauge with labels beyond the model's; the model is not counted as served. */
@@ -154,11 +152,10 @@ export class ReadingBuilder {
     options: Options = {},
   ): boolean {
     if (!found) return false;
-    this.mark(concept, options.derived ? 'derived' : 'native', options.approx);
+    this.markFrom(concept, options);
     for (const s of found.samples) {
       const model = this.modelOf(s.labels);
-      if (model === undefined) continue;
-      this.gauge(concept, def, model, s.value * (options.scale ?? 1), fold, options);
+      if (model !== undefined) this.pushGauge(def, model, s.value * (options.scale ?? 1), fold);
     }
     return true;
   }
@@ -172,10 +169,8 @@ export class ReadingBuilder {
     extra?: Labels,
     options: Options = {},
   ): void {
-    this.modelSet.add(model);
-    this.mark(concept, options.derived ? 'derived' : 'native', options.approx);
-    if (Number.isFinite(value) && value >= 0)
-      this.samples.push({ kind: 'counter', def, labels: this.labels(model, extra), key, value });
+    this.markFrom(concept, options);
+    this.pushCounter(def, model, key, value, extra);
   }
 
   /**
@@ -189,7 +184,7 @@ export class ReadingBuilder {
     options: Options & { extra?: (labels: Labels) => Labels | undefined } = {},
   ): boolean {
     if (!found) return false;
-    this.mark(concept, options.derived ? 'derived' : 'native', options.approx);
+    this.markFrom(concept, options);
     if (!options.extra && !this.zeroed.has(def)) this.zeroed.set(def, [undefined]);
     for (const s of found.samples) {
       const model = this.modelOf(s.labels);
@@ -197,7 +192,7 @@ export class ReadingBuilder {
       const extra = options.extra ? options.extra(s.labels) : undefined;
       if (options.extra && !extra) continue;
       const key = `${def.name}|${s.name}|${labelKey(s.labels)}`;
-      this.counter(concept, def, model, key, s.value * (options.scale ?? 1), extra, options);
+      this.pushCounter(def, model, key, s.value * (options.scale ?? 1), extra);
     }
     return true;
   }
@@ -224,7 +219,7 @@ export class ReadingBuilder {
         value,
       });
     }
-    this.mark(concept, options.derived ? 'derived' : 'native', approx);
+    this.markFrom(concept, { ...options, approx });
     return true;
   }
 
@@ -234,6 +229,28 @@ export class ReadingBuilder {
    */
   startAtZero(def: MetricDef, extras: readonly (Labels | undefined)[]): void {
     this.zeroed.set(def, extras);
+  }
+
+  private markFrom(concept: Concept, options: Options): void {
+    this.mark(concept, options.derived ? 'derived' : 'native', options.approx);
+  }
+
+  private pushGauge(def: MetricDef, model: string, value: number, fold: 'sum' | 'mean'): void {
+    this.modelSet.add(model);
+    if (Number.isFinite(value))
+      this.samples.push({ kind: 'gauge', def, labels: this.labels(model), value, fold });
+  }
+
+  private pushCounter(
+    def: MetricDef,
+    model: string,
+    key: string,
+    value: number,
+    extra: Labels | undefined,
+  ): void {
+    this.modelSet.add(model);
+    if (Number.isFinite(value) && value >= 0)
+      this.samples.push({ kind: 'counter', def, labels: this.labels(model, extra), key, value });
   }
 
   get models(): readonly string[] {

@@ -4,6 +4,7 @@ import {
   getJson,
   getMetrics,
   httpStatusError,
+  metricsMention,
   type Facts,
   type MetricsAnswer,
   type RuntimeAdapter,
@@ -29,11 +30,10 @@ export const nim: RuntimeAdapter = {
   kind: 'nim',
   defaultPorts: [8000],
   async identify(api) {
-    for (const path of ['/v1/metrics', '/metrics']) {
-      const response = await api.get(path).catch(() => undefined);
-      if (response?.status === 200 && NIM_MARKER.test(response.body)) return true;
-    }
-    return false;
+    return (
+      (await metricsMention(api, '/v1/metrics', NIM_MARKER)) ||
+      metricsMention(api, '/metrics', NIM_MARKER)
+    );
   },
   async facts(api) {
     const [models, version] = await Promise.all([

@@ -16,7 +16,6 @@ const PS = z.looseObject({
 const TAGS = z.looseObject({ models: z.array(z.looseObject({ name: z.string() })) });
 
 export type OllamaPs = z.output<typeof PS>;
-export type OllamaTags = z.output<typeof TAGS>;
 
 export const ollama: RuntimeAdapter = {
   kind: 'ollama',
@@ -25,15 +24,16 @@ export const ollama: RuntimeAdapter = {
     return (await getJson(api, '/api/version', VERSION)) !== undefined;
   },
   async facts(api) {
-    return { version: (await getJson(api, '/api/version', VERSION))?.version };
-  },
-  async read(api, _facts, target) {
-    // /api/ps and /api/tags read what is there; neither loads or evicts a model.
-    const [ps, tags] = await Promise.all([
-      requireJson(api, '/api/ps', PS),
+    // Installed models change on a pull or a delete: read with the version, not every scrape.
+    const [version, tags] = await Promise.all([
+      getJson(api, '/api/version', VERSION),
       getJson(api, '/api/tags', TAGS),
     ]);
-    return mapOllama(ps, tags, target);
+    return { version: version?.version, installedModels: tags?.models.map((m) => m.name) };
+  },
+  async read(api, facts, target) {
+    // /api/ps reads what is loaded; it never loads or evicts a model.
+    return mapOllama(await requireJson(api, '/api/ps', PS), facts.installedModels ?? [], target);
   },
 };
 
@@ -41,7 +41,7 @@ export const ollama: RuntimeAdapter = {
  * Ollama has no metrics endpoint (ollama/ollama#3144): its API says which models are loaded and
  * how much memory each holds, and which are installed. Nothing about requests or latency.
  */
-export function mapOllama(ps: OllamaPs, tags: OllamaTags | undefined, target: string): Reading {
+export function mapOllama(ps: OllamaPs, installed: readonly string[], target: string): Reading {
   const b = new ReadingBuilder('ollama', target, () => undefined);
   b.metricsSource = 'derived';
   b.mark('models', 'native');
@@ -54,8 +54,9 @@ export function mapOllama(ps: OllamaPs, tags: OllamaTags | undefined, target: st
     if (model.size !== undefined)
       b.gaugeWithLabels(M.MODEL_MEMORY, model.name, model.size, { location: 'total' });
   }
-  for (const model of tags?.models ?? []) {
-    if (!loaded.has(model.name)) b.gaugeWithLabels(M.MODEL_LOADED, model.name, 0, {});
+  for (const model of installed) {
+    if (!loaded.has(model)) b.gaugeWithLabels(M.MODEL_LOADED, model, 0, {});
   }
+
   return b.build();
 }

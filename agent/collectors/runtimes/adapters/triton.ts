@@ -1,7 +1,5 @@
-import { z } from 'zod';
 import type { ParsedExposition, ParsedSample } from '../../../core/prom-text.js';
 import {
-  getJson,
   getMetrics,
   httpStatusError,
   metricsMention,
@@ -13,8 +11,6 @@ import { modelName } from '../model-name.js';
 import { ReadingBuilder, type Reading } from '../reading.js';
 import { MetricsView } from '../view.js';
 import { loadedModels } from './common.js';
-
-const SERVER = z.looseObject({ name: z.string(), version: z.string().optional() });
 
 /** Triton's failure reasons (2.40 and later); older servers have no reason label. */
 const OUTCOME_BY_FAILURE: Readonly<Record<string, string>> = {
@@ -28,10 +24,9 @@ export const triton: RuntimeAdapter = {
   identify(api) {
     return metricsMention(api, '/metrics', /^nv_inference_/m);
   },
-  async facts(api) {
-    // The metrics port serves only /metrics; its version is on the HTTP API port, when known.
-    const server = await getJson(api, '/v2', SERVER);
-    return { version: server?.version };
+  facts() {
+    // The metrics port serves /metrics only; the version is on the HTTP port, not read.
+    return Promise.resolve({});
   },
   async read(api, facts, target) {
     const answer = await getMetrics(api, '/metrics');
