@@ -154,7 +154,9 @@ const runtimeTarget = z.strictObject({
     .string()
     .min(1)
     .optional()
-    .describe('File (at most 64 KiB) holding an API key sent as "Authorization: Bearer KEY". Never logged.'),
+    .describe(
+      'File (at most 64 KiB) holding an API key sent as "Authorization: Bearer KEY". Never logged.',
+    ),
   api_key_env: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
