@@ -1,4 +1,5 @@
 import { GpuInventory } from './collectors/gpu-inventory.js';
+import { GpuSources } from './collectors/gpu-sources.js';
 import { COLLECTORS } from './collectors/index.js';
 import type { AgentConfig } from './config/load.js';
 import type { Clock } from './core/clock.js';
@@ -33,7 +34,13 @@ export class Agent {
     this.exposition = new Exposition({ processMetrics: config.web.process_metrics });
     const errors = defineSelfMetrics(this.exposition, VERSION);
     const stateLog = new StateLog(world.logger);
-    const deps = { ...world, errors, stateLog, inventory: new GpuInventory() };
+    const deps = {
+      ...world,
+      errors,
+      stateLog,
+      inventory: new GpuInventory(),
+      sources: new GpuSources(),
+    };
     this.collectors = COLLECTORS.flatMap((factory) =>
       factory.create(config, { ...deps, logger: world.logger.child({ collector: factory.name }) }),
     );

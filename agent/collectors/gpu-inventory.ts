@@ -43,6 +43,11 @@ export class GpuInventory {
     return this.byBus.get(pciBusId) ?? { gpu: '', uuid: '', gpuModel: '', pciBusId };
   }
 
+  byUuid(uuid: string): GpuIdentity | undefined {
+    for (const gpu of this.byBus.values()) if (gpu.uuid === uuid) return gpu;
+    return undefined;
+  }
+
   known(): readonly GpuIdentity[] {
     return [...this.byBus.values()];
   }

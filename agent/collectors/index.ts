@@ -1,3 +1,4 @@
+import { dcgm } from './dcgm/index.js';
 import { host } from './host/index.js';
 import { kernelEvents } from './kernel-events/index.js';
 import { nvidiaSmi } from './nvidia-smi/index.js';
@@ -9,6 +10,7 @@ import type { CollectorFactory } from './registry.js';
 export const COLLECTORS: readonly CollectorFactory[] = [
   nvidiaSmi,
   kernelEvents,
+  dcgm,
   runtimes,
   runtimeLogs,
   host,

@@ -8,6 +8,7 @@ import type { MetricDef } from '../core/metric.js';
 import type { SourceErrors } from '../core/self-metrics.js';
 import type { StateLog } from '../core/state-log.js';
 import type { GpuInventory } from './gpu-inventory.js';
+import type { GpuSources } from './gpu-sources.js';
 
 export interface CollectorDeps {
   readonly runner: ProcessRunner;
@@ -19,6 +20,8 @@ export interface CollectorDeps {
   readonly stateLog: StateLog;
   /** The GPUs seen so far, for collectors that must label by GPU what nvidia-smi does not read. */
   readonly inventory: GpuInventory;
+  /** Which source speaks for which GPU, and the counters two sources may feed. */
+  readonly sources: GpuSources;
 }
 
 /** One source folder's entry in the collector list. */

@@ -83,6 +83,32 @@ const kernelEvents = z.strictObject({
     .describe('Exponential backoff between restarts of the reader.'),
 });
 
+const dcgm = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Read a dcgm-exporter for SM, tensor and DRAM activity, NVLink and PCIe figures and an exact energy counter.',
+    ),
+  url: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .optional()
+    .describe(
+      "dcgm-exporter's metrics URL. Unset: http://127.0.0.1:9400/metrics, used only when something answers there as dcgm-exporter; set: a failure to read it is reported as one.",
+    ),
+  timeout_ms: ms(100, 60_000)
+    .optional()
+    .describe(
+      'Longest one read may take (default: 80% of collectors.timeout_ms); must be below collectors.timeout_ms.',
+    ),
+  max_body_bytes: z
+    .int()
+    .min(1024)
+    .max(256 * 1024 * 1024)
+    .default(16 * 1024 * 1024)
+    .describe('Largest answer read; a larger one is an error.'),
+});
+
 export const RUNTIMES = ['vllm', 'sglang', 'tgi', 'llamacpp', 'ollama', 'triton', 'nim'] as const;
 
 const logSource = z
@@ -265,6 +291,7 @@ export const ConfigSchema = z.strictObject({
           'Longest a collector may take in one scrape; past it, it reports failure and its series are left out.',
         ),
       nvidia_smi: nvidiaSmi.prefault({}).describe('NVIDIA GPUs through nvidia-smi.'),
+      dcgm: dcgm.prefault({}).describe('NVIDIA DCGM through a dcgm-exporter.'),
       kernel_events: kernelEvents
         .prefault({})
         .describe('The kernel log: Xid errors and OOM kills.'),
@@ -279,6 +306,10 @@ export const ConfigSchema = z.strictObject({
     .refine((c) => c.runtimes.timeout_ms === undefined || c.runtimes.timeout_ms < c.timeout_ms, {
       message: 'must be less than collectors.timeout_ms',
       path: ['runtimes', 'timeout_ms'],
+    })
+    .refine((c) => c.dcgm.timeout_ms === undefined || c.dcgm.timeout_ms < c.timeout_ms, {
+      message: 'must be less than collectors.timeout_ms',
+      path: ['dcgm', 'timeout_ms'],
     }),
 });
 

@@ -96,7 +96,8 @@ export class Exposition {
   }
 }
 
-function seriesKey(def: MetricDef, sample: Sample): string {
+/** One series' identity within its family: its label values in the family's order. */
+export function seriesKey(def: MetricDef, sample: Sample): string {
   let key = '';
   for (const name of def.labelNames) key += `${sample.labels[name] ?? ''}\u0000`;
   return key;

@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js';
 import { CollectorError, type Collector, type Emitter } from './collector.js';
-import type { Exposition } from './exposition.js';
+import { seriesKey, type Exposition } from './exposition.js';
 import type { HistogramValue, Labels, MetricDef, Sample } from './metric.js';
 import {
   COLLECTOR_DURATION,
@@ -23,10 +23,16 @@ const NO_SAMPLES: ReadonlyMap<MetricDef, readonly Sample[]> = new Map();
  * Runs every collector at once, each under its own timeout, and publishes what each produced.
  * A collector that throws or hangs costs only its own series; one still running from an
  * earlier scrape is not started again (it reports `busy`), so a hung source cannot pile up work.
+ *
+ * A family may be shared by collectors that read the same thing from different sources (GPU
+ * memory from nvidia-smi or, for a GPU nvidia-smi does not list, from DCGM). The collectors
+ * agree among themselves who emits which series; here their samples are joined, and should two
+ * ever emit one series, the earlier collector in the list wins, so nothing is exported twice.
  */
 export class Scraper {
   private readonly inFlight = new Set<string>();
   private readonly lastSuccessEpochS = new Map<string, number>();
+  private readonly shared = new Set<MetricDef>();
 
   constructor(
     private readonly collectors: readonly Collector[],
@@ -38,13 +44,16 @@ export class Scraper {
       timeoutMs: number;
     },
   ) {
-    const owner = new Map<string, string>();
+    const owner = new Map<string, { def: MetricDef; collector: string }>();
     for (const c of collectors) {
       for (const def of c.metrics) {
-        // Each family is published whole by one collector; a second would wipe the first's series.
         const other = owner.get(def.name);
-        if (other) throw new Error(`${def.name} is declared by both ${other} and ${c.name}`);
-        owner.set(def.name, c.name);
+        if (other && other.def !== def)
+          throw new Error(
+            `${def.name} is declared differently by ${other.collector} and ${c.name}`,
+          );
+        if (other) this.shared.add(def);
+        owner.set(def.name, { def, collector: c.name });
         exposition.define(def);
       }
     }
@@ -55,15 +64,31 @@ export class Scraper {
     const success: Sample[] = [];
     const duration: Sample[] = [];
     const lastSuccess: Sample[] = [];
+    const joined = new Map<MetricDef, Map<string, Sample>>();
+    for (const def of this.shared) joined.set(def, new Map());
     for (const { collector, outcome, seconds } of results) {
       const labels = { collector: collector.name };
-      this.exposition.publish(collector.metrics, outcome.samples);
+      const own = this.shared.size
+        ? collector.metrics.filter((def) => !this.shared.has(def))
+        : collector.metrics;
+      this.exposition.publish(own, outcome.samples);
+      for (const [def, series] of joined) {
+        for (const sample of outcome.samples.get(def) ?? []) {
+          const key = seriesKey(def, sample);
+          if (!series.has(key)) series.set(key, sample);
+        }
+      }
       success.push({ labels, value: outcome.ok ? 1 : 0 });
       duration.push({ labels, value: seconds });
       if (outcome.ok) this.lastSuccessEpochS.set(collector.name, this.deps.clock.epochMs() / 1000);
       const last = this.lastSuccessEpochS.get(collector.name);
       if (last !== undefined) lastSuccess.push({ labels, value: last });
     }
+    if (joined.size)
+      this.exposition.publish(
+        [...joined.keys()],
+        new Map([...joined].map(([def, series]) => [def, [...series.values()]])),
+      );
     this.exposition.publish(
       [COLLECTOR_SUCCESS, COLLECTOR_DURATION, COLLECTOR_LAST_SUCCESS],
       new Map([

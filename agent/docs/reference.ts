@@ -47,14 +47,20 @@ function value(v: unknown): string {
   return v === undefined ? '' : `\`${JSON.stringify(v)}\``;
 }
 
-/** Every family the agent can export, by collector: the metric reference table. */
+/**
+ * Every family the agent can export, with the collectors that write it (a family nvidia-smi
+ * and DCGM share is listed once, under both): the metric reference table.
+ */
 export function metricCatalogue(): { source: string; def: MetricDef }[] {
-  return [
-    ...SELF_METRICS.map((def) => ({ source: 'self', def })),
-    ...COLLECTORS.flatMap((factory) =>
-      factory.metrics.map((def) => ({ source: factory.name, def })),
-    ),
-  ];
+  const sources = new Map<MetricDef, string[]>(SELF_METRICS.map((def) => [def, ['self']]));
+  for (const factory of COLLECTORS) {
+    for (const def of factory.metrics) {
+      const list = sources.get(def);
+      if (list) list.push(factory.name);
+      else sources.set(def, [factory.name]);
+    }
+  }
+  return [...sources].map(([def, names]) => ({ def, source: names.join(', ') }));
 }
 
 export function metricReference(): string {

@@ -20,6 +20,8 @@ collectors:
     start_timeout_ms: 5000
     restart_backoff: { initial_ms: 200, max_ms: 1000 }
     processes: { interval_ms: 1000 }
+  dcgm:
+    enabled: false
   runtimes:
     discovery: { enabled: false }
 `;

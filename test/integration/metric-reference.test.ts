@@ -10,7 +10,7 @@ import { fixture, readFixture } from '../helpers/fixtures.js';
 
 const runtime = (name: string) => readFixture('runtimes', name);
 
-/** One simulated runtime of each shape, so every runtime family has a source. */
+/** One simulated runtime of each shape and a dcgm-exporter, so every family has a source. */
 const servers = {
   vllm: new RuntimeServer({ '/metrics': runtime('vllm_metrics_v1_constructed_two-engines.txt') }),
   triton: new RuntimeServer({
@@ -19,6 +19,9 @@ const servers = {
   llamacpp: new RuntimeServer({
     '/metrics': runtime('llama.cpp_metrics_constructed_full.txt'),
     '/props': runtime('llama.cpp_props_constructed.json'),
+  }),
+  dcgm: new RuntimeServer({
+    '/metrics': readFixture('dcgm', 'dcgm-exporter_metrics_constructed_h100x3.txt'),
   }),
   ollama: new RuntimeServer({
     '/api/version': runtime('ollama_api-version_constructed.json'),
@@ -55,12 +58,15 @@ describe('the metric reference against what the agent exports', () => {
       join(dir, 'config.yaml'),
       [
         'collectors:',
+        `  dcgm: { url: "${servers.dcgm.url}/metrics" }`,
         '  runtime_logs:',
         `    sources: [{ runtime: vllm, path: ${join(dir, 'vllm.log')} }]`,
         '  runtimes:',
         '    discovery: { enabled: false }',
         '    targets:',
-        ...Object.entries(servers).map(([kind, s]) => `      - { kind: ${kind}, url: "${s.url}" }`),
+        ...Object.entries(servers)
+          .filter(([kind]) => kind !== 'dcgm')
+          .map(([kind, s]) => `      - { kind: ${kind}, url: "${s.url}" }`),
       ].join('\n'),
     );
     // Not spawnSync: the simulated runtimes answer from this process's event loop.

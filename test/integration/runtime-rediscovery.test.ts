@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GpuInventory } from '../../agent/collectors/gpu-inventory.js';
+import { GpuSources } from '../../agent/collectors/gpu-sources.js';
 import { RuntimesCollector } from '../../agent/collectors/runtimes/collector.js';
 import { RUNTIME_INFO, RUNTIME_UP } from '../../agent/collectors/runtimes/metrics.js';
 import { systemClock } from '../../agent/core/clock.js';
@@ -48,6 +49,7 @@ function collector(
       errors: { count: (collector, reason) => void errors.push(`${collector}/${reason}`) },
       stateLog: new StateLog(logger),
       inventory: new GpuInventory(),
+      sources: new GpuSources(),
     },
   );
 }

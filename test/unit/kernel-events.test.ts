@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GpuInventory, normalizeBusId } from '../../agent/collectors/gpu-inventory.js';
+import { GpuSources } from '../../agent/collectors/gpu-sources.js';
 import { KernelEventsCollector } from '../../agent/collectors/kernel-events/collector.js';
 import { GPU_XID_ERRORS, OOM_KILL_VICTIMS } from '../../agent/collectors/kernel-events/metrics.js';
 import { PAGED_XIDS, parseKernelLine } from '../../agent/collectors/kernel-events/parse.js';
@@ -109,6 +110,7 @@ function setup() {
     {
       runner,
       inventory,
+      sources: new GpuSources(),
       clock: { monotonicMs: () => now, epochMs: () => now },
       errors: { count: (_c, reason) => errors.push(reason) },
       stateLog: new StateLog(createLogger('error', { write: () => undefined })),

@@ -3,6 +3,7 @@ import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GpuInventory } from '../../agent/collectors/gpu-inventory.js';
+import { GpuSources } from '../../agent/collectors/gpu-sources.js';
 import { RuntimeLogsCollector } from '../../agent/collectors/runtime-logs/collector.js';
 import { CUDA_OOM_EVENTS } from '../../agent/collectors/runtime-logs/metrics.js';
 import { isCudaOom } from '../../agent/collectors/runtime-logs/parse.js';
@@ -132,6 +133,7 @@ describe('RuntimeLogsCollector', () => {
         errors: { count: () => undefined },
         stateLog: new StateLog(createLogger('error', { write: () => undefined })),
         inventory: new GpuInventory(),
+        sources: new GpuSources(),
       },
     );
   }

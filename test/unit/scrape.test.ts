@@ -88,11 +88,6 @@ describe('Scraper', () => {
     expect(second.get('test_temperature_celsius{sensor="gpu"}')).toBe(60);
   });
 
-  it('refuses two collectors that declare the same family', () => {
-    const twin = { ...collector('test_ready', () => undefined), name: 'twin' };
-    expect(() => setup([collector('test_ready', () => undefined), twin])).toThrow(/test_ready/);
-  });
-
   it('mirrors a counter exactly, resets included', async () => {
     const values = [0.1, 0.3, 0.3, 0.2];
     const { scrape } = setup([
@@ -194,5 +189,49 @@ describe('Scraper', () => {
     const s = await scrape();
     expect(s.get('test_temperature_celsius{sensor="gpu"}')).toBe(60);
     expect(s.get('inferwatch_collector_success{collector="test_temperature"}')).toBe(0);
+  });
+
+  it('joins a family two collectors share, the earlier one winning a series both emit, and keeps one when the other fails', async () => {
+    const shared = (name: string, collect: (out: Emitter) => void): Collector => ({
+      name,
+      metrics: [TEMPS, EVENTS],
+      collect,
+      status: () => ({ state: 'ok', detail: '' }),
+    });
+    let secondFails = false;
+    const { scrape } = setup([
+      shared('first', (out) => {
+        out.emit(TEMPS, { sensor: 'gpu' }, 60);
+        out.emit(EVENTS, { kind: 'a' }, 1);
+      }),
+      shared('second', (out) => {
+        if (secondFails) throw new CollectorError('down', 'gone');
+        out.emit(TEMPS, { sensor: 'gpu' }, 99);
+        out.emit(TEMPS, { sensor: 'memory' }, 55);
+      }),
+    ]);
+    const s = await scrape();
+    expect(s.get('test_temperature_celsius{sensor="gpu"}')).toBe(60);
+    expect(s.get('test_temperature_celsius{sensor="memory"}')).toBe(55);
+    expect(s.get('test_events_total{kind="a"}')).toBe(1);
+    secondFails = true;
+    const after = await scrape();
+    expect(after.get('test_temperature_celsius{sensor="gpu"}')).toBe(60);
+    expect(after.has('test_temperature_celsius{sensor="memory"}')).toBe(false);
+  });
+
+  it('refuses two different families under one name', () => {
+    const other = gauge('test_temperature_celsius', 'Another meaning.', ['sensor']);
+    expect(() =>
+      setup([
+        collector('test_temperature', () => undefined),
+        {
+          name: 'x',
+          metrics: [other],
+          collect: () => undefined,
+          status: () => ({ state: 'ok', detail: '' }),
+        },
+      ]),
+    ).toThrow(/declared differently by test_temperature and x/);
   });
 });

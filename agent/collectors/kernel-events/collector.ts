@@ -6,12 +6,12 @@ import {
   type SourceStatus,
 } from '../../core/collector.js';
 import type { ProcessRunner } from '../../core/exec.js';
-import type { Labels } from '../../core/metric.js';
 import type { SourceErrors } from '../../core/self-metrics.js';
 import type { StateLog } from '../../core/state-log.js';
 import { StreamSupervisor, type Backoff, type Launch } from '../../core/supervisor.js';
 import { Waiters } from '../../core/waiters.js';
-import type { GpuIdentity, GpuInventory } from '../gpu-inventory.js';
+import type { GpuInventory } from '../gpu-inventory.js';
+import type { GpuSources } from '../gpu-sources.js';
 import { GPU_XID_ERRORS, KERNEL_EVENT_METRICS, OOM_KILL_VICTIMS } from './metrics.js';
 import { readerProblem } from '../log-readers.js';
 import { PAGED_XIDS, parseKernelLine } from './parse.js';
@@ -28,6 +28,7 @@ export interface KernelEventsDeps {
   readonly errors: SourceErrors;
   readonly stateLog: StateLog;
   readonly inventory: GpuInventory;
+  readonly sources: GpuSources;
 }
 
 type Reader = 'dmesg' | 'journalctl';
@@ -52,7 +53,6 @@ export class KernelEventsCollector implements Collector {
   readonly name = NAME;
   readonly metrics = KERNEL_EVENT_METRICS;
   private readonly supervisor: StreamSupervisor;
-  private readonly xids = new Map<string, { labels: Labels; value: number }>();
   private readonly victims = new Map<string, number>();
   private readonly lastXid79 = new Map<string, number>();
   private readonly refused = new Map<Reader, string>();
@@ -95,19 +95,19 @@ export class KernelEventsCollector implements Collector {
       const down = this.down ?? { reason: 'starting', detail: 'starting the kernel log reader' };
       throw new CollectorError(down.reason, down.detail, { counted: true });
     }
+    const xids = this.deps.sources.xids;
     for (const gpu of this.deps.inventory.known()) {
-      for (const xid of PAGED_XIDS) this.xidSeries(gpu, xid);
+      for (const xid of PAGED_XIDS) xids.ensure(gpu, xid);
     }
-    for (const { labels, value } of this.xids.values()) out.emit(GPU_XID_ERRORS, labels, value);
+    for (const { labels, value } of xids.entries()) out.emit(GPU_XID_ERRORS, labels, value);
     for (const [process, value] of this.victims) out.emit(OOM_KILL_VICTIMS, { process }, value);
   }
 
   status(): SourceStatus {
     if (this.reading) {
-      const total = [...this.xids.values()].reduce((sum, s) => sum + s.value, 0);
       return {
         state: 'ok',
-        detail: `following the kernel log with ${this.reading}; ${total} Xid error(s) since start`,
+        detail: `following the kernel log with ${this.reading}; ${this.deps.sources.xids.total()} Xid error(s) since start`,
       };
     }
     if (this.down?.reason === 'permission_denied')
@@ -130,6 +130,7 @@ export class KernelEventsCollector implements Collector {
     }
     this.reading = reader;
     this.down = undefined;
+    this.deps.sources.setKernelLog(true);
     if (reader === 'dmesg') {
       return { command: this.options.dmesgCommand, args: ['--kernel', '--follow-new', '--notime'] };
     }
@@ -152,13 +153,13 @@ export class KernelEventsCollector implements Collector {
     switch (event.kind) {
       case 'xid':
         if (event.xid === 79) this.lastXid79.set(event.pciBusId, now);
-        this.xidSeries(this.deps.inventory.lookup(event.pciBusId), event.xid).value++;
+        this.deps.sources.xids.count(this.deps.inventory.lookup(event.pciBusId), event.xid);
         return;
       case 'fallen_off_bus': {
         const last = this.lastXid79.get(event.pciBusId);
         if (last !== undefined && now - last < FALLEN_OFF_BUS_DEDUP_MS) return;
         this.lastXid79.set(event.pciBusId, now);
-        this.xidSeries(this.deps.inventory.lookup(event.pciBusId), 79).value++;
+        this.deps.sources.xids.count(this.deps.inventory.lookup(event.pciBusId), 79);
         return;
       }
       case 'gpu_uuid':
@@ -170,31 +171,10 @@ export class KernelEventsCollector implements Collector {
     }
   }
 
-  private xidSeries(gpu: GpuIdentity, xid: number): { labels: Labels; value: number } {
-    const key = `${gpu.pciBusId}/${xid}`;
-    const series = this.xids.get(key);
-    // Labels are built only for a new series, or when the GPU's identity was learnt after the
-    // first event (nvidia-smi started later): this runs for every GPU and paged code each scrape.
-    if (series && series.labels.uuid === gpu.uuid && series.labels.gpu === gpu.gpu) return series;
-    const labels = {
-      gpu: gpu.gpu,
-      uuid: gpu.uuid,
-      gpu_model: gpu.gpuModel,
-      pci_bus_id: gpu.pciBusId,
-      xid: String(xid),
-    };
-    if (series) {
-      series.labels = labels;
-      return series;
-    }
-    const created = { labels, value: 0 };
-    this.xids.set(key, created);
-    return created;
-  }
-
   private onDown(reason: string, detail: string): void {
     if (reason === 'not_found' && this.reading) this.refused.set(this.reading, reason);
     this.reading = undefined;
+    this.deps.sources.setKernelLog(false);
     this.down = { reason, detail };
     this.deps.errors.count(NAME, reason);
     this.deps.stateLog.failing(NAME, reason, detail);

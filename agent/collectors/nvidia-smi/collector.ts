@@ -10,6 +10,7 @@ import type { Logger } from '../../core/logger.js';
 import type { SourceErrors } from '../../core/self-metrics.js';
 import { RateLimitedWarning, type StateLog } from '../../core/state-log.js';
 import { normalizeBusId, type GpuInventory } from '../gpu-inventory.js';
+import type { GpuSources } from '../gpu-sources.js';
 import { StreamSupervisor, type Backoff, type Launch } from '../../core/supervisor.js';
 import { Waiters } from '../../core/waiters.js';
 import { EnergyIntegrator } from './energy.js';
@@ -43,6 +44,7 @@ export interface Deps {
   readonly errors: SourceErrors;
   readonly stateLog: StateLog;
   readonly inventory: GpuInventory;
+  readonly sources: GpuSources;
 }
 
 const NAME = 'nvidia_smi';
@@ -228,8 +230,12 @@ export class NvidiaSmiCollector implements Collector {
     const now = this.deps.clock.monotonicMs();
     for (const row of rows) {
       const watts = row.values.find((v) => v.field.metric === m.GPU_POWER_DRAW)?.value;
-      if (watts !== undefined) this.energy.observe(row.uuid, watts, now);
+      if (watts === undefined) continue;
+      this.energy.observe(row.uuid, watts, now);
+      const joules = this.energy.joules(row.uuid);
+      if (joules !== undefined) this.deps.sources.energy.integrated(row.uuid, joules);
     }
+    this.deps.sources.setNvidiaSmi(rows.map((r) => r.uuid));
     this.snapshot = { rows, atMs: now, unavailable: [...this.unavailable.values()] };
     this.deps.inventory.update(
       rows.flatMap((r) => {
@@ -247,6 +253,7 @@ export class NvidiaSmiCollector implements Collector {
 
   private onDown(reason: string, detail: string): void {
     this.snapshot = undefined;
+    this.deps.sources.setNvidiaSmi([]);
     this.assembler.reset();
     this.rowsSeen = false;
     this.unavailable = new Map();
@@ -292,7 +299,7 @@ export class NvidiaSmiCollector implements Collector {
     for (const { field, value } of row.values) {
       out.emit(field.metric, byField.get(field) ?? labels, value);
     }
-    const joules = this.energy.joules(row.uuid);
+    const joules = this.deps.sources.energy.total(row.uuid);
     if (joules !== undefined) out.emit(m.GPU_ENERGY, labels, joules);
   }
 }

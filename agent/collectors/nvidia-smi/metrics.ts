@@ -67,7 +67,7 @@ export const GPU_POWER_LIMIT = gauge(
 );
 export const GPU_ENERGY = counter(
   'inferwatch_gpu_energy_joules_total',
-  'Energy used since the agent started, integrated by the agent from power.draw samples (trapezoid rule; gaps over 5 sample intervals are not counted).',
+  "Energy used since the agent started: advanced by DCGM's energy counter while a dcgm-exporter reports the GPU, else by the agent's integral of power.draw samples (trapezoid rule; gaps over 5 sample intervals are not counted).",
   GPU,
 );
 export const GPU_FAN_SPEED = gauge(

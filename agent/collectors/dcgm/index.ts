@@ -1,0 +1,24 @@
+import type { CollectorFactory } from '../registry.js';
+import { DCGM_METRICS, DcgmCollector } from './collector.js';
+
+export const DEFAULT_DCGM_URL = 'http://127.0.0.1:9400/metrics';
+
+export const dcgm: CollectorFactory = {
+  name: 'dcgm',
+  metrics: DCGM_METRICS,
+  create(config, deps) {
+    const c = config.collectors.dcgm;
+    if (!c.enabled) return [];
+    return [
+      new DcgmCollector(
+        {
+          url: c.url ?? DEFAULT_DCGM_URL,
+          configured: c.url !== undefined,
+          timeoutMs: c.timeout_ms ?? Math.floor(config.collectors.timeout_ms * 0.8),
+          maxBodyBytes: c.max_body_bytes,
+        },
+        deps,
+      ),
+    ];
+  },
+};

@@ -1,0 +1,162 @@
+import { CollectorError } from '../../core/collector.js';
+import { parseExposition, type ParsedSample } from '../../core/prom-text.js';
+import { normalizeBusId } from '../gpu-inventory.js';
+import {
+  DCGM_FIELDS,
+  ENERGY_FIELD,
+  XID_LAST_FIELD,
+  XID_WINDOW_FIELD,
+  type DcgmField,
+} from './fields.js';
+
+/** One GPU as dcgm-exporter reported it. */
+export interface DcgmGpu {
+  readonly uuid: string;
+  /** DCGM's GPU id (the `gpu` label), which is normally nvidia-smi's index. */
+  readonly gpu: string;
+  readonly model: string;
+  /** Normalized like the inventory's: `0000:91:00`. Absent before dcgm-exporter 3.3.6. */
+  readonly pciBusId: string | undefined;
+  readonly driverVersion: string | undefined;
+  readonly values: ReadonlyMap<DcgmField, number>;
+  readonly energyJoules: number | undefined;
+  /** DCGM_EXP_XID_ERRORS_COUNT: Xids by code within the exporter's window (it falls as they age). */
+  readonly xidWindow: ReadonlyMap<number, number>;
+  /** DCGM_FI_DEV_XID_ERRORS: the code of the last Xid, 0 before any. */
+  readonly lastXid: number | undefined;
+}
+
+export interface DcgmReading {
+  readonly gpus: ReadonlyMap<string, DcgmGpu>;
+  /** Samples mapped onto an inferwatch family. */
+  readonly mapped: number;
+  /** Samples left out, and why. */
+  readonly skipped: {
+    /** DCGM's "no value" sentinels, which older exporters print as numbers. */
+    readonly blank: number;
+    /** Per-MIG-instance series (GPU_I_ID): the GPU families are per physical GPU. */
+    readonly migInstance: number;
+    /** A field reported twice for one GPU with different values (per-pod series, say). */
+    readonly conflicting: number;
+    readonly badLines: number;
+  };
+}
+
+const BY_NAME = new Map(DCGM_FIELDS.map((f) => [f.name, f]));
+const INT32_BLANK_FROM = 0x7ffffff0;
+const INT32_MAX = 0x7fffffff;
+/** DCGM_FP64_BLANK (2^47) and every int64 blank lie at or above this. */
+const WIDE_BLANK_FROM = 2 ** 47;
+
+/** DCGM's blank values: the field has no reading (not supported, not yet sampled). */
+export function isBlank(value: number): boolean {
+  return (value >= INT32_BLANK_FROM && value <= INT32_MAX) || value >= WIDE_BLANK_FROM;
+}
+
+interface MutableGpu {
+  uuid: string;
+  gpu: string;
+  model: string;
+  pciBusId: string | undefined;
+  driverVersion: string | undefined;
+  values: Map<DcgmField, number>;
+  energyJoules: number | undefined;
+  xidWindow: Map<number, number>;
+  lastXid: number | undefined;
+}
+
+/**
+ * dcgm-exporter's /metrics text, grouped by GPU UUID and converted to base units. Throws a
+ * CollectorError when the text holds no DCGM series at all: what answered is not dcgm-exporter.
+ */
+export function parseDcgm(text: string): DcgmReading {
+  const exposition = parseExposition(text);
+  const gpus = new Map<string, MutableGpu>();
+  const conflicted = new Set<string>();
+  let dcgmSamples = 0;
+  let mapped = 0;
+  let blank = 0;
+  let migInstance = 0;
+  let conflicting = 0;
+
+  for (const family of exposition.families.values()) {
+    if (!family.name.startsWith('DCGM_')) continue;
+    for (const sample of family.samples) {
+      dcgmSamples++;
+      const uuid = sample.labels.UUID;
+      if (!uuid) continue;
+      if (sample.labels.GPU_I_ID) {
+        migInstance++;
+        continue;
+      }
+      if (isBlank(sample.value)) {
+        blank++;
+        continue;
+      }
+      const gpu = gpuFor(gpus, uuid, sample);
+      const name = sample.name;
+      if (name === ENERGY_FIELD) {
+        gpu.energyJoules = sample.value / 1000;
+        mapped++;
+      } else if (name === XID_WINDOW_FIELD) {
+        const xid = Number(sample.labels.xid);
+        if (Number.isInteger(xid))
+          gpu.xidWindow.set(xid, (gpu.xidWindow.get(xid) ?? 0) + sample.value);
+      } else if (name === XID_LAST_FIELD) {
+        gpu.lastXid = sample.value;
+      } else {
+        const field = BY_NAME.get(name);
+        if (!field) continue;
+        const key = `${uuid}\u0000${name}`;
+        if (conflicted.has(key)) continue;
+        const value = field.convert(sample.value);
+        const before = gpu.values.get(field);
+        if (before !== undefined && before !== value) {
+          // Two readings of one field for one GPU: neither can be told right, so neither is used.
+          gpu.values.delete(field);
+          conflicted.add(key);
+          conflicting++;
+          mapped--;
+          continue;
+        }
+        if (before === undefined) {
+          gpu.values.set(field, value);
+          mapped++;
+        }
+      }
+    }
+  }
+  if (dcgmSamples === 0) {
+    throw new CollectorError(
+      'garbage',
+      exposition.sampleCount === 0
+        ? `no metrics in the answer${exposition.firstProblem ? ` (${exposition.firstProblem})` : ''}`
+        : 'the answer has no DCGM_* series: this is not dcgm-exporter',
+    );
+  }
+  return {
+    gpus,
+    mapped,
+    skipped: { blank, migInstance, conflicting, badLines: exposition.badLines },
+  };
+}
+
+function gpuFor(gpus: Map<string, MutableGpu>, uuid: string, sample: ParsedSample): MutableGpu {
+  let gpu = gpus.get(uuid);
+  if (!gpu) {
+    const labels = sample.labels;
+    gpu = {
+      uuid,
+      gpu: labels.gpu ?? '',
+      model: labels.modelName ?? '',
+      pciBusId: labels.pci_bus_id ? normalizeBusId(labels.pci_bus_id) : undefined,
+      driverVersion: labels.DCGM_FI_DRIVER_VERSION,
+      values: new Map(),
+      energyJoules: undefined,
+      xidWindow: new Map(),
+      lastXid: undefined,
+    };
+    gpus.set(uuid, gpu);
+  }
+  return gpu;
+}

@@ -1,0 +1,57 @@
+import type { Labels } from '../core/metric.js';
+import type { GpuIdentity } from './gpu-inventory.js';
+
+export interface XidSeries {
+  labels: Labels;
+  value: number;
+}
+
+/**
+ * Xid errors per GPU and code since the agent started, kept apart from whichever source saw
+ * them (the kernel log, or DCGM where the kernel log cannot be read), so a counter never falls
+ * back when its source changes.
+ */
+export class XidLedger {
+  private readonly series = new Map<string, XidSeries>();
+
+  count(gpu: GpuIdentity, xid: number, events = 1): void {
+    this.entry(gpu, xid).value += events;
+  }
+
+  /** Makes the series exist at 0, so the first event is visible to `increase()`. */
+  ensure(gpu: GpuIdentity, xid: number): void {
+    this.entry(gpu, xid);
+  }
+
+  entries(): IterableIterator<XidSeries> {
+    return this.series.values();
+  }
+
+  total(): number {
+    let sum = 0;
+    for (const s of this.series.values()) sum += s.value;
+    return sum;
+  }
+
+  private entry(gpu: GpuIdentity, xid: number): XidSeries {
+    const key = `${gpu.pciBusId || gpu.uuid}/${xid}`;
+    const series = this.series.get(key);
+    // Labels are built only for a new series, or when the GPU's identity was learnt after the
+    // first event (nvidia-smi started later): this runs for every GPU and paged code each scrape.
+    if (series && series.labels.uuid === gpu.uuid && series.labels.gpu === gpu.gpu) return series;
+    const labels = {
+      gpu: gpu.gpu,
+      uuid: gpu.uuid,
+      gpu_model: gpu.gpuModel,
+      pci_bus_id: gpu.pciBusId,
+      xid: String(xid),
+    };
+    if (series) {
+      series.labels = labels;
+      return series;
+    }
+    const created = { labels, value: 0 };
+    this.series.set(key, created);
+    return created;
+  }
+}

@@ -1,0 +1,337 @@
+import { describe, expect, it } from 'vitest';
+import { DcgmCollector } from '../../agent/collectors/dcgm/collector.js';
+import * as dm from '../../agent/collectors/dcgm/metrics.js';
+import { isBlank, parseDcgm } from '../../agent/collectors/dcgm/parse.js';
+import { DcgmXidEvents } from '../../agent/collectors/dcgm/xid-events.js';
+import { EnergyLedger } from '../../agent/collectors/energy-ledger.js';
+import { GpuInventory } from '../../agent/collectors/gpu-inventory.js';
+import { GpuSources } from '../../agent/collectors/gpu-sources.js';
+import { GPU_XID_ERRORS } from '../../agent/collectors/kernel-events/metrics.js';
+import * as smi from '../../agent/collectors/nvidia-smi/metrics.js';
+import { CollectorError } from '../../agent/core/collector.js';
+import { HttpError, type HttpClient } from '../../agent/core/http.js';
+import { createLogger } from '../../agent/core/logger.js';
+import { StateLog } from '../../agent/core/state-log.js';
+import { readFixture } from '../helpers/fixtures.js';
+import { Recorder } from '../helpers/recorder.js';
+
+const T4 = readFixture('dcgm', 'dcgm-exporter_metrics_tesla-t4_drv460_datadog-fixture_partial.txt');
+const V100 = readFixture('dcgm', 'dcgm-exporter_metrics_v100x4_partial.txt');
+const H100 = readFixture('dcgm', 'dcgm-exporter_metrics_constructed_h100x3.txt');
+const SMI_GPU0 = 'GPU-00000000-1111-2222-3333-000000000000';
+const SMI_GPU1 = 'GPU-00000001-1111-2222-3333-000000000001';
+const DCGM_ONLY_GPU = 'GPU-7e1c2f3a-5b4d-4c6e-8f90-a1b2c3d4e5f6';
+const MIB = 1024 * 1024;
+
+describe('parseDcgm on real dcgm-exporter text', () => {
+  it('reads the T4 capture: units converted, the energy counter in joules, the old Hostname label ignored', () => {
+    const reading = parseDcgm(T4);
+    expect([...reading.gpus.keys()]).toEqual(['GPU-20c56d28-0da5-6d26-a36a-e7af1ce2586e']);
+    const gpu = reading.gpus.get('GPU-20c56d28-0da5-6d26-a36a-e7af1ce2586e')!;
+    expect(gpu).toMatchObject({
+      gpu: '0',
+      model: 'Tesla T4',
+      driverVersion: '460.106.00',
+      pciBusId: undefined,
+      energyJoules: 128996.013,
+      lastXid: 0,
+    });
+    const byName = new Map([...gpu.values].map(([f, v]) => [f.name, v]));
+    expect(byName.get('DCGM_FI_DEV_SM_CLOCK')).toBe(300e6);
+    expect(byName.get('DCGM_FI_DEV_GPU_TEMP')).toBe(25);
+    expect(byName.get('DCGM_FI_DEV_POWER_USAGE')).toBe(8.969);
+    expect(byName.get('DCGM_FI_DEV_FB_FREE')).toBe(15109 * MIB);
+    expect(byName.get('DCGM_FI_DEV_GPU_UTIL')).toBe(0);
+    expect(byName.get('DCGM_FI_DEV_PCIE_REPLAY_COUNTER')).toBe(0);
+    // Fields with no inferwatch family (encoder, vGPU licence, DEV_COUNT) are not mapped.
+    expect(byName.has('DCGM_FI_DEV_ENC_UTIL')).toBe(false);
+    expect(reading.skipped).toEqual({ blank: 0, migInstance: 0, conflicting: 0, badLines: 0 });
+  });
+
+  it('reads the V100 fragment, which starts mid-family without HELP or TYPE', () => {
+    const reading = parseDcgm(V100);
+    expect(reading.gpus.size).toBe(4);
+    const gpu2 = reading.gpus.get('GPU-a9079f15-493e-6c1c-c78c-73ec2b840cba')!;
+    expect(gpu2.model).toBe('Tesla V100-SXM2-32GB');
+    expect(reading.mapped).toBeGreaterThan(0);
+  });
+
+  it('leaves out DCGM blanks and per-MIG-instance series, and reads profiling, NVLink and violation fields', () => {
+    const reading = parseDcgm(H100);
+    expect(reading.skipped).toMatchObject({ blank: 1, migInstance: 1 });
+    const gpu = reading.gpus.get(DCGM_ONLY_GPU)!;
+    const byName = new Map([...gpu.values].map(([f, v]) => [f.name, v]));
+    expect(byName.has('DCGM_FI_DEV_MEMORY_TEMP')).toBe(false);
+    expect(byName.get('DCGM_FI_PROF_GR_ENGINE_ACTIVE')).toBe(0.998765);
+    expect(byName.get('DCGM_FI_DEV_POWER_VIOLATION')).toBe(184);
+    expect(byName.get('DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL')).toBe(7);
+    expect(gpu.pciBusId).toBe('0000:9b:00');
+    expect(gpu.xidWindow).toEqual(new Map([[13, 1]]));
+  });
+
+  it('drops a field reported twice for one GPU with different values, and keeps identical copies', () => {
+    const line = (value: number, pod: string) =>
+      `DCGM_FI_DEV_FB_USED{gpu="0",UUID="GPU-x",modelName="m",pod="${pod}"} ${value}`;
+    const twice = parseDcgm([line(10, 'a'), line(10, 'b')].join('\n'));
+    expect(twice.gpus.get('GPU-x')!.values.size).toBe(1);
+    const conflicting = parseDcgm([line(10, 'a'), line(20, 'b'), line(30, 'c')].join('\n'));
+    expect(conflicting.gpus.get('GPU-x')!.values.size).toBe(0);
+    expect(conflicting.skipped.conflicting).toBe(1);
+    expect(conflicting.mapped).toBe(0);
+  });
+
+  it('says what is wrong with an answer that is not dcgm-exporter', () => {
+    expect(() => parseDcgm('<html>nginx</html>')).toThrow(CollectorError);
+    expect(() => parseDcgm('node_load1 0.5\n')).toThrow(/no DCGM_\* series/);
+  });
+
+  it('knows the blank sentinels of DCGM', () => {
+    expect(isBlank(Number('9223372036854775794'))).toBe(true);
+    expect(isBlank(140737488355328)).toBe(true);
+    expect(isBlank(2147483632)).toBe(true);
+    expect(isBlank(2147483648)).toBe(false);
+    expect(isBlank(128996013)).toBe(false);
+  });
+});
+
+describe('DcgmXidEvents', () => {
+  const gpu = (window: [number, number][], lastXid?: number) => ({
+    ...parseDcgm(T4).gpus.values().next().value!,
+    xidWindow: new Map(window),
+    lastXid,
+  });
+
+  it('counts rises of the windowed count, not the backlog at the first reading nor events ageing out', () => {
+    const events = new DcgmXidEvents();
+    expect(events.events(gpu([[13, 2]]))).toEqual(new Map());
+    expect(
+      events.events(
+        gpu([
+          [13, 3],
+          [79, 1],
+        ]),
+      ),
+    ).toEqual(
+      new Map([
+        [13, 1],
+        [79, 1],
+      ]),
+    );
+    expect(events.events(gpu([[79, 1]]))).toEqual(new Map());
+  });
+
+  it('without the windowed count, counts a change of the last Xid as one event', () => {
+    const events = new DcgmXidEvents();
+    events.events(gpu([], 0));
+    expect(events.events(gpu([], 0))).toEqual(new Map());
+    expect(events.events(gpu([], 48))).toEqual(new Map([[48, 1]]));
+    expect(events.events(gpu([], 48))).toEqual(new Map());
+  });
+});
+
+describe('EnergyLedger', () => {
+  it('follows DCGM while it reports, the integral otherwise, and never falls or jumps', () => {
+    const ledger = new EnergyLedger();
+    ledger.integrated('g', 0);
+    ledger.integrated('g', 10);
+    expect(ledger.total('g')).toBe(10);
+    ledger.dcgm('g', 5_000_000); // since boot: a baseline, not an increment
+    expect(ledger.total('g')).toBe(10);
+    ledger.integrated('g', 30); // DCGM speaks now
+    ledger.dcgm('g', 5_000_025);
+    expect(ledger.total('g')).toBe(35);
+    ledger.dcgmLost('g');
+    ledger.integrated('g', 38);
+    expect(ledger.total('g')).toBe(43);
+    ledger.dcgm('g', 100); // the driver reloaded while DCGM was away: a new baseline
+    ledger.dcgm('g', 104);
+    expect(ledger.total('g')).toBe(47);
+    expect(ledger.total('other')).toBeUndefined();
+  });
+});
+
+function setup(options: { configured?: boolean; body?: string } = {}) {
+  let answer: () => Promise<{ status: number; body: string }> = async () => ({
+    status: 200,
+    body: options.body ?? H100,
+  });
+  let calls = 0;
+  const http: HttpClient = {
+    get: () => {
+      calls++;
+      return answer();
+    },
+  };
+  let now = 0;
+  const logs: string[] = [];
+  const logger = createLogger('info', { write: (l: string) => logs.push(l) });
+  const sources = new GpuSources();
+  const inventory = new GpuInventory();
+  const collector = new DcgmCollector(
+    {
+      url: 'http://127.0.0.1:9400/metrics',
+      configured: options.configured ?? false,
+      timeoutMs: 1000,
+      maxBodyBytes: 1 << 20,
+    },
+    {
+      http,
+      runner: { run: () => Promise.reject(new Error('no processes here')) } as never,
+      clock: { monotonicMs: () => now, epochMs: () => now },
+      logger,
+      errors: { count: () => undefined },
+      stateLog: new StateLog(logger),
+      inventory,
+      sources,
+    },
+  );
+  const scrape = async () => {
+    const out = new Recorder();
+    await collector.collect(out, new AbortController().signal);
+    return out;
+  };
+  return {
+    collector,
+    sources,
+    inventory,
+    logs,
+    scrape,
+    calls: () => calls,
+    tick: (ms: number) => (now += ms),
+    answer: (a: typeof answer) => (answer = a),
+  };
+}
+
+const gpuLabels = (uuid: string, gpu: string) => ({
+  gpu,
+  uuid,
+  gpu_model: 'NVIDIA H100 80GB HBM3',
+});
+
+describe('DcgmCollector', () => {
+  it('adds its own families for every GPU and fills nvidia-smi families only for GPUs nvidia-smi does not stream', async () => {
+    const { sources, scrape } = setup();
+    sources.setNvidiaSmi([SMI_GPU0, SMI_GPU1]);
+    sources.setKernelLog(true);
+    const out = await scrape();
+    expect(out.value(dm.GPU_SM_ACTIVE, gpuLabels(SMI_GPU0, '0'))).toBe(0.801234);
+    expect(out.value(dm.GPU_TENSOR_ACTIVE, gpuLabels(DCGM_ONLY_GPU, '2'))).toBe(0.512345);
+    expect(
+      out.value(dm.GPU_NVLINK_THROUGHPUT, { ...gpuLabels(SMI_GPU1, '1'), direction: 'receive' }),
+    ).toBe(44500000000);
+    expect(
+      out.value(dm.GPU_CLOCK_VIOLATION_SECONDS, {
+        ...gpuLabels(DCGM_ONLY_GPU, '2'),
+        policy: 'thermal',
+      }),
+    ).toBe(2.5);
+    // nvidia-smi's families: nothing for the GPUs it streams, everything for the other.
+    const smiFamilies = new Set([
+      smi.GPU_INFO,
+      smi.GPU_UTILIZATION,
+      smi.GPU_MEMORY_USED,
+      smi.GPU_TEMPERATURE,
+      smi.GPU_ENERGY,
+      smi.GPU_ECC_ERRORS,
+    ]);
+    const smiSeries = out.samples.filter((s) => smiFamilies.has(s.def));
+    expect(new Set(smiSeries.map((s) => s.labels.uuid))).toEqual(new Set([DCGM_ONLY_GPU]));
+    const only = gpuLabels(DCGM_ONLY_GPU, '2');
+    expect(out.value(smi.GPU_UTILIZATION, only)).toBe(1);
+    expect(out.value(smi.GPU_MEMORY_USED, only)).toBe(79802 * MIB);
+    expect(out.value(smi.GPU_MEMORY_TOTAL, only)).toBe((79802 + 1203 + 554) * MIB);
+    expect(out.value(smi.GPU_TEMPERATURE, { ...only, sensor: 'gpu' })).toBe(58);
+    expect(out.value(smi.GPU_TEMPERATURE, { ...only, sensor: 'memory' })).toBeUndefined();
+    expect(out.value(smi.GPU_ECC_ERRORS, { ...only, type: 'corrected', scope: 'volatile' })).toBe(
+      12,
+    );
+    expect(out.value(smi.GPU_ENERGY, only)).toBe(0);
+    expect(out.samples.find((s) => s.def === smi.GPU_INFO)?.labels).toMatchObject({
+      driver_version: '590.48.01',
+      pci_bus_id: '0000:9b:00',
+    });
+    // The kernel log reads Xids: DCGM adds none.
+    expect(out.samples.some((s) => s.def === GPU_XID_ERRORS)).toBe(false);
+  });
+
+  it('advances the shared energy counter by DCGM increments, in joules', async () => {
+    const { sources, scrape, answer } = setup();
+    await scrape();
+    answer(async () => ({
+      status: 200,
+      body: H100.replace(
+        /(DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION\{gpu="2".*\}) 9876543210/,
+        '$1 9876553210',
+      ),
+    }));
+    const out = await scrape();
+    expect(out.value(smi.GPU_ENERGY, gpuLabels(DCGM_ONLY_GPU, '2'))).toBe(10);
+    expect(sources.energy.total(SMI_GPU0)).toBe(0);
+  });
+
+  it('counts Xids from DCGM where the kernel log cannot be read, with paged codes at 0 from the start', async () => {
+    const { scrape, answer } = setup();
+    const first = await scrape();
+    const xid = (out: Recorder, code: string) =>
+      out.samples.find(
+        (s) => s.def === GPU_XID_ERRORS && s.labels.uuid === DCGM_ONLY_GPU && s.labels.xid === code,
+      )?.value;
+    expect(xid(first, '79')).toBe(0);
+    expect(xid(first, '13')).toBeUndefined(); // the window's backlog is not counted
+    answer(async () => ({
+      status: 200,
+      body: H100.replace(/(xid="13"\}) 1/, '$1 3'),
+    }));
+    const second = await scrape();
+    expect(xid(second, '13')).toBe(2);
+    expect(second.samples.find((s) => s.def === GPU_XID_ERRORS)?.labels.pci_bus_id).toMatch(
+      /^0000:/,
+    );
+  });
+
+  it('where none was configured, a port that does not answer is "missing", looked at again after a minute, and not a failure', async () => {
+    const { collector, scrape, answer, calls, tick, logs } = setup();
+    answer(() => Promise.reject(new HttpError('unreachable', 'connect ECONNREFUSED')));
+    const out = await scrape();
+    expect(out.samples).toEqual([]);
+    expect(collector.status()).toMatchObject({ state: 'missing' });
+    expect(collector.status().detail).toMatch(/collectors\.dcgm\.url/);
+    await scrape();
+    expect(calls()).toBe(1);
+    tick(60_000);
+    answer(async () => ({ status: 200, body: H100 }));
+    await scrape();
+    expect(calls()).toBe(2);
+    expect(collector.status()).toMatchObject({ state: 'ok' });
+    expect(collector.status().detail).toMatch(/^3 GPU\(s\)/);
+    expect(logs.filter((l) => l.includes('no dcgm-exporter')).length).toBe(1);
+  });
+
+  it('where one was configured, or once one was found, a failure fails the collector and gives the GPUs back to the integral', async () => {
+    const configured = setup({ configured: true });
+    configured.answer(async () => ({ status: 503, body: '' }));
+    await expect(configured.scrape()).rejects.toMatchObject({ reason: 'http_503' });
+    expect(configured.collector.status().state).toBe('failing');
+
+    const found = setup();
+    await found.scrape();
+    found.sources.energy.integrated(DCGM_ONLY_GPU, 0);
+    found.answer(() =>
+      Promise.reject(new HttpError('timeout', 'no complete answer within 1000 ms')),
+    );
+    await expect(found.scrape()).rejects.toMatchObject({ reason: 'timeout' });
+    found.sources.energy.integrated(DCGM_ONLY_GPU, 4);
+    expect(found.sources.energy.total(DCGM_ONLY_GPU)).toBe(4);
+  });
+
+  it('labels a GPU as nvidia-smi does when nvidia-smi knows it, and teaches the inventory a GPU it does not', async () => {
+    const { inventory, sources, scrape } = setup();
+    inventory.update([{ gpu: '7', uuid: SMI_GPU0, gpuModel: 'H100 SXM', pciBusId: '0000:10:00' }]);
+    sources.setKernelLog(true);
+    const out = await scrape();
+    expect(out.value(dm.GPU_SM_ACTIVE, { gpu: '7', uuid: SMI_GPU0, gpu_model: 'H100 SXM' })).toBe(
+      0.801234,
+    );
+    expect(inventory.lookup('0000:9b:00').uuid).toBe(DCGM_ONLY_GPU);
+  });
+});
