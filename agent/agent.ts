@@ -1,5 +1,6 @@
 import { GpuInventory } from './collectors/gpu-inventory.js';
 import { GpuSources } from './collectors/gpu-sources.js';
+import { RuntimeEndpoints } from './collectors/runtime-endpoints.js';
 import { COLLECTORS } from './collectors/index.js';
 import type { AgentConfig } from './config/load.js';
 import type { Clock } from './core/clock.js';
@@ -40,6 +41,7 @@ export class Agent {
       stateLog,
       inventory: new GpuInventory(),
       sources: new GpuSources(),
+      runtimeEndpoints: new RuntimeEndpoints(),
     };
     this.collectors = COLLECTORS.flatMap((factory) =>
       factory.create(config, { ...deps, logger: world.logger.child({ collector: factory.name }) }),

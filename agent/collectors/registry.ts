@@ -9,6 +9,7 @@ import type { SourceErrors } from '../core/self-metrics.js';
 import type { StateLog } from '../core/state-log.js';
 import type { GpuInventory } from './gpu-inventory.js';
 import type { GpuSources } from './gpu-sources.js';
+import type { RuntimeEndpoints } from './runtime-endpoints.js';
 
 export interface CollectorDeps {
   readonly runner: ProcessRunner;
@@ -22,6 +23,8 @@ export interface CollectorDeps {
   readonly inventory: GpuInventory;
   /** Which source speaks for which GPU, and the counters two sources may feed. */
   readonly sources: GpuSources;
+  /** The runtimes being read, for attributing GPU processes to them. */
+  readonly runtimeEndpoints: RuntimeEndpoints;
 }
 
 /** One source folder's entry in the collector list. */

@@ -56,6 +56,12 @@ const nvidiaSmi = z.strictObject({
       interval_ms: ms(1000, 600_000)
         .default(10_000)
         .describe('Sampling interval of the per-process stream.'),
+      runtime_attribution: z
+        .boolean()
+        .default(true)
+        .describe(
+          "Label each process with the runtime that owns it, found through the runtime's listening port in /proc (collectors.host.proc_path). Other users' runtimes need root or CAP_SYS_PTRACE.",
+        ),
     })
     .prefault({})
     .describe('Per-process GPU memory, on its own slower stream.'),

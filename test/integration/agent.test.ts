@@ -48,7 +48,7 @@ describe('the agent against a fake nvidia-smi', () => {
     ).toBe(19818 * 1048576);
     expect(
       series.get(
-        'inferwatch_gpu_process_memory_used_bytes{gpu="0",uuid="GPU-00000000-1111-2222-3333-000000000000",gpu_model="NVIDIA H100 80GB HBM3",pid="10309",process="gpu_burn"}',
+        'inferwatch_gpu_process_memory_used_bytes{gpu="0",uuid="GPU-00000000-1111-2222-3333-000000000000",gpu_model="NVIDIA H100 80GB HBM3",pid="10309",process="gpu_burn",runtime="",target=""}',
       ),
     ).toBe(28234 * 1048576);
     // The capture's fan speed is [N/A]: no series at all.

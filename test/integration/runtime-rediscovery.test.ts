@@ -1,6 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { GpuInventory } from '../../agent/collectors/gpu-inventory.js';
-import { GpuSources } from '../../agent/collectors/gpu-sources.js';
 import { RuntimesCollector } from '../../agent/collectors/runtimes/collector.js';
 import { RUNTIME_INFO, RUNTIME_UP } from '../../agent/collectors/runtimes/metrics.js';
 import { systemClock } from '../../agent/core/clock.js';
@@ -8,6 +6,7 @@ import { nodeProcessRunner } from '../../agent/core/exec.js';
 import { fetchClient } from '../../agent/core/http.js';
 import { createLogger } from '../../agent/core/logger.js';
 import { StateLog } from '../../agent/core/state-log.js';
+import { collectorDeps } from '../helpers/collector-deps.js';
 import { RuntimeServer } from '../fake/runtime-server.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { Recorder } from '../helpers/recorder.js';
@@ -41,16 +40,14 @@ function collector(
       refreshIntervalMs: 3_600_000,
       discovery: { host: '127.0.0.1', ports, timeoutMs: 1000 },
     },
-    {
+    collectorDeps({
       runner: nodeProcessRunner,
       http: fetchClient,
       clock: systemClock,
       logger,
       errors: { count: (collector, reason) => void errors.push(`${collector}/${reason}`) },
       stateLog: new StateLog(logger),
-      inventory: new GpuInventory(),
-      sources: new GpuSources(),
-    },
+    }),
   );
 }
 

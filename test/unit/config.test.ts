@@ -40,7 +40,11 @@ describe('config', () => {
       collectors: { nvidia_smi: { interval_ms: 500, processes: { enabled: false } } },
     });
     expect(config.collectors.nvidia_smi.interval_ms).toBe(500);
-    expect(config.collectors.nvidia_smi.processes).toEqual({ enabled: false, interval_ms: 10_000 });
+    expect(config.collectors.nvidia_smi.processes).toEqual({
+      enabled: false,
+      interval_ms: 10_000,
+      runtime_attribution: true,
+    });
   });
 
   it.each([

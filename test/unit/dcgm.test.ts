@@ -11,7 +11,7 @@ import * as smi from '../../agent/collectors/nvidia-smi/metrics.js';
 import { CollectorError } from '../../agent/core/collector.js';
 import { HttpError, type HttpClient } from '../../agent/core/http.js';
 import { createLogger } from '../../agent/core/logger.js';
-import { StateLog } from '../../agent/core/state-log.js';
+import { collectorDeps } from '../helpers/collector-deps.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { Recorder } from '../helpers/recorder.js';
 
@@ -174,16 +174,13 @@ function setup(options: { configured?: boolean; body?: string } = {}) {
       timeoutMs: 1000,
       maxBodyBytes: 1 << 20,
     },
-    {
+    collectorDeps({
       http,
-      runner: { run: () => Promise.reject(new Error('no processes here')) } as never,
       clock: { monotonicMs: () => now, epochMs: () => now },
       logger,
-      errors: { count: () => undefined },
-      stateLog: new StateLog(logger),
       inventory,
       sources,
-    },
+    }),
   );
   const scrape = async () => {
     const out = new Recorder();

@@ -1,16 +1,12 @@
-import { fetchClient } from '../../agent/core/http.js';
 import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GpuInventory } from '../../agent/collectors/gpu-inventory.js';
-import { GpuSources } from '../../agent/collectors/gpu-sources.js';
 import { RuntimeLogsCollector } from '../../agent/collectors/runtime-logs/collector.js';
 import { CUDA_OOM_EVENTS } from '../../agent/collectors/runtime-logs/metrics.js';
 import { isCudaOom } from '../../agent/collectors/runtime-logs/parse.js';
 import { FileFollower } from '../../agent/core/file-follower.js';
-import { createLogger } from '../../agent/core/logger.js';
-import { StateLog } from '../../agent/core/state-log.js';
 import { tempDir } from '../helpers/agent-process.js';
+import { collectorDeps } from '../helpers/collector-deps.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { Recorder } from '../helpers/recorder.js';
@@ -125,16 +121,7 @@ describe('RuntimeLogsCollector', () => {
         journalctlCommand: 'journalctl',
         backoff: { initialMs: 100, maxMs: 100 },
       },
-      {
-        runner,
-        http: fetchClient,
-        clock: { monotonicMs: () => now, epochMs: () => now },
-        logger: createLogger('error', { write: () => undefined }),
-        errors: { count: () => undefined },
-        stateLog: new StateLog(createLogger('error', { write: () => undefined })),
-        inventory: new GpuInventory(),
-        sources: new GpuSources(),
-      },
+      collectorDeps({ runner, clock: { monotonicMs: () => now, epochMs: () => now } }),
     );
   }
 

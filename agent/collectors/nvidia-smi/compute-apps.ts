@@ -8,14 +8,19 @@ import { RateLimitedWarning } from '../../core/state-log.js';
 import { StreamSupervisor, type Backoff } from '../../core/supervisor.js';
 import { Waiters } from '../../core/waiters.js';
 import type { Deps, NvidiaSmiCollector } from './collector.js';
+import type { RuntimeEndpoints } from '../runtime-endpoints.js';
 import { GPU_PROCESS_MEMORY_USED } from './metrics.js';
 import { COMPUTE_APPS_FIELDS, parseComputeAppLine, type ComputeApp } from './parse.js';
+import type { ProcessOwners } from './process-owners.js';
 
 export interface ComputeAppsOptions {
   readonly command: string;
   readonly intervalMs: number;
   readonly startTimeoutMs: number;
   readonly backoff: Backoff;
+  /** Says which runtime owns each process; absent when attribution is off. */
+  readonly owners?: ProcessOwners;
+  readonly endpoints: RuntimeEndpoints;
 }
 
 const NAME = 'nvidia_smi_processes';
@@ -105,6 +110,7 @@ export class ComputeAppsCollector implements Collector {
     }
     for (const { app, bytes } of totals.values()) {
       const gpu = byUuid.get(app.uuid);
+      const owner = this.options.owners?.owner(app.pid);
       out.emit(
         GPU_PROCESS_MEMORY_USED,
         {
@@ -113,6 +119,8 @@ export class ComputeAppsCollector implements Collector {
           gpu_model: gpu?.identity.name ?? '',
           pid: app.pid,
           process: app.process,
+          runtime: owner?.runtime ?? '',
+          target: owner?.target ?? '',
         },
         bytes,
       );
@@ -126,7 +134,9 @@ export class ComputeAppsCollector implements Collector {
     if (!this.apps) return { state: 'starting', detail: 'waiting for the first process list' };
     return {
       state: 'ok',
-      detail: `${this.apps.length} compute process(es); sampling every ${this.options.intervalMs} ms`,
+      detail:
+        `${this.apps.length} compute process(es); sampling every ${this.options.intervalMs} ms` +
+        this.attribution(),
     };
   }
 
@@ -160,11 +170,35 @@ export class ComputeAppsCollector implements Collector {
     if (!this.loop) return;
     this.apps = this.loop.apps;
     this.loop = undefined;
+    this.attribute(this.apps);
     this.down = undefined;
     this.deps.stateLog.ok(NAME);
     this.supervisor.markHealthy();
     this.waiters.wakeAll();
     this.armEmptyTimer(this.options.intervalMs * 1.5);
+  }
+
+  /** Looks up, in the background, which runtime owns each process; scrapes read the answer. */
+  private attribute(apps: readonly ComputeApp[]): void {
+    const owners = this.options.owners;
+    if (!owners) return;
+    const pids = [...new Set(apps.map((a) => a.pid))];
+    owners.refresh(pids, this.options.endpoints.current).catch((error: unknown) => {
+      this.warnings.warn(
+        { source: NAME, error: error instanceof Error ? error.message : String(error) },
+        'could not tell which runtime owns the GPU processes',
+      );
+    });
+  }
+
+  private attribution(): string {
+    const owners = this.options.owners;
+    if (!owners || !this.apps?.length) return '';
+    const owned = this.apps.filter((a) => owners.owner(a.pid)).length;
+    const unreadable = owners.unreadable
+      ? ` (${owners.unreadable} process(es) whose open files the agent may not read: run it as root or with CAP_SYS_PTRACE to see other users' runtimes)`
+      : '';
+    return `; ${owned} of them tied to a runtime${unreadable}`;
   }
 
   /** No rows for a loop and a half: nvidia-smi has no compute processes to list. */

@@ -2,6 +2,7 @@ import type { CollectorFactory } from '../registry.js';
 import { GPU_METRICS, NvidiaSmiCollector } from './collector.js';
 import { ComputeAppsCollector } from './compute-apps.js';
 import { GPU_PROCESS_MEMORY_USED } from './metrics.js';
+import { ProcessOwners } from './process-owners.js';
 
 export const nvidiaSmi: CollectorFactory = {
   name: 'nvidia_smi',
@@ -27,6 +28,14 @@ export const nvidiaSmi: CollectorFactory = {
         intervalMs: c.processes.interval_ms,
         startTimeoutMs: c.start_timeout_ms,
         backoff,
+        endpoints: deps.runtimeEndpoints,
+        ...(c.processes.runtime_attribution
+          ? {
+              owners: new ProcessOwners(config.collectors.host.proc_path, () =>
+                deps.clock.monotonicMs(),
+              ),
+            }
+          : {}),
       },
       gpus,
       deps,

@@ -142,6 +142,6 @@ export const GPU_RECOVERY_ACTION = gauge(
 );
 export const GPU_PROCESS_MEMORY_USED = gauge(
   'inferwatch_gpu_process_memory_used_bytes',
-  'Device memory used by a compute process (nvidia-smi --query-compute-apps, sampled every 10 s by default).',
-  [...GPU, 'pid', 'process'],
+  'Device memory used by a compute process (nvidia-smi --query-compute-apps, sampled every 10 s by default), with the runtime and target that own it when the agent can tell (empty otherwise).',
+  [...GPU, 'pid', 'process', 'runtime', 'target'],
 );

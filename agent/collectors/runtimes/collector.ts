@@ -149,6 +149,11 @@ export class RuntimesCollector implements Collector {
     }
     if (this.stopped) return;
     await Promise.all([...this.targets.values()].map((t) => this.refreshTarget(t)));
+    this.deps.runtimeEndpoints.set(
+      [...this.targets.values()].flatMap((t) =>
+        t.adapter ? [{ runtime: t.adapter.kind, target: t.name, url: t.url }] : [],
+      ),
+    );
   }
 
   private async refreshTarget(target: Target): Promise<void> {
