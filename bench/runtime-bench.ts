@@ -2,12 +2,14 @@
  * `npm run bench` (first part): the cost of one runtime read once the body is in: parse the
  * exposition, map it onto the llm schema, fold engines and keep counters monotone. Run on
  * the fixtures, and on vLLM with 8 data-parallel engines (the two-engine fixture repeated).
+ * Then the same for one dcgm-exporter read: its text parsed and grouped by GPU, for 8 GPUs.
  *
  *   BENCH_READS   reads per case (default 2000)
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseDcgm } from '../agent/collectors/dcgm/parse.js';
 import { mapSglang } from '../agent/collectors/runtimes/adapters/sglang.js';
 import { mapTgi } from '../agent/collectors/runtimes/adapters/tgi.js';
 import { mapTriton } from '../agent/collectors/runtimes/adapters/triton.js';
@@ -65,3 +67,33 @@ for (const [name, text, map] of cases) {
     `| ${name} | ${Buffer.byteLength(text)} | ${text.split('\n').length - 1} | ${at(0.5)} ms | ${at(0.99)} ms |`,
   );
 }
+
+const dcgmThree = readFileSync(
+  join(ROOT, 'test/fixtures/dcgm/dcgm-exporter_metrics_constructed_h100x3.txt'),
+  'utf8',
+);
+// 8 GPUs: the fixture's lines of its GPUs 0 and 1 repeated under six more UUIDs.
+const dcgmEight = dcgmThree
+  .split('\n')
+  .flatMap((line) =>
+    /gpu="0"/.test(line)
+      ? [0, 3, 4, 5, 6, 7].map((n) =>
+          line.replace('gpu="0"', `gpu="${n}"`).replace('-000000000000"', `-00000000000${n}"`),
+        )
+      : [line],
+  )
+  .join('\n');
+const times: number[] = [];
+for (let i = 0; i < READS + 100; i++) {
+  const start = performance.now();
+  parseDcgm(dcgmEight);
+  if (i >= 100) times.push(performance.now() - start);
+}
+times.sort((a, b) => a - b);
+const at = (q: number) => (times[Math.floor(q * (times.length - 1))] as number).toFixed(3);
+console.log('');
+console.log(`| dcgm-exporter exposition | GPUs | bytes | parse + group, median | p99 |`);
+console.log(`|---|---|---|---|---|`);
+console.log(
+  `| constructed H100 fields, all enabled | ${parseDcgm(dcgmEight).gpus.size} | ${Buffer.byteLength(dcgmEight)} | ${at(0.5)} ms | ${at(0.99)} ms |`,
+);
