@@ -33,6 +33,8 @@ export class Scraper {
   private readonly inFlight = new Set<string>();
   private readonly lastSuccessEpochS = new Map<string, number>();
   private readonly shared = new Set<MetricDef>();
+  /** Each collector's families that no other collector writes. */
+  private readonly own = new Map<Collector, readonly MetricDef[]>();
 
   constructor(
     private readonly collectors: readonly Collector[],
@@ -57,6 +59,11 @@ export class Scraper {
         exposition.define(def);
       }
     }
+    for (const c of collectors)
+      this.own.set(
+        c,
+        c.metrics.filter((def) => !this.shared.has(def)),
+      );
   }
 
   async scrape(): Promise<void> {
@@ -68,10 +75,7 @@ export class Scraper {
     for (const def of this.shared) joined.set(def, new Map());
     for (const { collector, outcome, seconds } of results) {
       const labels = { collector: collector.name };
-      const own = this.shared.size
-        ? collector.metrics.filter((def) => !this.shared.has(def))
-        : collector.metrics;
-      this.exposition.publish(own, outcome.samples);
+      this.exposition.publish(this.own.get(collector) ?? [], outcome.samples);
       for (const [def, series] of joined) {
         for (const sample of outcome.samples.get(def) ?? []) {
           const key = seriesKey(def, sample);

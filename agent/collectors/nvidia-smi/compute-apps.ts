@@ -193,7 +193,7 @@ export class ComputeAppsCollector implements Collector {
 
   private attribution(): string {
     const owners = this.options.owners;
-    if (!owners || !this.apps?.length) return '';
+    if (!owners || !this.apps?.length || this.options.endpoints.current.length === 0) return '';
     const owned = this.apps.filter((a) => owners.owner(a.pid)).length;
     const unreadable = owners.unreadable
       ? ` (${owners.unreadable} process(es) whose open files the agent may not read: run it as root or with CAP_SYS_PTRACE to see other users' runtimes)`
