@@ -70,6 +70,15 @@ describe('config', () => {
     ['collectors: {host: {filesystem_paths: /models}}', 'collectors.host.filesystem_paths'],
     ['collectors: {host: {filesystem_paths: [""]}}', 'collectors.host.filesystem_paths.0'],
     ['collectors: {timeout_ms: 0}', 'collectors.timeout_ms'],
+    ['collectors: {dcgm: {url: "localhost:9400"}}', 'collectors.dcgm.url: must be an http://'],
+    [
+      'collectors: {timeout_ms: 1000, dcgm: {timeout_ms: 2000}}',
+      'collectors.dcgm.timeout_ms: must be less than collectors.timeout_ms',
+    ],
+    [
+      'collectors: {nvidia_smi: {processes: {runtime_attribution: sometimes}}}',
+      'collectors.nvidia_smi.processes.runtime_attribution',
+    ],
     [
       'collectors: {runtimes: {targets: [{kind: vllm, url: "localhost:8000"}]}}',
       'collectors.runtimes.targets.0.url: must be an http:// or https:// URL',
