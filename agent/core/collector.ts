@@ -1,3 +1,4 @@
+import { HttpError } from './http.js';
 import type { HistogramValue, Labels, MetricDef } from './metric.js';
 
 /** Where a collector writes one scrape's samples. Nothing it writes is served unless the run completes in time. */
@@ -51,4 +52,11 @@ export class CollectorError extends Error {
     this.name = 'CollectorError';
     this.counted = options?.counted ?? false;
   }
+}
+
+/** The bounded reason and the message of anything a source read threw. */
+export function failureOf(error: unknown): { reason: string; message: string } {
+  if (error instanceof CollectorError || error instanceof HttpError)
+    return { reason: error.reason, message: error.message };
+  return { reason: 'error', message: error instanceof Error ? error.message : String(error) };
 }

@@ -52,12 +52,11 @@ describe('DCGM beside nvidia-smi, through the built agent', () => {
     expect(names.length).toBe(new Set(names).size);
     const s = parseExposition(text);
 
-    const utilization = family(s, 'inferwatch_gpu_utilization_ratio');
-    expect(utilization.size).toBe(3);
-    // GPU 0's utilization is nvidia-smi's (the H100 capture), not DCGM's 87 %.
-    const gpu0 = [...utilization].find(([k]) => k.includes(SMI_GPU0))!;
-    expect(gpu0[1]).not.toBe(0.87);
-    expect([...utilization].find(([k]) => k.includes(DCGM_ONLY))![1]).toBe(1);
+    const memory = family(s, 'inferwatch_gpu_memory_used_bytes');
+    expect(memory.size).toBe(3);
+    // GPU 0's memory is nvidia-smi's (19818 MiB in the H100 capture), not DCGM's 74954 MiB.
+    expect([...memory].find(([k]) => k.includes(SMI_GPU0))![1]).toBe(19818 * 1024 * 1024);
+    expect([...memory].find(([k]) => k.includes(DCGM_ONLY))![1]).toBe(79802 * 1024 * 1024);
 
     expect(family(s, 'inferwatch_gpu_sm_active_ratio').size).toBe(3);
     expect(family(s, 'inferwatch_gpu_energy_joules_total').size).toBe(3);

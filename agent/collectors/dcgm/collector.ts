@@ -1,10 +1,10 @@
 import {
   CollectorError,
+  failureOf,
   type Collector,
   type Emitter,
   type SourceStatus,
 } from '../../core/collector.js';
-import { HttpError } from '../../core/http.js';
 import type { Labels, MetricDef } from '../../core/metric.js';
 import { GPU_XID_ERRORS } from '../kernel-events/metrics.js';
 import { PAGED_XIDS } from '../kernel-events/parse.js';
@@ -71,7 +71,7 @@ export class DcgmCollector implements Collector {
       reading = await this.read(signal);
     } catch (error) {
       this.lose();
-      const { reason, message } = describeFailure(error);
+      const { reason, message } = failureOf(error);
       if (lookingFor) {
         if (this.absent === undefined)
           this.deps.logger.info(
@@ -183,18 +183,6 @@ export class DcgmCollector implements Collector {
     );
     const joules = this.deps.sources.energy.total(gpu.uuid);
     if (joules !== undefined) out.emit(smi.GPU_ENERGY, labels, joules);
-    if (!DCGM_FIELDS.some((f) => f.metric === smi.GPU_MEMORY_TOTAL && gpu.values.has(f))) {
-      // Older exporters have no FB_TOTAL; nvidia-smi's total is used + free + reserved.
-      let total = 0;
-      let parts = 0;
-      for (const [field, value] of gpu.values) {
-        if (TOTAL_PARTS.has(field.metric)) {
-          total += value;
-          parts++;
-        }
-      }
-      if (parts === TOTAL_PARTS.size) out.emit(smi.GPU_MEMORY_TOTAL, labels, total);
-    }
   }
 
   private lose(): void {
@@ -204,17 +192,8 @@ export class DcgmCollector implements Collector {
   }
 }
 
-const TOTAL_PARTS = new Set([smi.GPU_MEMORY_USED, smi.GPU_MEMORY_FREE, smi.GPU_MEMORY_RESERVED]);
-
 function withLabels(base: Labels, extra: Labels): Labels {
-  for (const _ in extra) return { ...base, ...extra };
-  return base;
-}
-
-function describeFailure(error: unknown): { reason: string; message: string } {
-  if (error instanceof HttpError || error instanceof CollectorError)
-    return { reason: error.reason, message: error.message };
-  return { reason: 'error', message: error instanceof Error ? error.message : String(error) };
+  return Object.keys(extra).length === 0 ? base : { ...base, ...extra };
 }
 
 function summarize(

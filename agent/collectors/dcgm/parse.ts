@@ -126,6 +126,7 @@ export function parseDcgm(text: string): DcgmReading {
       }
     }
   }
+  for (const gpu of gpus.values()) deriveMemoryTotal(gpu.values);
   if (dcgmSamples === 0) {
     throw new CollectorError(
       'garbage',
@@ -139,6 +140,23 @@ export function parseDcgm(text: string): DcgmReading {
     mapped,
     skipped: { blank, migInstance, conflicting, badLines: exposition.badLines },
   };
+}
+
+const FB_TOTAL = BY_NAME.get('DCGM_FI_DEV_FB_TOTAL')!;
+const FB_PARTS = ['DCGM_FI_DEV_FB_USED', 'DCGM_FI_DEV_FB_FREE', 'DCGM_FI_DEV_FB_RESERVED'].map(
+  (name) => BY_NAME.get(name)!,
+);
+
+/** Exporters without FB_TOTAL: nvidia-smi's memory.total is used + free + reserved. */
+function deriveMemoryTotal(values: Map<DcgmField, number>): void {
+  if (values.has(FB_TOTAL)) return;
+  let total = 0;
+  for (const part of FB_PARTS) {
+    const value = values.get(part);
+    if (value === undefined) return;
+    total += value;
+  }
+  values.set(FB_TOTAL, total);
 }
 
 function gpuFor(gpus: Map<string, MutableGpu>, uuid: string, sample: ParsedSample): MutableGpu {

@@ -1,10 +1,10 @@
 import {
   CollectorError,
+  failureOf,
   type Collector,
   type Emitter,
   type SourceStatus,
 } from '../../core/collector.js';
-import { HttpError } from '../../core/http.js';
 import type { MetricDef, Sample } from '../../core/metric.js';
 import { readSmallFile, SmallFileError } from '../../core/small-file.js';
 import type { CollectorDeps } from '../registry.js';
@@ -232,9 +232,8 @@ export class RuntimesCollector implements Collector {
       } else this.deps.stateLog.ok(`${NAME}/${target.name}/lines`);
       return { reading, samples: target.folder.fold(reading.samples) };
     } catch (error) {
-      if (error instanceof HttpError || error instanceof CollectorError)
-        return fail(error.reason, error.message);
-      return fail('error', error instanceof Error ? error.message : String(error));
+      const { reason, message } = failureOf(error);
+      return fail(reason, message);
     } finally {
       target.inFlight = false;
     }
