@@ -2,6 +2,7 @@ import { GpuInventory } from './collectors/gpu-inventory.js';
 import { GpuSources } from './collectors/gpu-sources.js';
 import { RuntimeEndpoints } from './collectors/runtime-endpoints.js';
 import { COLLECTORS } from './collectors/index.js';
+import { RuntimesCollector } from './collectors/runtimes/collector.js';
 import type { AgentConfig } from './config/load.js';
 import type { Clock } from './core/clock.js';
 import type { Collector, SourceStatus } from './core/collector.js';
@@ -12,6 +13,9 @@ import type { Logger } from './core/logger.js';
 import { Scraper } from './core/scrape.js';
 import { defineSelfMetrics } from './core/self-metrics.js';
 import { StateLog } from './core/state-log.js';
+import { renderBlackbox } from './probe/blackbox.js';
+import { ProbeStore } from './probe/store.js';
+import { PROBE_MODULES, type ProbeModule } from './probe/types.js';
 import { VERSION } from './version.js';
 
 export interface World {
@@ -25,6 +29,10 @@ export interface World {
 export class Agent {
   readonly exposition: Exposition;
   readonly collectors: readonly Collector[];
+  /** The probe's last results, for /probe. */
+  readonly probeStore = new ProbeStore();
+  /** The runtimes found and configured, as the runtimes collector last published them. */
+  readonly runtimeEndpoints = new RuntimeEndpoints();
   private readonly scraper: Scraper;
   private pending: Promise<string> | undefined;
 
@@ -41,7 +49,8 @@ export class Agent {
       stateLog,
       inventory: new GpuInventory(),
       sources: new GpuSources(),
-      runtimeEndpoints: new RuntimeEndpoints(),
+      runtimeEndpoints: this.runtimeEndpoints,
+      probeStore: this.probeStore,
     };
     this.collectors = COLLECTORS.flatMap((factory) =>
       factory.create(config, { ...deps, logger: world.logger.child({ collector: factory.name }) }),
@@ -52,6 +61,13 @@ export class Agent {
       errors,
       timeoutMs: config.collectors.timeout_ms,
     });
+  }
+
+  /** Looks for runtimes now (for `inferwatch probe`, which starts no collector). */
+  async refreshRuntimes(): Promise<void> {
+    await Promise.all(
+      this.collectors.map((c) => (c instanceof RuntimesCollector ? c.refresh() : undefined)),
+    );
   }
 
   async start(): Promise<void> {
@@ -79,6 +95,23 @@ export class Agent {
         this.pending = undefined;
       });
     return this.pending;
+  }
+
+  /**
+   * /probe: the last result for a target (its name or URL) and module. Unknown names are not
+   * echoed back: the answer never reflects request input.
+   */
+  probeAnswer(target: string, module: string): { status: number; body: string } {
+    if (!this.config.probe.enabled) return { status: 404, body: 'the probe is switched off\n' };
+    if (!(PROBE_MODULES as readonly string[]).includes(module))
+      return { status: 400, body: `unknown module; use one of ${PROBE_MODULES.join(', ')}\n` };
+    const name = this.probeStore.targetNamed(target);
+    if (name === undefined)
+      return { status: 404, body: 'no probed runtime has that name or URL\n' };
+    return {
+      status: 200,
+      body: renderBlackbox(this.probeStore.lastResult(name, module as ProbeModule)),
+    };
   }
 
   statuses(): { name: string; status: SourceStatus }[] {

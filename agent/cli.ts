@@ -5,6 +5,8 @@ import { systemClock } from './core/clock.js';
 import { nodeProcessRunner } from './core/exec.js';
 import { fetchClient } from './core/http.js';
 import { createLogger } from './core/logger.js';
+import { probeCommand } from './probe/command.js';
+import { PROBE_MODULES, type ProbeModule } from './probe/types.js';
 import { MetricsServer } from './server/http.js';
 import { VERSION } from './version.js';
 
@@ -22,17 +24,20 @@ Commands:
   once                 Collect once and print the exposition text on stdout.
   doctor               Say which sources were found, which are missing, and why.
   check-config FILE    Validate a config file; print every problem with its path.
+  probe                Probe each runtime once (or --target) and print what a user would get.
 
 Options:
   --config FILE        YAML config file (default: built-in defaults, auto-detection).
   --listen HOST:PORT   Address of the HTTP server (run only; overrides 'listen').
+  --target NAME|URL    The runtime to probe (probe only): its target name or base URL.
+  --module MODULE      latency (the default) or canary (probe only).
   --version            Print the version.
   --help               Print this help.
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid config.
 `;
 
-const COMMANDS = new Set(['run', 'once', 'doctor', 'check-config']);
+const COMMANDS = new Set(['run', 'once', 'doctor', 'check-config', 'probe']);
 
 export async function main(
   argv: readonly string[],
@@ -47,6 +52,8 @@ export async function main(
       options: {
         config: { type: 'string' },
         listen: { type: 'string' },
+        target: { type: 'string' },
+        module: { type: 'string' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -90,6 +97,16 @@ export async function main(
     throw error;
   }
 
+  if ((values.target !== undefined || values.module !== undefined) && command !== 'probe') {
+    io.err(`inferwatch: --target and --module are for the probe command\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const module = values.module ?? 'latency';
+  if (!(PROBE_MODULES as readonly string[]).includes(module)) {
+    io.err(`inferwatch: --module must be one of ${PROBE_MODULES.join(', ')}\n`);
+    return EXIT.usage;
+  }
+
   switch (command) {
     case 'check-config':
       io.out(`${fileArg}: valid\n`);
@@ -98,6 +115,8 @@ export async function main(
       return once(config, io);
     case 'doctor':
       return doctor(config, fileArg, io);
+    case 'probe':
+      return probe(config, { target: values.target, module: module as ProbeModule }, io);
     default:
       return run(config, io, signals);
   }
@@ -122,8 +141,23 @@ function startupWaitMs(config: AgentConfig): number {
   );
 }
 
+/** once and doctor collect; they never send a generation, so the probe stays off in them. */
+function withoutProbe(config: AgentConfig): AgentConfig {
+  return { ...config, probe: { ...config.probe, enabled: false } };
+}
+
+async function probe(
+  config: AgentConfig,
+  options: { target: string | undefined; module: ProbeModule },
+  io: Io,
+): Promise<number> {
+  const w = world(config, 'error');
+  const agent = new Agent(withoutProbe(config), w);
+  return probeCommand(config, agent, w, options, io.out);
+}
+
 async function once(config: AgentConfig, io: Io): Promise<number> {
-  const agent = new Agent(config, world(config));
+  const agent = new Agent(withoutProbe(config), world(config));
   try {
     await agent.start();
     await agent.ready(startupWaitMs(config));
@@ -135,7 +169,7 @@ async function once(config: AgentConfig, io: Io): Promise<number> {
 }
 
 async function doctor(config: AgentConfig, file: string | undefined, io: Io): Promise<number> {
-  const agent = new Agent(config, world(config, 'error'));
+  const agent = new Agent(withoutProbe(config), world(config, 'error'));
   try {
     await agent.start();
     await agent.ready(startupWaitMs(config));
@@ -153,6 +187,11 @@ async function doctor(config: AgentConfig, file: string | undefined, io: Io): Pr
       .filter(([, c]) => typeof c === 'object' && !c.enabled)
       .map(([name]) => name);
     if (off.length) io.out(`\nswitched off in the config: ${off.join(', ')}\n`);
+    io.out(
+      config.probe.enabled
+        ? `\nprobe: in 'inferwatch run', every runtime above but Triton is probed every ${config.probe.interval_s} s; 'inferwatch probe' runs one now\n`
+        : '\nprobe: switched off in the config\n',
+    );
     return EXIT.ok;
   } finally {
     await agent.stop();
@@ -174,6 +213,7 @@ async function run(config: AgentConfig, io: Io, signals: NodeJS.EventEmitter): P
       metrics: () => agent.metrics(),
       contentType: agent.exposition.contentType,
       statuses: () => agent.statuses(),
+      probe: (target, module) => agent.probeAnswer(target, module),
     },
     { host, port, maxRequests: config.web.max_requests, version: VERSION },
     w.logger,

@@ -4,6 +4,7 @@ import { kernelEvents } from './kernel-events/index.js';
 import { nvidiaSmi } from './nvidia-smi/index.js';
 import { runtimeLogs } from './runtime-logs/index.js';
 import { runtimes } from './runtimes/index.js';
+import { probe } from '../probe/index.js';
 import type { CollectorFactory } from './registry.js';
 
 /** Every source the agent knows, in the order the exposition lists them. Add new ones here. */
@@ -13,5 +14,6 @@ export const COLLECTORS: readonly CollectorFactory[] = [
   dcgm,
   runtimes,
   runtimeLogs,
+  probe,
   host,
 ];

@@ -9,6 +9,7 @@ import type { SourceErrors } from '../core/self-metrics.js';
 import type { StateLog } from '../core/state-log.js';
 import type { GpuInventory } from './gpu-inventory.js';
 import type { GpuSources } from './gpu-sources.js';
+import type { ProbeStore } from '../probe/store.js';
 import type { RuntimeEndpoints } from './runtime-endpoints.js';
 
 export interface CollectorDeps {
@@ -25,6 +26,8 @@ export interface CollectorDeps {
   readonly sources: GpuSources;
   /** The runtimes being read, for attributing GPU processes to them. */
   readonly runtimeEndpoints: RuntimeEndpoints;
+  /** The probe's last results, served by /metrics and /probe. */
+  readonly probeStore: ProbeStore;
 }
 
 /** One source folder's entry in the collector list. */

@@ -1,22 +1,42 @@
+import type { RuntimeLoad } from './runtimes/load.js';
+
 /** A runtime the agent reads, by the name its series carry. */
-export interface RuntimeEndpoint {
+export interface RuntimeAddress {
   readonly runtime: string;
   readonly target: string;
   readonly url: string;
 }
 
+/** A runtime, and what it takes to talk to it. */
+export interface RuntimeEndpoint extends RuntimeAddress {
+  /** The headers (API key included) the runtime wants. Never logged. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** A fresh, bounded read of its queue and KV figures; rejects when the runtime does not answer. */
+  readLoad(signal: AbortSignal): Promise<RuntimeLoad>;
+}
+
+type Listener = (list: readonly RuntimeEndpoint[]) => void;
+
 /**
  * The runtimes the agent reads (configured and discovered), published by the runtimes
- * collector after each refresh, so the per-process GPU memory can say which runtime holds it.
+ * collector after each refresh, so the per-process GPU memory can say which runtime holds it
+ * and the probe knows what to probe.
  */
 export class RuntimeEndpoints {
   private list: readonly RuntimeEndpoint[] = [];
+  private readonly listeners: Listener[] = [];
 
   set(list: readonly RuntimeEndpoint[]): void {
     this.list = list;
+    for (const listener of this.listeners) listener(list);
   }
 
   get current(): readonly RuntimeEndpoint[] {
     return this.list;
+  }
+
+  /** Calls `listener` on every publication from now on. */
+  subscribe(listener: Listener): void {
+    this.listeners.push(listener);
   }
 }

@@ -7,7 +7,11 @@ export interface MetricsSource {
   metrics(): Promise<string>;
   readonly contentType: string;
   statuses(): { name: string; status: SourceStatus }[];
+  /** The probe's cached result for a target and module, blackbox_exporter style. */
+  probe?(target: string, module: string): { readonly status: number; readonly body: string };
 }
+
+const TEXT = 'text/plain; charset=utf-8';
 
 export interface ServerOptions {
   readonly host: string;
@@ -72,6 +76,7 @@ export class MetricsServer {
     try {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/metrics') await this.serveMetrics(req, res);
+      else if (path === '/probe') this.serveProbe(req, res);
       else if (path === '/healthz') this.reply(res, 200, 'text/plain; charset=utf-8', 'ok\n');
       else if (path === '/') this.reply(res, 200, 'text/html; charset=utf-8', this.landingPage());
       else this.reply(res, 404, 'text/plain; charset=utf-8', 'not found\n');
@@ -98,6 +103,21 @@ export class MetricsServer {
     } else {
       this.reply(res, 200, this.source.contentType, body, { Vary: 'Accept-Encoding' });
     }
+  }
+
+  /** Reads the cache only: a scrape of /probe never starts a generation. */
+  private serveProbe(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.source.probe) return this.reply(res, 404, TEXT, 'the probe is switched off\n');
+    const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+    const target = query.get('target');
+    if (!target) return this.reply(res, 400, TEXT, "the 'target' parameter is missing\n");
+    const answer = this.source.probe(target, query.get('module') ?? 'latency');
+    this.reply(
+      res,
+      answer.status,
+      answer.status === 200 ? 'text/plain; version=0.0.4; charset=utf-8' : TEXT,
+      answer.body,
+    );
   }
 
   private reply(
@@ -132,6 +152,7 @@ export class MetricsServer {
 <ul>
 <li><a href="/metrics">/metrics</a>: Prometheus exposition</li>
 <li><a href="/healthz">/healthz</a>: liveness</li>
+<li>/probe?target=NAME&amp;module=latency|canary: the probe's last result, blackbox_exporter style</li>
 </ul>
 <h2>Sources</h2>
 <table>

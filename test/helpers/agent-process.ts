@@ -12,6 +12,7 @@ export const FAKE_BIN = join(ROOT, 'test/fake/bin');
 /** A fast config for tests: 200 ms sampling, a 600 ms watchdog, short backoff. */
 export const FAST_CONFIG = `
 log_level: debug
+probe: { enabled: false }
 collectors:
   timeout_ms: 1000
   nvidia_smi:

@@ -5,6 +5,7 @@ import { RuntimeEndpoints } from '../../agent/collectors/runtime-endpoints.js';
 import { fetchClient } from '../../agent/core/http.js';
 import { createLogger } from '../../agent/core/logger.js';
 import { StateLog } from '../../agent/core/state-log.js';
+import { ProbeStore } from '../../agent/probe/store.js';
 
 /** What a collector needs from the world, quiet and inert; tests override what they exercise. */
 export function collectorDeps(overrides: Partial<CollectorDeps> = {}): CollectorDeps {
@@ -19,6 +20,7 @@ export function collectorDeps(overrides: Partial<CollectorDeps> = {}): Collector
     inventory: new GpuInventory(),
     sources: new GpuSources(),
     runtimeEndpoints: new RuntimeEndpoints(),
+    probeStore: new ProbeStore(),
     ...overrides,
   };
 }

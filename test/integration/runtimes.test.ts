@@ -56,6 +56,7 @@ collectors:
     targets:
       - { kind: vllm, url: "${vllm.url}", name: vllm-a }
     discovery: { host: 127.0.0.1, ports: [${ollamaPort}], timeout_ms: 2000 }
+probe: { enabled: false }
 ${extra}`;
 }
 

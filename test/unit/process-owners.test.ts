@@ -8,7 +8,7 @@ import {
   socketInode,
 } from '../../agent/collectors/nvidia-smi/proc-parse.js';
 import { isLocal, ProcessOwners } from '../../agent/collectors/nvidia-smi/process-owners.js';
-import type { RuntimeEndpoint } from '../../agent/collectors/runtime-endpoints.js';
+import type { RuntimeAddress } from '../../agent/collectors/runtime-endpoints.js';
 import { tempDir } from '../helpers/agent-process.js';
 import { readFixture } from '../helpers/fixtures.js';
 
@@ -74,7 +74,7 @@ function procTree() {
   return { root, proc };
 }
 
-const ENDPOINTS: RuntimeEndpoint[] = [
+const ENDPOINTS: RuntimeAddress[] = [
   { runtime: 'vllm', target: 'vllm-a', url: 'http://127.0.0.1:18000' },
   { runtime: 'tgi', target: 'tgi', url: 'http://localhost:30000' },
   { runtime: 'llamacpp', target: 'llama', url: 'http://[::1]:18080' },

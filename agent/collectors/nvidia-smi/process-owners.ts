@@ -2,7 +2,7 @@ import { readdir, readlink } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { readSmallFile } from '../../core/small-file.js';
-import type { RuntimeEndpoint } from '../runtime-endpoints.js';
+import type { RuntimeAddress } from '../runtime-endpoints.js';
 import {
   cgroupKey,
   parseListeningSockets,
@@ -39,7 +39,7 @@ interface Known {
  */
 export class ProcessOwners {
   private readonly known = new Map<string, Known>();
-  private listeners = new Map<string, RuntimeEndpoint>();
+  private listeners = new Map<string, RuntimeAddress>();
   private listenerCgroups = new Map<string, string>();
   private scan = 0;
   private scannedAtMs = -Infinity;
@@ -58,7 +58,7 @@ export class ProcessOwners {
   }
 
   /** Explains the given GPU processes; one refresh at a time. */
-  refresh(pids: readonly string[], endpoints: readonly RuntimeEndpoint[]): Promise<void> {
+  refresh(pids: readonly string[], endpoints: readonly RuntimeAddress[]): Promise<void> {
     this.running ??= this.refreshNow(pids, endpoints).finally(() => {
       this.running = undefined;
     });
@@ -67,7 +67,7 @@ export class ProcessOwners {
 
   private async refreshNow(
     pids: readonly string[],
-    endpoints: readonly RuntimeEndpoint[],
+    endpoints: readonly RuntimeAddress[],
   ): Promise<void> {
     const local = endpoints.filter((e) => isLocal(e.url));
     const signature = local
@@ -118,7 +118,7 @@ export class ProcessOwners {
     }
     const cgroup = await this.cgroup(pid);
     if (!cgroup) return undefined;
-    const owners = new Map<string, RuntimeEndpoint>();
+    const owners = new Map<string, RuntimeAddress>();
     for (const [listener, endpoint] of this.listeners) {
       if (this.listenerCgroups.get(listener) === cgroup) owners.set(endpoint.target, endpoint);
     }
@@ -128,7 +128,7 @@ export class ProcessOwners {
 
   /** Finds the processes holding the runtimes' listening sockets: the GPU processes' own line first. */
   private async scanListeners(
-    local: readonly RuntimeEndpoint[],
+    local: readonly RuntimeAddress[],
     pending: readonly string[],
     stats: Map<string, ProcStat>,
   ): Promise<void> {
@@ -141,7 +141,7 @@ export class ProcessOwners {
       );
       parseListeningSockets(text, sockets);
     }
-    const wanted = new Map<string, RuntimeEndpoint>();
+    const wanted = new Map<string, RuntimeAddress>();
     for (const endpoint of local) {
       for (const inode of sockets.get(portOf(endpoint.url)) ?? []) wanted.set(inode, endpoint);
     }

@@ -13,6 +13,7 @@ import { adapterFor } from './adapters/index.js';
 import { runtimeApi } from './api.js';
 import { discover, identify } from './discovery.js';
 import { TargetFolder } from './fold.js';
+import { loadOf } from './load.js';
 import { METRICS_SOURCE, RUNTIME_INFO, RUNTIME_METRICS, RUNTIME_UP } from './metrics.js';
 import { CONCEPTS, type Reading } from './reading.js';
 
@@ -150,9 +151,26 @@ export class RuntimesCollector implements Collector {
     if (this.stopped) return;
     await Promise.all([...this.targets.values()].map((t) => this.refreshTarget(t)));
     this.deps.runtimeEndpoints.set(
-      [...this.targets.values()].flatMap((t) =>
-        t.adapter ? [{ runtime: t.adapter.kind, target: t.name, url: t.url }] : [],
-      ),
+      [...this.targets.values()].flatMap((t) => {
+        const adapter = t.adapter;
+        if (!adapter) return [];
+        return [
+          {
+            runtime: adapter.kind,
+            target: t.name,
+            url: t.url,
+            headers: t.headers,
+            readLoad: async (signal: AbortSignal) =>
+              loadOf(
+                await adapter.read(
+                  runtimeApi(this.deps.http, { ...this.apiOptions(t), signal }),
+                  t.facts,
+                  t.name,
+                ),
+              ),
+          },
+        ];
+      }),
     );
   }
 

@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import type { AgentConfig } from '../config/load.js';
+import type { RuntimeEndpoint } from '../collectors/runtime-endpoints.js';
+import type { CollectorDeps } from '../collectors/registry.js';
+import type { Collector, Emitter, SourceStatus } from '../core/collector.js';
+import { VERSION } from '../version.js';
+import type { ProbeApi } from './dialect.js';
+import { PROBE_METRICS } from './metrics.js';
+import { startOtlp, type SpanSink } from './otlp.js';
+import { runProbe } from './run.js';
+import { ProbeScheduler } from './scheduler.js';
+import { fetchStreaming, type StreamingHttp } from './transport.js';
+import type { Canary, ProbeModule, ProbeResult, ProbeSettings, ProbeTarget } from './types.js';
+
+export type ProbeConfig = AgentConfig['probe'];
+
+/** Runtimes with no generation API at the address the agent reads (Triton: its metrics port). */
+const NOT_PROBED = new Set(['triton']);
+
+export function probeSettings(config: ProbeConfig): ProbeSettings {
+  return {
+    timeoutMs: config.timeout_ms,
+    stallMs: config.stall_ms,
+    maxTokens: config.max_tokens,
+    canaryMaxTokens: config.canary.max_tokens,
+    maxBodyBytes: config.max_body_bytes,
+    latencyPrompt: config.prompt,
+    skipWhen: {
+      waitingAbove: config.skip_when.requests_waiting_above,
+      kvCacheUsageAbove: config.skip_when.kv_cache_usage_above,
+    },
+    user: config.marker.user === '' ? undefined : config.marker.user,
+    requestIdPrefix: config.marker.request_id_prefix,
+    userAgent: `inferwatch/${VERSION} (synthetic-probe)`,
+    loadModels: config.ollama.load_models,
+  };
+}
+
+export function canariesOf(config: ProbeConfig): Canary[] {
+  return config.canary.prompts.map((c) => ({
+    name: c.name,
+    prompt: c.prompt,
+    expect: new RegExp(c.expect, 'i'),
+  }));
+}
+
+/** The runtimes to probe: every one the agent reads, with its per-target settings. */
+export function probeTargets(
+  endpoints: readonly RuntimeEndpoint[],
+  config: ProbeConfig,
+): ProbeTarget[] {
+  const overrides = new Map(config.targets.map((t) => [t.target, t]));
+  return endpoints.flatMap((e) => {
+    const o = overrides.get(e.target);
+    if (o?.enabled === false || NOT_PROBED.has(e.runtime)) return [];
+    const api: ProbeApi = o?.api ?? (e.runtime === 'ollama' ? 'ollama-chat' : 'openai-chat');
+    return [
+      {
+        target: e.target,
+        runtime: e.runtime,
+        url: e.url,
+        headers: e.headers,
+        api,
+        apiPinned: o?.api !== undefined,
+        model: o?.model,
+        // Ollama reports no queue; its check is whether the model is loaded (/api/ps).
+        ...(e.runtime === 'ollama'
+          ? {}
+          : { readLoad: (signal: AbortSignal) => e.readLoad(signal) }),
+      },
+    ];
+  });
+}
+
+/**
+ * The synthetic probe: runs on its own schedule and serves its last results, so a scrape
+ * never starts a generation (an HA pair of Prometheus servers does not double the load).
+ */
+export class ProbeCollector implements Collector {
+  readonly name = 'probe';
+  readonly metrics = PROBE_METRICS;
+  private readonly scheduler: ProbeScheduler;
+  private readonly settings: ProbeSettings;
+  private readonly cancel = new AbortController();
+  private spans: SpanSink | undefined;
+  private started = false;
+
+  constructor(
+    private readonly config: ProbeConfig,
+    private readonly deps: CollectorDeps,
+    private readonly stream: StreamingHttp = fetchStreaming,
+    random: () => number = Math.random,
+  ) {
+    this.settings = probeSettings(config);
+    this.scheduler = new ProbeScheduler(
+      {
+        intervalS: config.interval_s,
+        jitterRatio: config.jitter_ratio,
+        canaryEvery: config.canary.enabled ? config.canary.every_runs : 0,
+        canaries: canariesOf(config),
+        backoffMaxS: config.backoff_max_s,
+        random,
+      },
+      (target, module, canary) => this.execute(target, module, canary),
+      (target, module, reason) => this.skipped(target, module, reason),
+      deps.logger,
+    );
+  }
+
+  async start(): Promise<void> {
+    this.started = true;
+    this.deps.runtimeEndpoints.subscribe((list) => this.sync(list));
+    this.sync(this.deps.runtimeEndpoints.current);
+    const otlp = this.config.otlp;
+    if (otlp.endpoint) {
+      try {
+        this.spans = await startOtlp(
+          { endpoint: otlp.endpoint, headers: otlp.headers, timeoutMs: otlp.timeout_ms },
+          this.deps.logger,
+        );
+      } catch (error) {
+        this.deps.logger.error({ err: error }, 'OTLP export could not start; probes go on');
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.cancel.abort();
+    await this.scheduler.stop();
+    await this.spans?.shutdown().catch(() => undefined);
+  }
+
+  collect(out: Emitter): void {
+    this.deps.probeStore.emit(out);
+  }
+
+  status(): SourceStatus {
+    if (!this.started) return { state: 'starting', detail: 'not started' };
+    const targets = this.scheduler.targets;
+    if (targets.length === 0)
+      return { state: 'missing', detail: 'no runtime to probe (none found, or all switched off)' };
+    const lines = targets.map((t) => {
+      const last = (['latency', 'canary'] as const)
+        .map((m) => this.deps.probeStore.lastResult(t.target, m))
+        .filter((r): r is ProbeResult => r !== undefined)
+        .map((r) => `${r.module} ${r.outcome}${r.reason ? ` (${r.reason})` : ''}`);
+      return `${t.target} (${t.runtime}, ${t.api}): ${last.join(', ') || 'no run yet'}`;
+    });
+    const failing = targets.filter(
+      (t) => this.deps.probeStore.lastResult(t.target, 'latency')?.outcome === 'failure',
+    );
+    return {
+      state: failing.length ? 'failing' : 'ok',
+      detail: `${targets.length} runtime${targets.length === 1 ? '' : 's'} probed every ${this.config.interval_s} s${failing.length ? `, ${failing.length} failing` : ''}`,
+      lines,
+    };
+  }
+
+  private sync(endpoints: readonly RuntimeEndpoint[]): void {
+    const targets = probeTargets(endpoints, this.config);
+    this.scheduler.sync(targets);
+    this.deps.probeStore.setTargets(targets);
+  }
+
+  private async execute(
+    target: ProbeTarget,
+    module: ProbeModule,
+    canary: Canary | undefined,
+  ): Promise<ProbeResult> {
+    const result = await runProbe(
+      target,
+      module,
+      canary,
+      this.settings,
+      { http: this.deps.http, stream: this.stream, clock: this.deps.clock, requestId: randomUUID },
+      this.cancel.signal,
+    );
+    if (this.cancel.signal.aborted) return result;
+    this.deps.probeStore.record(result);
+    this.spans?.record(
+      result,
+      module === 'canary' ? this.settings.canaryMaxTokens : this.settings.maxTokens,
+    );
+    this.report(result);
+    return result;
+  }
+
+  private skipped(target: ProbeTarget, module: ProbeModule, reason: string): void {
+    this.deps.probeStore.record({
+      target: target.target,
+      runtime: target.runtime,
+      url: target.url,
+      module,
+      api: target.api,
+      model: this.deps.probeStore.modelOf(target.target),
+      outcome: 'skipped',
+      reason,
+      detail:
+        reason === 'backoff' ? 'backing off after failures' : 'the previous run is still going',
+      startedAtMs: this.deps.clock.epochMs(),
+      durationS: 0,
+      timeoutS: this.settings.timeoutMs / 1000,
+      httpStatus: undefined,
+      measured: undefined,
+      canary: undefined,
+    });
+  }
+
+  /** Logged once per change of state; hashes and lengths at most, never a prompt or an answer. */
+  private report(result: ProbeResult): void {
+    const key = `probe/${result.target}/${result.module}`;
+    if (result.outcome === 'failure') {
+      this.deps.errors.count(this.name, result.reason);
+      this.deps.stateLog.failing(
+        key,
+        result.reason,
+        `${result.target} ${result.module} probe: ${result.detail}`,
+      );
+    } else if (result.outcome === 'success') this.deps.stateLog.ok(key);
+    else
+      this.deps.logger.debug(
+        { target: result.target, module: result.module, reason: result.reason },
+        'probe skipped',
+      );
+    if (result.canary && !result.canary.match)
+      this.deps.logger.warn(
+        {
+          target: result.target,
+          canary: result.canary.name,
+          prompt_sha256: result.canary.promptSha256.slice(0, 16),
+          answer_chars: result.canary.answerChars,
+        },
+        'canary answered wrong',
+      );
+  }
+}

@@ -1,0 +1,136 @@
+import type { Emitter } from '../core/collector.js';
+import type { Labels, MetricDef } from '../core/metric.js';
+import * as M from './metrics.js';
+import type { ProbeModule, ProbeResult } from './types.js';
+
+interface Count {
+  readonly labels: Labels;
+  value: number;
+}
+
+/**
+ * The probe's last results and its counters: what /metrics and /probe serve. A scrape reads
+ * it and never starts a generation.
+ */
+export class ProbeStore {
+  private readonly last = new Map<string, ProbeResult>();
+  private readonly lastSuccess = new Map<string, ProbeResult>();
+  private readonly canaries = new Map<string, ProbeResult>();
+  private readonly counters = new Map<MetricDef, Map<string, Count>>();
+  /** The target and model each target's last run used, so a skip is labelled like its runs. */
+  private readonly models = new Map<string, string>();
+  private targets = new Map<string, string>();
+
+  record(result: ProbeResult): void {
+    const run = { target: result.target, model: result.model, probe: result.module };
+    this.add(M.PROBE_RUNS, { ...run, result: result.outcome, reason: result.reason }, 1);
+    if (result.outcome === 'skipped') return;
+    this.models.set(result.target, result.model);
+    const key = keyOf(result.target, result.module);
+    this.last.set(key, result);
+    if (result.outcome === 'success') this.lastSuccess.set(key, result);
+    if (result.canary && result.measured)
+      this.canaries.set(`${key}\0${result.canary.name}`, result);
+    // A request counts as traffic once the runtime answered it at all.
+    if (result.httpStatus !== undefined) {
+      const traffic = { runtime: result.runtime, target: result.target, model: result.model };
+      this.add(M.PROBE_REQUESTS, traffic, 1);
+      const m = result.measured;
+      if (m?.inputTokens !== undefined)
+        this.add(M.PROBE_INPUT_TOKENS_TOTAL, traffic, m.inputTokens);
+      if (m?.outputTokens !== undefined)
+        this.add(M.PROBE_OUTPUT_TOKENS_TOTAL, traffic, m.outputTokens);
+    }
+  }
+
+  /**
+   * The targets the probe works on now, by name and URL. The last results of targets no
+   * longer probed are dropped; counters stay, as counters do.
+   */
+  setTargets(targets: readonly { readonly target: string; readonly url: string }[]): void {
+    this.targets = new Map(
+      targets.flatMap((t) => [
+        [t.target, t.target],
+        [t.url.replace(/\/+$/, ''), t.target],
+      ]),
+    );
+    for (const map of [this.last, this.lastSuccess, this.canaries]) {
+      for (const [key, result] of map) if (!this.targets.has(result.target)) map.delete(key);
+    }
+  }
+
+  /** The target's name, given its name or its base URL. */
+  targetNamed(nameOrUrl: string): string | undefined {
+    return this.targets.get(nameOrUrl.replace(/\/+$/, ''));
+  }
+
+  /** The model a target's runs were last labelled with ('' before any). */
+  modelOf(target: string): string {
+    return this.models.get(target) ?? '';
+  }
+
+  lastResult(target: string, module: ProbeModule): ProbeResult | undefined {
+    return this.last.get(keyOf(target, module));
+  }
+
+  emit(out: Emitter): void {
+    for (const r of this.last.values()) {
+      const labels = { target: r.target, model: r.model, probe: r.module };
+      out.emit(M.PROBE_SUCCESS, labels, r.outcome === 'success' ? 1 : 0);
+      out.emit(M.PROBE_DURATION, labels, r.durationS);
+      out.emit(M.PROBE_LAST_RUN, labels, r.startedAtMs / 1000);
+      const m = r.measured;
+      if (!m) continue;
+      const seconds = (def: MetricDef, ms: number | undefined) => {
+        if (ms !== undefined) out.emit(def, labels, ms / 1000);
+      };
+      seconds(M.PROBE_FIRST_EVENT, m.firstEventMs);
+      seconds(M.PROBE_TTFT, m.ttftMs);
+      seconds(M.PROBE_E2E, m.e2eMs);
+      seconds(M.PROBE_TPOT, m.tpotMs);
+      seconds(M.PROBE_MAX_GAP, m.maxGapMs);
+      if (m.outputTokens !== undefined) out.emit(M.PROBE_OUTPUT_TOKENS, labels, m.outputTokens);
+      if (m.inputTokens !== undefined) out.emit(M.PROBE_INPUT_TOKENS, labels, m.inputTokens);
+      for (const phase of ['load', 'prompt', 'decode'] as const) {
+        const value = m.server?.[`${phase}S`];
+        if (value !== undefined) out.emit(M.PROBE_SERVER_SECONDS, { ...labels, phase }, value);
+      }
+      out.emit(
+        M.PROBE_INFO,
+        { ...labels, runtime: r.runtime, api: r.api, token_count_source: m.tokenSource ?? 'none' },
+        1,
+      );
+    }
+    for (const r of this.lastSuccess.values()) {
+      out.emit(
+        M.PROBE_LAST_SUCCESS,
+        { target: r.target, model: r.model, probe: r.module },
+        r.startedAtMs / 1000,
+      );
+    }
+    for (const r of this.canaries.values()) {
+      if (!r.canary) continue;
+      out.emit(
+        M.PROBE_CANARY_MATCH,
+        { target: r.target, model: r.model, probe: r.module, canary: r.canary.name },
+        r.canary.match ? 1 : 0,
+      );
+    }
+    for (const [def, counts] of this.counters) {
+      for (const c of counts.values()) out.emit(def, c.labels, c.value);
+    }
+  }
+
+  private add(def: MetricDef, labels: Labels, by: number): void {
+    let counts = this.counters.get(def);
+    if (!counts) this.counters.set(def, (counts = new Map()));
+    const key = JSON.stringify(labels);
+    const count = counts.get(key);
+    if (count) count.value += by;
+    else counts.set(key, { labels, value: by });
+  }
+}
+
+function keyOf(target: string, module: ProbeModule): string {
+  return `${target}\0${module}`;
+}

@@ -1,0 +1,77 @@
+import type { RuntimeLoad } from '../collectors/runtimes/load.js';
+import type { ProbeApi } from './dialect.js';
+import type { Measured } from './measure.js';
+
+export const PROBE_MODULES = ['latency', 'canary'] as const;
+/** latency: a short fixed generation timed end to end; canary: a question with a known answer. */
+export type ProbeModule = (typeof PROBE_MODULES)[number];
+
+export type ProbeOutcome = 'success' | 'failure' | 'skipped';
+
+/** A runtime the probe talks to. */
+export interface ProbeTarget {
+  readonly target: string;
+  readonly runtime: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly api: ProbeApi;
+  /** The API was configured: no falling back to another. */
+  readonly apiPinned: boolean;
+  /** The model to probe; unset: the first one the runtime lists (Ollama: loaded). */
+  readonly model: string | undefined;
+  readLoad?(signal: AbortSignal): Promise<RuntimeLoad>;
+}
+
+/** A question with a known answer. The prompt is never logged or exported. */
+export interface Canary {
+  readonly name: string;
+  readonly prompt: string;
+  /** Tested, case-insensitively, against the answer text. */
+  readonly expect: RegExp;
+}
+
+export interface ProbeSettings {
+  readonly timeoutMs: number;
+  readonly stallMs: number;
+  readonly maxTokens: number;
+  readonly canaryMaxTokens: number;
+  readonly maxBodyBytes: number;
+  readonly latencyPrompt: string;
+  readonly skipWhen: { readonly waitingAbove: number; readonly kvCacheUsageAbove: number };
+  /** The OpenAI `user` value marking probe traffic; undefined sends none. */
+  readonly user: string | undefined;
+  readonly requestIdPrefix: string;
+  readonly userAgent: string;
+  /** Ollama: probe a model that is not loaded (loading it). */
+  readonly loadModels: boolean;
+}
+
+/** What one run found. It holds no prompt and no answer. */
+export interface ProbeResult {
+  readonly target: string;
+  readonly runtime: string;
+  readonly url: string;
+  readonly module: ProbeModule;
+  /** The API used (after a fall-back, the one that answered). */
+  readonly api: ProbeApi;
+  /** The model as series name it ('' when none was found). */
+  readonly model: string;
+  readonly outcome: ProbeOutcome;
+  /** Why it failed or was skipped, from a short fixed list; '' on success. */
+  readonly reason: string;
+  /** A sentence for people (logs, `inferwatch probe`); never quotes the runtime's answer. */
+  readonly detail: string;
+  readonly startedAtMs: number;
+  readonly durationS: number;
+  readonly timeoutS: number;
+  readonly httpStatus: number | undefined;
+  readonly measured: Omit<Measured, 'answer'> | undefined;
+  readonly canary:
+    | {
+        readonly name: string;
+        readonly match: boolean;
+        readonly promptSha256: string;
+        readonly answerChars: number;
+      }
+    | undefined;
+}
