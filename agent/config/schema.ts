@@ -431,6 +431,9 @@ const probe = z
           .min(1)
           .max(50)
           .default(DEFAULT_CANARIES.map((c) => ({ ...c })))
+          .refine((list) => new Set(list.map((c) => c.name)).size === list.length, {
+            message: 'each canary needs its own name',
+          })
           .describe(
             'Canaries, asked in turn, each {name, prompt, expect}; default: small arithmetic and a capital city.',
           ),

@@ -192,7 +192,7 @@ export class ProbeCollector implements Collector {
       url: target.url,
       module,
       api: target.api,
-      model: this.deps.probeStore.modelOf(target.target),
+      model: '',
       outcome: 'skipped',
       reason,
       detail:

@@ -224,11 +224,10 @@ async function planRequest(
     }
     if (target.model !== undefined) return { model: target.model, keepAliveS: undefined };
     const response = await get('/v1/models');
-    if (response.status !== 200) {
-      // llama-server's own endpoint needs no model; the label stays empty.
-      if (target.api === 'llamacpp-completion') return { model: undefined, keepAliveS: undefined };
-      return statusStop('/v1/models', response.status);
-    }
+    // A server without a model list (llama-server's own endpoint, an older TGI) serves the one
+    // model it has to a request that names none; the label stays empty.
+    if (response.status === 404) return { model: undefined, keepAliveS: undefined };
+    if (response.status !== 200) return statusStop('/v1/models', response.status);
     const models = MODELS.safeParse(parseJson(response.body));
     const first = models.success ? models.data.data[0]?.id : undefined;
     if (first === undefined && target.api !== 'llamacpp-completion')

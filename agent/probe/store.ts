@@ -22,7 +22,12 @@ export class ProbeStore {
   private targets = new Map<string, string>();
 
   record(result: ProbeResult): void {
-    const run = { target: result.target, model: result.model, probe: result.module };
+    // A skip before the model was looked up carries the model the target's runs last used.
+    const model =
+      result.outcome === 'skipped' && result.model === ''
+        ? this.modelOf(result.target)
+        : result.model;
+    const run = { target: result.target, model, probe: result.module };
     this.add(M.PROBE_RUNS, { ...run, result: result.outcome, reason: result.reason }, 1);
     if (result.outcome === 'skipped') return;
     this.models.set(result.target, result.model);
@@ -65,7 +70,7 @@ export class ProbeStore {
   }
 
   /** The model a target's runs were last labelled with ('' before any). */
-  modelOf(target: string): string {
+  private modelOf(target: string): string {
     return this.models.get(target) ?? '';
   }
 

@@ -28,13 +28,24 @@ const runtime = new StreamServer()
   .json('/metrics', readFixture('runtimes', 'vllm_metrics_v1_constructed_two-engines.txt'))
   .json('/v1/models', { object: 'list', data: [{ id: '/models/Qwen2.5-7B-Instruct' }] })
   .script('/v1/chat/completions', { steps: STREAM });
+/** A second vLLM whose model has gone wrong: fast, well-formed, and mistaken. */
+const WRONG: Step[] = [
+  { at: 10, write: chat.content('forty-one') },
+  { at: 20, write: chat.finish('stop') },
+  { at: 21, write: chat.done() },
+];
+const wrong = new StreamServer()
+  .json('/metrics', readFixture('runtimes', 'vllm_metrics_v1_constructed_two-engines.txt'))
+  .json('/v1/models', { object: 'list', data: [{ id: '/models/Qwen2.5-7B-Instruct' }] })
+  .script('/v1/chat/completions', { steps: WRONG });
 let url = '';
+let wrongUrl = '';
 beforeAll(async () => {
-  url = await runtime.listen();
+  [url, wrongUrl] = await Promise.all([runtime.listen(), wrong.listen()]);
 });
-afterAll(() => runtime.close());
+afterAll(() => Promise.all([runtime.close(), wrong.close()]));
 
-function config(): string {
+function config(second = ''): string {
   return `
 collectors:
   nvidia_smi: { enabled: false }
@@ -42,7 +53,7 @@ collectors:
   dcgm: { enabled: false }
   runtimes:
     discovery: { enabled: false }
-    targets: [{ kind: vllm, url: "${url}", name: vllm-a }]
+    targets: [{ kind: vllm, url: "${url}", name: vllm-a }${second}]
 probe:
   interval_s: 5
   jitter_ratio: 0
@@ -62,12 +73,15 @@ async function exposition(get: (p: string) => Promise<Response>): Promise<string
 
 describe('the probe in the running agent', () => {
   it('probes on its schedule, exports every probe family, and serves /probe from the cache', async () => {
-    const a = await agent({ config: config(), noNvidiaSmi: true });
+    const a = await agent({
+      config: config(`, { kind: vllm, url: "${wrongUrl}", name: vllm-b }`),
+      noNvidiaSmi: true,
+    });
     const deadline = Date.now() + 20_000;
     let text = '';
     while (Date.now() < deadline) {
       text = await exposition(a.get);
-      if (/inferwatch_probe_canary_match\{/.test(text) && /probe="latency"/.test(text)) break;
+      if ((text.match(/^inferwatch_probe_canary_match\{/gm) ?? []).length === 2) break;
       await new Promise((r) => setTimeout(r, 250));
     }
     const labels = 'target="vllm-a",model="Qwen2.5-7B-Instruct"';
@@ -114,10 +128,24 @@ describe('the probe in the running agent', () => {
     const post = runtime.received.find((r) => r.method === 'POST')!;
     expect(post.headers['x-request-id']).toMatch(/^inferwatch-probe-[0-9a-f-]{36}$/);
     expect(JSON.parse(post.body)).toMatchObject({ user: 'inferwatch-probe', temperature: 0 });
+    // The mistaken model: its latency probe passes, its canary does not, and says so.
+    const b = 'target="vllm-b",model="Qwen2.5-7B-Instruct"';
+    expect(text).toContain(`inferwatch_probe_success{${b},probe="latency"} 1`);
+    expect(text).toContain(`inferwatch_probe_success{${b},probe="canary"} 0`);
+    expect(text).toContain(
+      `inferwatch_probe_canary_match{${b},probe="canary",canary="addition"} 0`,
+    );
+    expect(text).toContain(
+      `inferwatch_probe_runs_total{${b},probe="canary",result="failure",reason="content_mismatch"} 1`,
+    );
+    const warning = a.logs.find((l) => l.msg === 'canary answered wrong');
+    expect(warning).toMatchObject({ target: 'vllm-b', canary: 'addition', answer_chars: 9 });
+    expect(warning?.prompt_sha256).toMatch(/^[0-9a-f]{16}$/);
     // No prompt and no answer in the logs.
     const logs = JSON.stringify(a.logs);
     expect(logs).not.toContain('17 + 25');
     expect(logs).not.toContain('Count from');
+    expect(logs).not.toContain('forty');
 
     const promtool = spawnSync('promtool', ['--version']);
     if (promtool.error) {

@@ -101,6 +101,37 @@ describe('config', () => {
     ],
     ['collectors: {runtimes: {discovery: {ports: [0]}}}', 'collectors.runtimes.discovery.ports.0'],
     ['web: {max_requests: 0}', 'web.max_requests'],
+    ['probe: {interval_s: 45}', 'probe.interval_s: must divide a minute'],
+    ['probe: {interval_s: 420}', 'probe.interval_s: must divide a minute'],
+    [
+      'probe: {interval_s: 30, timeout_ms: 30000}',
+      'probe.timeout_ms: must be less than interval_s',
+    ],
+    ['probe: {interval_s: 10, jitter_ratio: 0.5, timeout_ms: 6000}', 'probe.timeout_ms'],
+    ['probe: {stall_ms: 30000}', 'probe.stall_ms: must be less than timeout_ms'],
+    ['probe: {max_tokens: 1}', 'probe.max_tokens'],
+    ['probe: {skip_when: {kv_cache_usage_above: 80}}', 'probe.skip_when.kv_cache_usage_above'],
+    [
+      'probe: {interval_s: 300, backoff_max_s: 60}',
+      'probe.backoff_max_s: must be at least interval_s',
+    ],
+    [
+      'probe: {canary: {prompts: [{name: a, prompt: q, expect: "(unclosed"}]}}',
+      'probe.canary.prompts.0.expect: must be a valid regular expression',
+    ],
+    [
+      'probe: {canary: {prompts: [{name: a, prompt: q, expect: x}, {name: a, prompt: r, expect: y}]}}',
+      'probe.canary.prompts: each canary needs its own name',
+    ],
+    ['probe: {canary: {prompts: []}}', 'probe.canary.prompts'],
+    ['probe: {targets: [{target: a, api: grpc}]}', 'probe.targets.0.api'],
+    [
+      'probe: {targets: [{target: a}, {target: a}]}',
+      'probe.targets: each target may be listed once',
+    ],
+    ['probe: {marker: {request_id_prefix: "a b"}}', 'probe.marker.request_id_prefix'],
+    ['probe: {otlp: {endpoint: "collector:4318"}}', 'probe.otlp.endpoint: must be an http://'],
+    ['probe: {promt: x}', 'probe.promt: unknown field'],
     ['- a list', '(top level)'],
     ['listen: [unclosed', 'YAML'],
     ['listen: a:1\nlisten: b:2', 'YAML'],
@@ -109,6 +140,29 @@ describe('config', () => {
     const r = await cli('check-config', file(yaml));
     expect(r.code).toBe(2);
     expect(r.err).toContain(path);
+  });
+
+  it('takes probe settings, and the canaries compile case-insensitive', () => {
+    const config = parseConfigText(
+      [
+        'probe:',
+        '  interval_s: 300',
+        '  timeout_ms: 60000',
+        '  canary: {every_runs: 2, prompts: [{name: ok, prompt: "Say OK.", expect: "^\\\\s*ok\\\\b"}]}',
+        '  targets: [{target: "127.0.0.1:11434", model: "llama3:8b", api: ollama-chat}]',
+        '  otlp: {endpoint: "http://127.0.0.1:4318/v1/traces"}',
+      ].join('\n'),
+      'x.yaml',
+    );
+    expect(config.probe).toMatchObject({
+      interval_s: 300,
+      canary: { every_runs: 2, prompts: [{ name: 'ok', expect: '^\\s*ok\\b' }] },
+      targets: [
+        { target: '127.0.0.1:11434', enabled: true, model: 'llama3:8b', api: 'ollama-chat' },
+      ],
+      otlp: { endpoint: 'http://127.0.0.1:4318/v1/traces', headers: {} },
+    });
+    expect(parseConfig({}).probe).toMatchObject({ enabled: true, interval_s: 60, max_tokens: 16 });
   });
 
   it('reports every problem at once, each with its path', async () => {

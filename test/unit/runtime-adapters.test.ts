@@ -7,6 +7,7 @@ import { mapTgi } from '../../agent/collectors/runtimes/adapters/tgi.js';
 import { mapTriton } from '../../agent/collectors/runtimes/adapters/triton.js';
 import { mapVllm } from '../../agent/collectors/runtimes/adapters/vllm.js';
 import { TTFT_BUCKETS } from '../../agent/collectors/runtimes/buckets.js';
+import { loadOf } from '../../agent/collectors/runtimes/load.js';
 import * as M from '../../agent/collectors/runtimes/metrics.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { exposition, Folded } from '../helpers/runtime-reading.js';
@@ -35,6 +36,12 @@ describe('vLLM', () => {
     expect(v1.value(M.PREFIX_CACHE_HITS, model)).toBe(4000);
     expect(v1.value(M.PREFIX_CACHE_QUERIES, model)).toBe(20_000);
     expect(v1.value(M.MODEL_LOADED, model)).toBe(1);
+  });
+
+  it("the probe's load check: queues add up over engines, the fullest engine's KV cache counts", () => {
+    expect(loadOf(v1.reading)).toEqual({ waiting: 5, running: 5, kvCacheUsage: 0.5 });
+    // Ollama reports no queue: nothing, rather than a made-up 0.
+    expect(loadOf(mapOllama({ models: [] }, [], 't'))).toEqual({});
   });
 
   it('maps finish reasons onto outcomes: stop and length ok, abort aborted, error error', () => {

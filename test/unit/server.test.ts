@@ -103,4 +103,26 @@ describe('MetricsServer', () => {
     expect(html).toContain('&#60;lost&#62; &#38; &#34;gone&#34;');
     expect(html).not.toContain('<lost>');
   });
+
+  it('/probe hands the target and module to the cache and serves its answer; no target is 400', async () => {
+    const asked: [string, string][] = [];
+    const base = await serve({
+      probe: (target, module) => {
+        asked.push([target, module]);
+        return { status: 200, body: 'probe_success 1\n' };
+      },
+    });
+    const ok = await raw(`${base}/probe?target=http%3A%2F%2F127.0.0.1%3A8000&module=canary`, 'GET');
+    expect(ok.status).toBe(200);
+    expect(ok.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(ok.body.toString()).toBe('probe_success 1\n');
+    await raw(`${base}/probe?target=vllm-a`, 'GET');
+    expect(asked).toEqual([
+      ['http://127.0.0.1:8000', 'canary'],
+      ['vllm-a', 'latency'],
+    ]);
+    expect((await raw(`${base}/probe`, 'GET')).status).toBe(400);
+    const off = await serve({});
+    expect((await raw(`${off}/probe?target=a`, 'GET')).status).toBe(404);
+  });
 });
