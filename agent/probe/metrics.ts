@@ -6,7 +6,7 @@ const TRAFFIC = ['runtime', 'target', 'model'] as const;
 
 export const PROBE_SUCCESS = gauge(
   'inferwatch_probe_success',
-  'Whether the last probe run passed: answered 2xx, streamed output, finished, and (canary) answered right.',
+  'Whether the last probe run passed: answered 200, streamed output, finished, and (canary) answered right.',
   RUN,
 );
 export const PROBE_DURATION = gauge(
