@@ -50,6 +50,11 @@ export interface Dialect {
   read(payload: unknown): StreamEvent;
 }
 
+/** A question as plain text for a completion endpoint, where no chat template frames it. */
+function asText(prompt: string): string {
+  return `Question: ${prompt}\nAnswer:`;
+}
+
 const NOTHING: StreamEvent = { text: '', output: false };
 
 type Json = Record<string, unknown>;
@@ -140,7 +145,7 @@ const openAiCompletions: Dialect = {
   body: (spec) =>
     withOptional({
       model: spec.model,
-      prompt: spec.prompt,
+      prompt: asText(spec.prompt),
       stream: true,
       stream_options: { include_usage: true },
       max_tokens: spec.maxTokens,
@@ -207,7 +212,7 @@ const llamacppCompletion: Dialect = {
   framing: 'sse',
   operation: 'text_completion',
   body: (spec) => ({
-    prompt: spec.prompt,
+    prompt: asText(spec.prompt),
     n_predict: spec.maxTokens,
     temperature: 0,
     stream: true,

@@ -108,8 +108,9 @@ export async function runProbe(
     );
   }
   const { measured, httpStatus } = exchange;
-  const { answer, ...kept } = measured ?? { answer: '' };
-  const measuredOut = measured ? (kept as Omit<Measured, 'answer'>) : undefined;
+  // The answer is judged here and goes no further: results are logged and exported.
+  const answer = measured?.answer ?? '';
+  const measuredOut = measured ? withoutAnswer(measured) : undefined;
   const canaryOut =
     canary && exchange.stop === undefined
       ? {
@@ -430,6 +431,13 @@ async function discard(body: AsyncIterable<Uint8Array>): Promise<void> {
   } catch {
     // The status already says what went wrong.
   }
+}
+
+function withoutAnswer(measured: Measured): Omit<Measured, 'answer'> {
+  return Object.fromEntries(Object.entries(measured).filter(([key]) => key !== 'answer')) as Omit<
+    Measured,
+    'answer'
+  >;
 }
 
 function parseJson(text: string): unknown {

@@ -242,4 +242,17 @@ describe('request bodies', () => {
       keep_alive: 90,
     });
   });
+  it('completion endpoints get the question as plain text, with no chat template to frame it', () => {
+    expect(DIALECTS['openai-completions'].body(spec)).toMatchObject({
+      prompt: 'Question: p\nAnswer:',
+      max_tokens: 16,
+      temperature: 0,
+    });
+    expect(DIALECTS['llamacpp-completion'].body(spec)).toEqual({
+      prompt: 'Question: p\nAnswer:',
+      n_predict: 16,
+      temperature: 0,
+      stream: true,
+    });
+  });
 });
