@@ -1,76 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { AgentConfig } from '../config/load.js';
 import type { RuntimeEndpoint } from '../collectors/runtime-endpoints.js';
 import type { CollectorDeps } from '../collectors/registry.js';
 import type { Collector, Emitter, SourceStatus } from '../core/collector.js';
-import { VERSION } from '../version.js';
-import type { ProbeApi } from './dialect.js';
 import { PROBE_METRICS } from './metrics.js';
 import { startOtlp, type SpanSink } from './otlp.js';
 import { runProbe } from './run.js';
 import { ProbeScheduler } from './scheduler.js';
 import { fetchStreaming, type StreamingHttp } from './transport.js';
+import { canariesOf, probeSettings, probeTargets, type ProbeConfig } from './settings.js';
 import type { Canary, ProbeModule, ProbeResult, ProbeSettings, ProbeTarget } from './types.js';
-
-export type ProbeConfig = AgentConfig['probe'];
-
-/** Runtimes with no generation API at the address the agent reads (Triton: its metrics port). */
-const NOT_PROBED = new Set(['triton']);
-
-export function probeSettings(config: ProbeConfig): ProbeSettings {
-  return {
-    timeoutMs: config.timeout_ms,
-    stallMs: config.stall_ms,
-    maxTokens: config.max_tokens,
-    canaryMaxTokens: config.canary.max_tokens,
-    maxBodyBytes: config.max_body_bytes,
-    latencyPrompt: config.prompt,
-    skipWhen: {
-      waitingAbove: config.skip_when.requests_waiting_above,
-      kvCacheUsageAbove: config.skip_when.kv_cache_usage_above,
-    },
-    user: config.marker.user === '' ? undefined : config.marker.user,
-    requestIdPrefix: config.marker.request_id_prefix,
-    userAgent: `inferwatch/${VERSION} (synthetic-probe)`,
-    loadModels: config.ollama.load_models,
-  };
-}
-
-export function canariesOf(config: ProbeConfig): Canary[] {
-  return config.canary.prompts.map((c) => ({
-    name: c.name,
-    prompt: c.prompt,
-    expect: new RegExp(c.expect, 'i'),
-  }));
-}
-
-/** The runtimes to probe: every one the agent reads, with its per-target settings. */
-export function probeTargets(
-  endpoints: readonly RuntimeEndpoint[],
-  config: ProbeConfig,
-): ProbeTarget[] {
-  const overrides = new Map(config.targets.map((t) => [t.target, t]));
-  return endpoints.flatMap((e) => {
-    const o = overrides.get(e.target);
-    if (o?.enabled === false || NOT_PROBED.has(e.runtime)) return [];
-    const api: ProbeApi = o?.api ?? (e.runtime === 'ollama' ? 'ollama-chat' : 'openai-chat');
-    return [
-      {
-        target: e.target,
-        runtime: e.runtime,
-        url: e.url,
-        headers: e.headers,
-        api,
-        apiPinned: o?.api !== undefined,
-        model: o?.model,
-        // Ollama reports no queue; its check is whether the model is loaded (/api/ps).
-        ...(e.runtime === 'ollama'
-          ? {}
-          : { readLoad: (signal: AbortSignal) => e.readLoad(signal) }),
-      },
-    ];
-  });
-}
 
 /**
  * The synthetic probe: runs on its own schedule and serves its last results, so a scrape
@@ -157,6 +95,8 @@ export class ProbeCollector implements Collector {
   }
 
   private sync(endpoints: readonly RuntimeEndpoint[]): void {
+    // The runtimes collector may publish once more while the agent stops.
+    if (this.cancel.signal.aborted) return;
     const targets = probeTargets(endpoints, this.config);
     this.scheduler.sync(targets);
     this.deps.probeStore.setTargets(targets);

@@ -7,7 +7,7 @@ import { loadOf } from '../collectors/runtimes/load.js';
 import type { AgentConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
 import type { HttpClient } from '../core/http.js';
-import { canariesOf, probeSettings, probeTargets } from './collector.js';
+import { canariesOf, probeSettings, probeTargets } from './settings.js';
 import { formatResult } from './format.js';
 import { runProbe } from './run.js';
 import { fetchStreaming, type StreamingHttp } from './transport.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RuntimeEndpoint } from '../../agent/collectors/runtime-endpoints.js';
 import { parseConfig } from '../../agent/config/load.js';
 import { renderBlackbox } from '../../agent/probe/blackbox.js';
-import { probeTargets } from '../../agent/probe/collector.js';
+import { probeTargets } from '../../agent/probe/settings.js';
 import * as M from '../../agent/probe/metrics.js';
 import { ProbeStore } from '../../agent/probe/store.js';
 import type { ProbeResult } from '../../agent/probe/types.js';
