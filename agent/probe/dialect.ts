@@ -104,22 +104,26 @@ function withOptional(fields: Json): Json {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }
 
+/** The fields both OpenAI endpoints share, around the chat messages or the completion prompt. */
+function openAiBody(spec: RequestSpec, input: Json): Json {
+  return withOptional({
+    model: spec.model,
+    ...input,
+    stream: true,
+    stream_options: { include_usage: true },
+    max_tokens: spec.maxTokens,
+    temperature: 0,
+    n: 1,
+    user: spec.user,
+  });
+}
+
 const openAiChat: Dialect = {
   api: 'openai-chat',
   path: '/v1/chat/completions',
   framing: 'sse',
   operation: 'chat',
-  body: (spec) =>
-    withOptional({
-      model: spec.model,
-      messages: [{ role: 'user', content: spec.prompt }],
-      stream: true,
-      stream_options: { include_usage: true },
-      max_tokens: spec.maxTokens,
-      temperature: 0,
-      n: 1,
-      user: spec.user,
-    }),
+  body: (spec) => openAiBody(spec, { messages: [{ role: 'user', content: spec.prompt }] }),
   read(payload) {
     if (!isObject(payload)) return NOTHING;
     if (openAiError(payload)) return { ...NOTHING, error: true };
@@ -142,17 +146,7 @@ const openAiCompletions: Dialect = {
   path: '/v1/completions',
   framing: 'sse',
   operation: 'text_completion',
-  body: (spec) =>
-    withOptional({
-      model: spec.model,
-      prompt: asText(spec.prompt),
-      stream: true,
-      stream_options: { include_usage: true },
-      max_tokens: spec.maxTokens,
-      temperature: 0,
-      n: 1,
-      user: spec.user,
-    }),
+  body: (spec) => openAiBody(spec, { prompt: asText(spec.prompt) }),
   read(payload) {
     if (!isObject(payload)) return NOTHING;
     if (openAiError(payload)) return { ...NOTHING, error: true };

@@ -83,29 +83,13 @@ export async function runProbe(
   model = plan.model;
 
   const prompt = canary?.prompt ?? settings.latencyPrompt;
-  let exchange = await streamOnce(
-    DIALECTS[api],
-    target,
-    plan,
-    prompt,
-    module,
-    settings,
-    world,
-    signal,
-  );
+  const attempt = () =>
+    streamOnce(DIALECTS[api], target, plan, prompt, module, settings, world, signal);
+  let exchange = await attempt();
   // A server without the chat endpoint may still complete text (an older or base-model server).
   if (exchange.httpStatus === 404 && api === 'openai-chat' && !target.apiPinned) {
     api = 'openai-completions';
-    exchange = await streamOnce(
-      DIALECTS[api],
-      target,
-      plan,
-      prompt,
-      module,
-      settings,
-      world,
-      signal,
-    );
+    exchange = await attempt();
   }
   const { measured, httpStatus } = exchange;
   // The answer is judged here and goes no further: results are logged and exported.

@@ -3,38 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../agent/core/logger.js';
 import { startOtlp } from '../../agent/probe/otlp.js';
-import type { ProbeResult } from '../../agent/probe/types.js';
+import { MEASURED, probeResult } from '../helpers/probe-result.js';
 
-const RESULT: ProbeResult = {
-  target: 'vllm-a',
-  runtime: 'vllm',
-  url: 'http://127.0.0.1:8000',
-  module: 'latency',
-  api: 'openai-chat',
-  model: 'Qwen2.5-7B-Instruct',
-  outcome: 'success',
-  reason: '',
-  detail: '16 tokens',
+const RESULT = probeResult({
   startedAtMs: Date.parse('2026-11-22T10:00:00Z'),
-  durationS: 0.5,
-  timeoutS: 30,
-  httpStatus: 200,
-  measured: {
-    firstEventMs: 40,
-    ttftMs: 120,
-    e2eMs: 420,
-    tpotMs: 20,
-    maxGapMs: 30,
-    outputEvents: 16,
-    outputTokens: 16,
-    tokenSource: 'usage',
-    inputTokens: 21,
-    finish: 'length',
-    streamError: false,
-    server: undefined,
-  },
-  canary: undefined,
-};
+  measured: { ...MEASURED, outputEvents: 16, server: undefined },
+});
 
 interface OtlpValue {
   stringValue?: string;

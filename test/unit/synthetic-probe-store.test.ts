@@ -5,44 +5,8 @@ import { renderBlackbox } from '../../agent/probe/blackbox.js';
 import { probeTargets } from '../../agent/probe/settings.js';
 import * as M from '../../agent/probe/metrics.js';
 import { ProbeStore } from '../../agent/probe/store.js';
-import type { ProbeResult } from '../../agent/probe/types.js';
+import { probeResult } from '../helpers/probe-result.js';
 import { Recorder } from '../helpers/recorder.js';
-
-const MEASURED = {
-  firstEventMs: 40,
-  ttftMs: 120,
-  e2eMs: 420,
-  tpotMs: 20,
-  maxGapMs: 30,
-  outputEvents: 4,
-  outputTokens: 16,
-  tokenSource: 'usage' as const,
-  inputTokens: 21,
-  finish: 'length',
-  streamError: false,
-  server: { promptS: 0.01, decodeS: 0.3 },
-};
-
-function result(fields: Partial<ProbeResult>): ProbeResult {
-  return {
-    target: 'vllm-a',
-    runtime: 'vllm',
-    url: 'http://127.0.0.1:8000',
-    module: 'latency',
-    api: 'openai-chat',
-    model: 'Qwen2.5-7B-Instruct',
-    outcome: 'success',
-    reason: '',
-    detail: '',
-    startedAtMs: 1_795_000_000_000,
-    durationS: 0.5,
-    timeoutS: 30,
-    httpStatus: 200,
-    measured: MEASURED,
-    canary: undefined,
-    ...fields,
-  };
-}
 
 const RUN = { target: 'vllm-a', model: 'Qwen2.5-7B-Instruct', probe: 'latency' };
 const TRAFFIC = { runtime: 'vllm', target: 'vllm-a', model: 'Qwen2.5-7B-Instruct' };
@@ -57,8 +21,8 @@ describe('ProbeStore', () => {
   it('serves the last run as gauges in seconds, and counts runs, requests and tokens', () => {
     const store = new ProbeStore();
     store.setTargets([{ target: 'vllm-a', url: 'http://127.0.0.1:8000' }]);
-    store.record(result({}));
-    store.record(result({ startedAtMs: 1_795_000_060_000 }));
+    store.record(probeResult({}));
+    store.record(probeResult({ startedAtMs: 1_795_000_060_000 }));
     const out = emitted(store);
     expect(out.value(M.PROBE_SUCCESS, RUN)).toBe(1);
     expect(out.value(M.PROBE_TTFT, RUN)).toBe(0.12);
@@ -86,9 +50,9 @@ describe('ProbeStore', () => {
   it('a failure shows success 0 and drops figures it did not measure; the last success time stays', () => {
     const store = new ProbeStore();
     store.setTargets([{ target: 'vllm-a', url: 'http://x' }]);
-    store.record(result({}));
+    store.record(probeResult({}));
     store.record(
-      result({
+      probeResult({
         outcome: 'failure',
         reason: 'connect',
         httpStatus: undefined,
@@ -108,9 +72,9 @@ describe('ProbeStore', () => {
   it('a skip only counts: the last result stays, labelled with the model the runs used', () => {
     const store = new ProbeStore();
     store.setTargets([{ target: 'vllm-a', url: 'http://x' }]);
-    store.record(result({}));
+    store.record(probeResult({}));
     store.record(
-      result({
+      probeResult({
         outcome: 'skipped',
         reason: 'saturated_queue',
         model: '',
@@ -129,7 +93,7 @@ describe('ProbeStore', () => {
     const store = new ProbeStore();
     store.setTargets([{ target: 'vllm-a', url: 'http://x' }]);
     const canary = (name: string, match: boolean) =>
-      result({
+      probeResult({
         module: 'canary',
         outcome: match ? 'success' : 'failure',
         reason: match ? '' : 'content_mismatch',
@@ -166,7 +130,7 @@ describe('the blackbox shape', () => {
   });
   it('the last run as probe_* gauges, the regex verdict for a canary', () => {
     const text = renderBlackbox(
-      result({
+      probeResult({
         module: 'canary',
         outcome: 'failure',
         reason: 'content_mismatch',
@@ -180,7 +144,7 @@ describe('the blackbox shape', () => {
     expect(text).toMatch(/^probe_failed_due_to_regex 1$/m);
     expect(text).toMatch(/^probe_llm_ttft_seconds 0\.12$/m);
     expect(text).toMatch(/^probe_llm_last_run_timestamp_seconds 1795000000$/m);
-    expect(renderBlackbox(result({}))).not.toContain('probe_failed_due_to_regex');
+    expect(renderBlackbox(probeResult({}))).not.toContain('probe_failed_due_to_regex');
   });
 });
 
