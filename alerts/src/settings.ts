@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+const ratio = z.number().gt(0).lt(1);
+const label = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be a plain label value');
+
+/** alerts/settings.yaml: every threshold and objective the rules use, all required there. */
+export const RuleSettingsSchema = z.strictObject({
+  runbook_base_url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+  jobs: z.strictObject({ agent: label, node_exporter: label }),
+  slo: z.strictObject({
+    availability_objective: ratio,
+    ttft_objective: ratio,
+    ttft_seconds: z.number().positive(),
+    min_requests_per_second: z.number().min(0),
+  }),
+  gpu: z.strictObject({
+    thermal_throttle_ratio: ratio,
+    power_cap_ratio: ratio,
+    nvlink_errors_per_hour: z.number().min(0),
+    memory_exhausted_ratio: ratio,
+  }),
+  runtime: z.strictObject({
+    kv_cache_saturated_ratio: ratio,
+    queue_backlog_factor: z.number().positive(),
+    queue_backlog_requests: z.number().positive(),
+    on_demand_runtimes: z
+      .array(z.enum(['vllm', 'sglang', 'tgi', 'llamacpp', 'ollama', 'triton', 'nim']))
+      .min(1),
+    flaps_per_30m: z.int().min(1),
+  }),
+  probe: z.strictObject({ canary_mismatches_per_hour: z.int().min(1) }),
+});
+
+export type RuleSettings = z.output<typeof RuleSettingsSchema>;
