@@ -30,6 +30,9 @@ export class ProbeStore {
     const run = { target: result.target, model, probe: result.module };
     this.add(M.PROBE_RUNS, { ...run, result: result.outcome, reason: result.reason }, 1);
     if (result.outcome === 'skipped') return;
+    // At 0 from the first canary run on, so the rules' increase() sees the first wrong answer.
+    if (result.module === 'canary')
+      this.add(M.PROBE_RUNS, { ...run, result: 'failure', reason: 'content_mismatch' }, 0);
     this.models.set(result.target, result.model);
     const key = keyOf(result.target, result.module);
     this.last.set(key, result);

@@ -262,32 +262,29 @@ inferwatch_gpu_memory_used_bytes / inferwatch_gpu_memory_total_bytes > ${s.gpu.m
       labels: { slo: 'ttft' },
     },
   ]);
-  const slo: RuleGroup = {
-    name: 'inferwatch-slo.rules',
-    rules: [
-      ...sloRecords,
-      {
-        record: 'slo:objective:ratio',
-        expr: `vector(${s.slo.availability_objective})`,
-        labels: { slo: 'availability' },
-      },
-      {
-        record: 'slo:objective:ratio',
-        expr: `vector(${s.slo.ttft_objective})`,
-        labels: { slo: 'ttft' },
-      },
-      {
-        record: 'slo:error_budget:ratio',
-        expr: `vector(${budget.availability})`,
-        labels: { slo: 'availability' },
-      },
-      { record: 'slo:error_budget:ratio', expr: `vector(${budget.ttft})`, labels: { slo: 'ttft' } },
-      {
-        record: 'model:inferwatch_llm_requests:rate1h',
-        expr: 'sum by (model) (rate(inferwatch_llm_requests_total[1h]))',
-      },
-    ],
-  };
+  const sloRules: RecordRule[] = [
+    ...sloRecords,
+    {
+      record: 'slo:objective:ratio',
+      expr: `vector(${s.slo.availability_objective})`,
+      labels: { slo: 'availability' },
+    },
+    {
+      record: 'slo:objective:ratio',
+      expr: `vector(${s.slo.ttft_objective})`,
+      labels: { slo: 'ttft' },
+    },
+    {
+      record: 'slo:error_budget:ratio',
+      expr: `vector(${budget.availability})`,
+      labels: { slo: 'availability' },
+    },
+    { record: 'slo:error_budget:ratio', expr: `vector(${budget.ttft})`, labels: { slo: 'ttft' } },
+    {
+      record: 'model:inferwatch_llm_requests:rate1h',
+      expr: 'sum by (model) (rate(inferwatch_llm_requests_total[1h]))',
+    },
+  ];
 
   const burn = (
     name: string,
@@ -309,9 +306,11 @@ slo:sli_error:ratio_rate${t.long}{slo="${sloName}"} > ${threshold}
         { long: t.long, short: t.short },
       );
     });
-  const sloAlerts: RuleGroup = {
+  // One group: rules in a group run in order, so the burn alerts read this round's ratios.
+  const slo: RuleGroup = {
     name: 'inferwatch-slo',
     rules: [
+      ...sloRules,
       ...burn('LLMNodeAvailabilityBudgetBurn', 'availability', (windows) => ({
         summary: `Requests are failing fast enough to spend the ${pct(s.slo.availability_objective)} availability error budget early.`,
         description: `{{ $value | humanizePercentage }} of requests to {{ $labels.model }} failed over ${windows}.`,
@@ -490,7 +489,7 @@ group by (model) (max_over_time(inferwatch_llm_runtime_info{runtime!="ollama", m
     ],
   };
 
-  return [gpu, capacity, slo, sloAlerts, probe, events, runtime, meta];
+  return [gpu, capacity, slo, probe, events, runtime, meta];
 }
 
 function round(value: number): number {

@@ -104,6 +104,13 @@ describe('ProbeStore', () => {
     const out = emitted(store);
     const c = { ...RUN, probe: 'canary' };
     expect(out.value(M.PROBE_CANARY_MATCH, { ...c, canary: 'addition' })).toBe(1);
+    // The mismatch counter exists from the first canary run on, for increase() in the rules.
+    const fresh = new ProbeStore();
+    fresh.setTargets([{ target: 'vllm-a', url: 'http://x' }]);
+    fresh.record(canary('addition', true));
+    expect(
+      emitted(fresh).value(M.PROBE_RUNS, { ...c, result: 'failure', reason: 'content_mismatch' }),
+    ).toBe(0);
     expect(out.value(M.PROBE_CANARY_MATCH, { ...c, canary: 'capital' })).toBe(0);
     expect(out.value(M.PROBE_SUCCESS, c)).toBe(0);
     store.setTargets([]);
