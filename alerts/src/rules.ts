@@ -489,7 +489,45 @@ group by (model) (max_over_time(inferwatch_llm_runtime_info{runtime!="ollama", m
     ],
   };
 
-  return [gpu, capacity, slo, probe, events, runtime, meta];
+  return [aggregates(), gpu, capacity, slo, probe, events, runtime, meta];
+}
+
+/** The aggregates the dashboards read, named level:metric:operations. */
+function aggregates(): RuleGroup {
+  const quantiles = (metric: string): RecordRule[] =>
+    ['0.5', '0.95', '0.99'].map((q) => ({
+      record: `model_quantile:${metric}:histogram_quantile_rate5m`,
+      expr: `histogram_quantile(${q}, sum by (model, le) (rate(${metric}_bucket[5m])))`,
+      labels: { quantile: q },
+    }));
+  const perSecond = (level: string, by: string, counter: string): RecordRule => ({
+    record: `${level}:${counter.replace(/_total$/, '')}:rate5m`,
+    expr: `sum by (${by}) (rate(${counter}[5m]))`,
+  });
+  return {
+    name: 'inferwatch-aggregates.rules',
+    rules: [
+      ...quantiles('inferwatch_llm_time_to_first_token_seconds'),
+      ...quantiles('inferwatch_llm_inter_token_latency_seconds'),
+      ...quantiles('inferwatch_llm_request_duration_seconds'),
+      perSecond('model', 'model', 'inferwatch_llm_generation_tokens_total'),
+      perSecond('model', 'model', 'inferwatch_llm_prompt_tokens_total'),
+      perSecond('model_outcome', 'model, outcome', 'inferwatch_llm_requests_total'),
+      perSecond('instance', 'node, instance', 'inferwatch_llm_generation_tokens_total'),
+      {
+        record: 'instance:inferwatch_gpu_utilization:avg',
+        expr: 'avg by (node, instance) (inferwatch_gpu_utilization_ratio)',
+      },
+      {
+        record: 'instance:inferwatch_gpu_memory_used:ratio',
+        expr: 'sum by (node, instance) (inferwatch_gpu_memory_used_bytes) / sum by (node, instance) (inferwatch_gpu_memory_total_bytes)',
+      },
+      {
+        record: 'instance:inferwatch_gpu_power_draw_watts:sum',
+        expr: 'sum by (node, instance) (inferwatch_gpu_power_draw_watts)',
+      },
+    ],
+  };
 }
 
 function round(value: number): number {
