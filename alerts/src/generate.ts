@@ -7,9 +7,11 @@ import { TTFT_BUCKETS } from '../../agent/collectors/runtimes/buckets.js';
 import { ruleGroups } from './rules.js';
 import { RuleSettingsSchema, type RuleSettings } from './settings.js';
 
+/** The repository root, from the built file (dist/alerts/src/generate.js). */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const DEFAULT_SETTINGS = join(ROOT, 'alerts/settings.yaml');
-export const RULES_FILE = join(ROOT, 'alerts/inferwatch.rules.yml');
+const DEFAULT_SETTINGS = join(ROOT, 'alerts/settings.yaml');
+const RULES_FILE = join(ROOT, 'alerts/inferwatch.rules.yml');
+const USAGE = 'usage: npm run build:rules [-- --settings FILE] [--out DIR|FILE.yml]';
 
 export class SettingsError extends Error {}
 
@@ -37,10 +39,16 @@ export function rulesText(settings: RuleSettings, source = 'alerts/settings.yaml
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { settings: { type: 'string' }, out: { type: 'string' } },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { settings: { type: 'string' }, out: { type: 'string' } },
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
   const from = values.settings ?? DEFAULT_SETTINGS;
   const to = values.out
     ? values.out.endsWith('.yml') || values.out.endsWith('.yaml')

@@ -250,6 +250,16 @@ describe('settings', () => {
       { encoding: 'utf8' },
     );
     expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('invalid settings');
+    const usage = spawnSync(
+      process.execPath,
+      [join(ROOT, 'dist/alerts/src/generate.js'), '--thresholds', 'x'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('usage: npm run build:rules');
     if (!requireTool('promtool', 'prometheus', () => ctx.skip())) return;
     execFileSync('promtool', ['check', 'rules', join(dir, 'inferwatch.rules.yml')], {
       encoding: 'utf8',
