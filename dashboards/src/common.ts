@@ -1,0 +1,283 @@
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
+import {
+  LegendDisplayMode,
+  LegendPlacement,
+  ReduceDataOptionsBuilder,
+  SortOrder,
+  StackingConfigBuilder,
+  StackingMode,
+  TooltipDisplayMode,
+  VizLegendOptionsBuilder,
+  VizTooltipOptionsBuilder,
+} from '@grafana/grafana-foundation-sdk/common';
+import {
+  AnnotationQueryBuilder,
+  DashboardBuilder,
+  DashboardLinkBuilder,
+  DashboardLinkType,
+  DatasourceVariableBuilder,
+  MappingType,
+  QueryVariableBuilder,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
+  VariableRefresh,
+  VariableSort,
+  type DataTransformerConfig,
+  type DynamicConfigValue,
+  type ValueMapping,
+} from '@grafana/grafana-foundation-sdk/dashboard';
+import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
+import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
+import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
+
+/** Every query goes to the datasource the viewer picks. */
+export const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
+
+/** What the dashboards need to know from alerts/settings.yaml. */
+export interface DashboardSettings {
+  readonly runbookBaseUrl: string;
+  readonly ttftSeconds: number;
+}
+
+export const UIDS = {
+  fleet: 'inferwatch-fleet',
+  node: 'inferwatch-node',
+  runtime: 'inferwatch-runtime',
+  probe: 'inferwatch-probe',
+} as const;
+
+export function dashboard(uid: string, title: string, description: string): DashboardBuilder {
+  return new DashboardBuilder(title)
+    .uid(uid)
+    .description(description)
+    .tags(['inferwatch', 'generated'])
+    .editable()
+    .refresh('30s')
+    .time({ from: 'now-6h', to: 'now' })
+    .withVariable(
+      new DatasourceVariableBuilder('datasource').label('Data source').type('prometheus'),
+    )
+    .link(
+      new DashboardLinkBuilder('inferwatch')
+        .type(DashboardLinkType.Dashboards)
+        .tags(['inferwatch'])
+        .asDropdown(true)
+        .includeVars(true)
+        .keepTime(true),
+    );
+}
+
+/** A label's values as a variable, narrowed by the variables before it. */
+export function labelVariable(
+  name: string,
+  label: string,
+  query: string,
+  options: { multi?: boolean; includeAll?: boolean } = {},
+): QueryVariableBuilder {
+  const variable = new QueryVariableBuilder(name)
+    .label(label)
+    .datasource(DATASOURCE)
+    .query(query)
+    .definition(query)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc);
+  if (options.multi) variable.multi(true);
+  if (options.includeAll) variable.includeAll(true).allValue('.*');
+  return variable;
+}
+
+/** Firing alerts, and runtime or model changes: on every graph, so an upgrade shows. */
+export function standardAnnotations(builder: DashboardBuilder, filter: string): DashboardBuilder {
+  return builder
+    .annotation(
+      new AnnotationQueryBuilder()
+        .name('Firing alerts')
+        .datasource(DATASOURCE)
+        .enable(true)
+        .iconColor('red')
+        .expr(`ALERTS{alertstate="firing", alertname=~"LLMNode.*"${filter ? `, ${filter}` : ''}}`)
+        .titleFormat('{{alertname}}')
+        .textFormat('{{severity}} {{instance}} {{model}}')
+        .step('60s'),
+    )
+    .annotation(
+      new AnnotationQueryBuilder()
+        .name('Runtime or model changed')
+        .datasource(DATASOURCE)
+        .enable(true)
+        .iconColor('blue')
+        .expr(
+          newSeries(
+            'inferwatch_llm_runtime_info',
+            'instance, target, runtime, runtime_version, model',
+            filter,
+          ),
+        )
+        .titleFormat('{{target}}: {{runtime}} {{runtime_version}} serving {{model}}')
+        .textFormat('runtime or model changed on {{instance}} (or its agent started)')
+        .step('60s'),
+    )
+    .annotation(
+      new AnnotationQueryBuilder()
+        .name('GPU driver changed')
+        .datasource(DATASOURCE)
+        .enable(true)
+        .iconColor('purple')
+        .expr(newSeries('inferwatch_gpu_info', 'instance, driver_version', filter))
+        .titleFormat('driver {{driver_version}}')
+        .textFormat('GPU driver on {{instance}}')
+        .step('60s'),
+    );
+}
+
+/** Label sets present now and absent five minutes ago: a version or model that just appeared. */
+function newSeries(metric: string, labels: string, filter: string): string {
+  const selector = `${metric}${filter ? `{${filter}}` : ''}`;
+  return `group by (${labels}) (${selector}) unless group by (${labels}) (${selector} offset 5m)`;
+}
+
+export function query(expr: string, legend = '', refId?: string): DataqueryBuilder {
+  const q = new DataqueryBuilder().expr(expr).legendFormat(legend || '__auto');
+  return refId ? q.refId(refId) : q;
+}
+
+/** An instant query whose result is a table row per series. */
+export function tableQuery(expr: string, refId: string): DataqueryBuilder {
+  return new DataqueryBuilder()
+    .expr(expr)
+    .format('table' as never)
+    .instant()
+    .refId(refId);
+}
+
+export function runbookLink(settings: DashboardSettings, alert: string): cog.Builder<never> {
+  return new DashboardLinkBuilder(`Runbook: ${alert}`)
+    .type(DashboardLinkType.Link)
+    .url(`${settings.runbookBaseUrl.replace(/\/+$/, '')}/${alert}.md`)
+    .targetBlank(true) as never;
+}
+
+export function thresholds(steps: readonly [number | null, string][]): ThresholdsConfigBuilder {
+  return new ThresholdsConfigBuilder()
+    .mode(ThresholdsMode.Absolute)
+    .steps(steps.map(([value, color]) => ({ value, color })));
+}
+
+/** 1 shown as the first word in green, 0 as the second in red. */
+export function okMapping(ok: string, bad: string): ValueMapping[] {
+  return [
+    {
+      type: MappingType.ValueToText,
+      options: { '1': { text: ok, color: 'green' }, '0': { text: bad, color: 'red' } },
+    },
+  ];
+}
+
+/** A warning flag: 1 shown as `on` in orange, 0 as `off` in green. */
+export function flagMapping(on: string, off: string): ValueMapping[] {
+  return [
+    {
+      type: MappingType.ValueToText,
+      options: { '1': { text: on, color: 'orange' }, '0': { text: off, color: 'green' } },
+    },
+  ];
+}
+
+interface PanelOptions {
+  readonly title: string;
+  readonly description: string;
+  readonly unit: string;
+  readonly queries: readonly DataqueryBuilder[];
+  readonly width?: number;
+  readonly height?: number;
+  readonly min?: number;
+  readonly max?: number;
+  readonly thresholds?: ThresholdsConfigBuilder;
+  readonly links?: readonly cog.Builder<never>[];
+  readonly mappings?: ValueMapping[];
+}
+
+function common<
+  T extends {
+    title(t: string): T;
+    description(d: string): T;
+    unit(u: string): T;
+    datasource(d: { type: string; uid: string }): T;
+    withTarget(t: DataqueryBuilder): T;
+    span(w: number): T;
+    height(h: number): T;
+    min(v: number): T;
+    max(v: number): T;
+    thresholds(t: ThresholdsConfigBuilder): T;
+    links(l: cog.Builder<never>[]): T;
+    mappings(m: ValueMapping[]): T;
+  },
+>(panel: T, o: PanelOptions): T {
+  let p = panel
+    .title(o.title)
+    .description(o.description)
+    .unit(o.unit)
+    .datasource(DATASOURCE)
+    .span(o.width ?? 12)
+    .height(o.height ?? 8);
+  for (const q of o.queries) p = p.withTarget(q);
+  if (o.min !== undefined) p = p.min(o.min);
+  if (o.max !== undefined) p = p.max(o.max);
+  if (o.thresholds) p = p.thresholds(o.thresholds);
+  if (o.links) p = p.links([...o.links]);
+  if (o.mappings) p = p.mappings(o.mappings);
+  return p;
+}
+
+export function timeseries(o: PanelOptions & { stack?: boolean }): TimeseriesPanel {
+  const panel = common(new TimeseriesPanel(), o)
+    .fillOpacity(o.stack ? 30 : 8)
+    .legend(
+      new VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(LegendDisplayMode.List)
+        .placement(LegendPlacement.Bottom),
+    )
+    .tooltip(
+      new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Multi).sort(SortOrder.Descending),
+    );
+  return o.stack ? panel.stacking(new StackingConfigBuilder().mode(StackingMode.Normal)) : panel;
+}
+
+export function stat(o: PanelOptions): StatPanel {
+  return common(new StatPanel(), { height: 5, width: 6, ...o }).reduceOptions(
+    new ReduceDataOptionsBuilder().calcs(['lastNotNull']),
+  );
+}
+
+export function table(
+  o: PanelOptions & {
+    readonly transformations?: readonly DataTransformerConfig[];
+    readonly columns?: Readonly<Record<string, DynamicConfigValue[]>>;
+  },
+): TablePanel {
+  let panel = common(new TablePanel(), { width: 24, height: 10, ...o });
+  for (const t of o.transformations ?? []) panel = panel.withTransformation(t);
+  for (const [name, properties] of Object.entries(o.columns ?? {}))
+    panel = panel.overrideByName(name, properties);
+  return panel;
+}
+
+/** Joins instant table queries into one row per `by`, keeping only the named columns. */
+export function joinRows(
+  by: string,
+  columns: Readonly<Record<string, string>>,
+): DataTransformerConfig[] {
+  return [
+    { id: 'joinByField', options: { byField: by, mode: 'outer' } },
+    {
+      id: 'organize',
+      options: {
+        excludeByName: {},
+        includeByName: Object.fromEntries([by, ...Object.keys(columns)].map((c) => [c, true])),
+        renameByName: columns,
+      },
+    },
+  ];
+}

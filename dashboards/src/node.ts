@@ -1,0 +1,325 @@
+import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  dashboard,
+  flagMapping,
+  labelVariable,
+  query,
+  runbookLink,
+  standardAnnotations,
+  stat,
+  table,
+  tableQuery,
+  thresholds,
+  timeseries,
+  UIDS,
+  type DashboardSettings,
+} from './common.js';
+
+const NODE = 'instance="$instance"';
+const GPU = 'instance="$instance", gpu=~"$gpu"';
+
+/** One node and its GPUs: load, memory, heat, power, clocks, errors, and the host. */
+export function node(settings: DashboardSettings): DashboardBuilder {
+  const link = (alert: string) => runbookLink(settings, alert);
+  const b = dashboard(
+    UIDS.node,
+    'inferwatch / Node and GPUs',
+    'One inference node: per-GPU utilization and activity, memory by process and runtime, temperature, power, clocks and why they drop, GPU errors and OOM events, and the host.',
+  )
+    .withVariable(
+      labelVariable('instance', 'Node', 'label_values(inferwatch_build_info, instance)'),
+    )
+    .withVariable(
+      labelVariable('gpu', 'GPU', 'label_values(inferwatch_gpu_info{instance="$instance"}, gpu)', {
+        multi: true,
+        includeAll: true,
+      }),
+    )
+    .withRow(new RowBuilder('Health'))
+    .withPanel(
+      stat({
+        title: 'GPUs',
+        description: 'GPUs on this node now (nvidia-smi, or DCGM where nvidia-smi is off).',
+        unit: 'none',
+        queries: [query(`count(inferwatch_gpu_info{${NODE}})`)],
+        links: [link('LLMNodeGPULost')],
+        width: 4,
+      }),
+    )
+    .withPanel(
+      stat({
+        title: 'Collectors failing',
+        description: 'Agent sources failing now; their metrics are missing from this view.',
+        unit: 'none',
+        queries: [query(`count(inferwatch_collector_success{${NODE}} == 0) or vector(0)`)],
+        thresholds: thresholds([
+          [null, 'green'],
+          [1, 'orange'],
+        ]),
+        links: [link('LLMNodeCollectorFailing')],
+        width: 4,
+      }),
+    )
+    .withPanel(
+      stat({
+        title: 'Row remap pending',
+        description: 'GPUs waiting for a reset to activate remapped rows (1 = pending).',
+        unit: 'none',
+        queries: [query(`max(inferwatch_gpu_remapped_rows_pending{${GPU}}) or vector(0)`)],
+        mappings: flagMapping('PENDING', 'none'),
+        links: [link('LLMNodeGPURemapPending')],
+        width: 4,
+      }),
+    )
+    .withPanel(
+      stat({
+        title: 'Xid errors in range',
+        description: 'Xid errors the driver logged on these GPUs in the time range.',
+        unit: 'none',
+        queries: [
+          query(`sum(increase(inferwatch_gpu_xid_errors_total{${GPU}}[$__range])) or vector(0)`),
+        ],
+        thresholds: thresholds([
+          [null, 'green'],
+          [1, 'red'],
+        ]),
+        links: [link('LLMNodeGPUXidFatal'), link('LLMNodeGPUXidNonFatal')],
+        width: 4,
+      }),
+    )
+    .withPanel(
+      stat({
+        title: 'OOM kills in range',
+        description: 'Processes the kernel OOM killer killed on this node in the time range.',
+        unit: 'none',
+        queries: [
+          query(`sum(increase(inferwatch_host_oom_kills_total{${NODE}}[$__range])) or vector(0)`),
+        ],
+        thresholds: thresholds([
+          [null, 'green'],
+          [1, 'orange'],
+        ]),
+        links: [link('LLMNodeHostOOMKill')],
+        width: 4,
+      }),
+    )
+    .withPanel(
+      stat({
+        title: 'CUDA OOM in range',
+        description: 'CUDA out-of-memory errors in the runtimes’ logs in the time range.',
+        unit: 'none',
+        queries: [
+          query(
+            `sum(increase(inferwatch_llm_cuda_oom_events_total{${NODE}}[$__range])) or vector(0)`,
+          ),
+        ],
+        thresholds: thresholds([
+          [null, 'green'],
+          [1, 'orange'],
+        ]),
+        links: [link('LLMNodeCUDAOutOfMemory')],
+        width: 4,
+      }),
+    )
+    .withRow(new RowBuilder('Load'))
+    .withPanel(
+      timeseries({
+        title: 'GPU utilization',
+        description:
+          'Share of time a kernel ran on each GPU (nvidia-smi utilization.gpu): busy, not how busy.',
+        unit: 'percentunit',
+        min: 0,
+        max: 1,
+        queries: [query(`inferwatch_gpu_utilization_ratio{${GPU}}`, 'GPU {{gpu}}')],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'SM, tensor and DRAM activity (DCGM)',
+        description:
+          'How much of each GPU works: SM active, tensor cores active, DRAM active. Needs a dcgm-exporter with profiling fields; empty without one.',
+        unit: 'percentunit',
+        min: 0,
+        max: 1,
+        queries: [
+          query(`inferwatch_gpu_sm_active_ratio{${GPU}}`, 'GPU {{gpu}} SM'),
+          query(`inferwatch_gpu_tensor_active_ratio{${GPU}}`, 'GPU {{gpu}} tensor'),
+          query(`inferwatch_gpu_dram_active_ratio{${GPU}}`, 'GPU {{gpu}} DRAM'),
+        ],
+      }),
+    )
+    .withRow(new RowBuilder('Memory'))
+    .withPanel(
+      timeseries({
+        title: 'GPU memory used and total',
+        description:
+          'Memory used on each GPU against its total. vLLM and SGLang reserve most of it at start by design.',
+        unit: 'bytes',
+        min: 0,
+        queries: [
+          query(`inferwatch_gpu_memory_used_bytes{${GPU}}`, 'GPU {{gpu}} used'),
+          query(`inferwatch_gpu_memory_total_bytes{${GPU}}`, 'GPU {{gpu}} total'),
+        ],
+        links: [link('LLMNodeGPUMemoryExhausted')],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'GPU memory by runtime and process',
+        description:
+          'Memory each process holds on these GPUs, by the runtime that owns it (empty runtime: not an LLM runtime).',
+        unit: 'bytes',
+        stack: true,
+        queries: [
+          query(
+            `sum by (runtime, target, process) (inferwatch_gpu_process_memory_used_bytes{${GPU}})`,
+            '{{runtime}} {{target}} ({{process}})',
+          ),
+        ],
+      }),
+    )
+    .withRow(new RowBuilder('Heat and power'))
+    .withPanel(
+      timeseries({
+        title: 'Temperature',
+        description: 'GPU core and (HBM cards) memory temperature.',
+        unit: 'celsius',
+        queries: [query(`inferwatch_gpu_temperature_celsius{${GPU}}`, 'GPU {{gpu}} {{sensor}}')],
+        thresholds: thresholds([
+          [null, 'green'],
+          [80, 'orange'],
+          [90, 'red'],
+        ]),
+        links: [link('LLMNodeGPUThermalThrottle')],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Power draw and limit',
+        description: 'Power each GPU draws against its enforced limit.',
+        unit: 'watt',
+        min: 0,
+        queries: [
+          query(`inferwatch_gpu_power_draw_watts{${GPU}}`, 'GPU {{gpu}} draw'),
+          query(`inferwatch_gpu_power_limit_watts{${GPU}}`, 'GPU {{gpu}} limit'),
+        ],
+        links: [link('LLMNodeGPUPowerThrottle')],
+      }),
+    )
+    .withRow(new RowBuilder('Clocks'))
+    .withPanel(
+      timeseries({
+        title: 'SM clock',
+        description: 'The SM clock of each GPU; it drops when the GPU throttles.',
+        unit: 'hertz',
+        queries: [query(`inferwatch_gpu_clock_hertz{clock="sm", ${GPU}}`, 'GPU {{gpu}}')],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Why clocks are held back',
+        description:
+          'Active clock-event reasons per GPU (1 while active): thermal and hardware slowdowns, the power cap, a power brake. Idle and application clocks are left out.',
+        unit: 'none',
+        min: 0,
+        max: 1,
+        queries: [
+          query(
+            `inferwatch_gpu_clock_event_active{reason!~"gpu_idle|applications_clocks_setting|sync_boost", ${GPU}} == 1`,
+            'GPU {{gpu}} {{reason}}',
+          ),
+        ],
+        links: [link('LLMNodeGPUThermalThrottle'), link('LLMNodeGPUPowerThrottle')],
+      }),
+    )
+    .withRow(new RowBuilder('Errors and events'))
+    .withPanel(
+      table({
+        title: 'GPU errors in range',
+        description:
+          'Xid errors by GPU and code, uncorrected ECC errors and NVLink errors counted in the time range; only what happened is listed.',
+        unit: 'none',
+        height: 8,
+        queries: [
+          tableQuery(
+            `sum by (gpu, xid) (increase(inferwatch_gpu_xid_errors_total{${GPU}}[$__range])) > 0`,
+            'A',
+          ),
+          tableQuery(
+            `sum by (gpu, type) (increase(inferwatch_gpu_ecc_errors_total{type="uncorrected", ${GPU}}[$__range])) > 0`,
+            'B',
+          ),
+          tableQuery(
+            `sum by (gpu, type) (increase(inferwatch_gpu_nvlink_errors_total{${GPU}}[$__range])) > 0`,
+            'C',
+          ),
+        ],
+        transformations: [{ id: 'merge', options: {} }],
+        links: [
+          link('LLMNodeGPUXidFatal'),
+          link('LLMNodeGPUMemoryUncorrectable'),
+          link('LLMNodeGPUNVLinkErrors'),
+        ],
+      }),
+    )
+    .withPanel(
+      table({
+        title: 'OOM victims in range',
+        description: 'Processes the kernel OOM killer killed, by name, in the time range.',
+        unit: 'none',
+        width: 12,
+        height: 8,
+        queries: [
+          tableQuery(
+            `sum by (process) (increase(inferwatch_oom_kill_victims_total{${NODE}}[$__range])) > 0`,
+            'A',
+          ),
+        ],
+        links: [link('LLMNodeHostOOMKill')],
+      }),
+    )
+    .withPanel(
+      table({
+        title: 'CUDA out of memory in range',
+        description: 'CUDA out-of-memory errors by runtime, from their logs, in the time range.',
+        unit: 'none',
+        width: 12,
+        height: 8,
+        queries: [
+          tableQuery(
+            `sum by (runtime, target) (increase(inferwatch_llm_cuda_oom_events_total{${NODE}}[$__range])) > 0`,
+            'A',
+          ),
+        ],
+        links: [link('LLMNodeCUDAOutOfMemory')],
+      }),
+    )
+    .withRow(new RowBuilder('Host'))
+    .withPanel(
+      timeseries({
+        title: 'Host CPU',
+        description: 'Share of the host’s CPU time not idle.',
+        unit: 'percentunit',
+        min: 0,
+        max: 1,
+        queries: [query(`inferwatch_host_cpu_utilization_ratio{${NODE}}`, 'CPU')],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Host memory',
+        description:
+          'Host memory used and available against the total; model loading and CPU offload use it.',
+        unit: 'bytes',
+        min: 0,
+        queries: [
+          query(`inferwatch_host_memory_used_bytes{${NODE}}`, 'used'),
+          query(`inferwatch_host_memory_available_bytes{${NODE}}`, 'available'),
+          query(`inferwatch_host_memory_total_bytes{${NODE}}`, 'total'),
+        ],
+        links: [link('LLMNodeHostOOMKill')],
+      }),
+    );
+  return standardAnnotations(b, NODE);
+}

@@ -1,0 +1,250 @@
+import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  dashboard,
+  labelVariable,
+  query,
+  runbookLink,
+  standardAnnotations,
+  stat,
+  thresholds,
+  timeseries,
+  UIDS,
+  type DashboardSettings,
+} from './common.js';
+
+const SEL = 'instance=~"$instance", runtime=~"$runtime", model=~"$model"';
+const MODEL = 'model=~"$model"';
+
+/** The runtimes and their SLOs: load against capacity, latency, traffic, outcomes, budget. */
+export function runtime(settings: DashboardSettings): DashboardBuilder {
+  const link = (alert: string) => runbookLink(settings, alert);
+  const quantiles = (metric: string, legend: string) =>
+    ['0.5', '0.95', '0.99'].map((q) =>
+      query(
+        `model_quantile:${metric}:histogram_quantile_rate5m{quantile="${q}", ${MODEL}}`,
+        `{{model}} p${Number(q) * 100} ${legend}`,
+      ),
+    );
+  const b = dashboard(
+    UIDS.runtime,
+    'inferwatch / Inference runtime and SLO',
+    'The LLM runtimes (vLLM, SGLang, TGI, llama.cpp, Ollama, Triton, NIM) on one schema: requests against capacity, KV cache, preemptions, time to first token, inter-token latency, tokens, outcomes, and the error budget of each SLO.',
+  )
+    .withVariable(
+      labelVariable('instance', 'Node', 'label_values(inferwatch_llm_runtime_info, instance)', {
+        multi: true,
+        includeAll: true,
+      }),
+    )
+    .withVariable(
+      labelVariable(
+        'runtime',
+        'Runtime',
+        'label_values(inferwatch_llm_runtime_info{instance=~"$instance"}, runtime)',
+        { multi: true, includeAll: true },
+      ),
+    )
+    .withVariable(
+      labelVariable(
+        'model',
+        'Model',
+        'label_values(inferwatch_llm_runtime_info{instance=~"$instance", runtime=~"$runtime"}, model)',
+        { multi: true, includeAll: true },
+      ),
+    )
+    .withRow(new RowBuilder('SLO'))
+    .withPanel(
+      stat({
+        title: 'Availability budget left (30d, approx.)',
+        description:
+          'Share of the 30-day availability error budget not yet spent: 1 - (mean hourly error ratio over 30 days / budget). Hours weigh the same whatever their traffic, so it is an approximation.',
+        unit: 'percentunit',
+        width: 6,
+        queries: [
+          query(
+            `1 - avg_over_time(slo:sli_error:ratio_rate1h{slo="availability", ${MODEL}}[30d]) / on (slo) group_left () slo:error_budget:ratio{slo="availability"}`,
+            '{{model}}',
+          ),
+        ],
+        thresholds: thresholds([
+          [null, 'red'],
+          [0.25, 'orange'],
+          [0.5, 'green'],
+        ]),
+        links: [link('LLMNodeAvailabilityBudgetBurn')],
+      }),
+    )
+    .withPanel(
+      stat({
+        title: `TTFT budget left (30d, approx.)`,
+        description: `Share of the 30-day budget of requests slower than ${settings.ttftSeconds} s to the first token not yet spent (hourly ratios averaged).`,
+        unit: 'percentunit',
+        width: 6,
+        queries: [
+          query(
+            `1 - avg_over_time(slo:sli_error:ratio_rate1h{slo="ttft", ${MODEL}}[30d]) / on (slo) group_left () slo:error_budget:ratio{slo="ttft"}`,
+            '{{model}}',
+          ),
+        ],
+        thresholds: thresholds([
+          [null, 'red'],
+          [0.25, 'orange'],
+          [0.5, 'green'],
+        ]),
+        links: [link('LLMNodeTTFTBudgetBurn')],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Burn rate',
+        description:
+          'How fast each SLO spends its budget (1 = exactly the budget over 30 days), over 1h and 6h. The fast page fires above 14.4 (1h), the slower one above 6 (6h).',
+        unit: 'none',
+        min: 0,
+        queries: [
+          query(
+            `slo:sli_error:ratio_rate1h{${MODEL}} / on (slo) group_left () slo:error_budget:ratio`,
+            '{{model}} {{slo}} 1h',
+          ),
+          query(
+            `slo:sli_error:ratio_rate6h{${MODEL}} / on (slo) group_left () slo:error_budget:ratio`,
+            '{{model}} {{slo}} 6h',
+          ),
+        ],
+        thresholds: thresholds([
+          [null, 'green'],
+          [6, 'orange'],
+          [14.4, 'red'],
+        ]),
+        links: [link('LLMNodeAvailabilityBudgetBurn'), link('LLMNodeTTFTBudgetBurn')],
+      }),
+    )
+    .withRow(new RowBuilder('Load and capacity'))
+    .withPanel(
+      timeseries({
+        title: 'Requests waiting and running, against concurrency',
+        description:
+          'Requests queued and in flight per runtime and model, with the most it runs at once where the runtime says.',
+        unit: 'none',
+        min: 0,
+        queries: [
+          query(`inferwatch_llm_requests_waiting{${SEL}}`, '{{target}} {{model}} waiting'),
+          query(`inferwatch_llm_requests_running{${SEL}}`, '{{target}} {{model}} running'),
+          query(`inferwatch_llm_max_concurrency{${SEL}}`, '{{target}} {{model}} capacity'),
+        ],
+        links: [link('LLMNodeQueueBacklog')],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'KV cache usage',
+        description:
+          'How full each runtime’s KV cache is. Near full is normal for vLLM and SGLang; full with queueing or preemptions is not.',
+        unit: 'percentunit',
+        min: 0,
+        max: 1,
+        queries: [query(`inferwatch_llm_kv_cache_usage_ratio{${SEL}}`, '{{target}} {{model}}')],
+        thresholds: thresholds([
+          [null, 'green'],
+          [0.95, 'orange'],
+        ]),
+        links: [link('LLMNodeKVCacheSaturated')],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Preemptions',
+        description:
+          'Requests preempted per second (their KV cache was taken back; they are recomputed).',
+        unit: 'reqps',
+        min: 0,
+        queries: [
+          query(
+            `rate(inferwatch_llm_preemptions_total{${SEL}}[$__rate_interval])`,
+            '{{target}} {{model}}',
+          ),
+        ],
+        links: [link('LLMNodeKVCacheSaturated')],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Runtime up',
+        description: 'Whether the agent reads each runtime (1) or not (0).',
+        unit: 'none',
+        min: 0,
+        max: 1,
+        queries: [
+          query(
+            'inferwatch_llm_runtime_up{instance=~"$instance", runtime=~"$runtime"}',
+            '{{instance}} {{target}}',
+          ),
+        ],
+        links: [link('LLMNodeRuntimeDown'), link('LLMNodeModelUnavailable')],
+      }),
+    )
+    .withRow(new RowBuilder('Latency (every node, per model)'))
+    .withPanel(
+      timeseries({
+        title: 'Time to first token',
+        description: `p50, p95 and p99 of the time to the first token, from the runtimes’ histograms over 5 minutes. The SLO threshold is ${settings.ttftSeconds} s.`,
+        unit: 's',
+        min: 0,
+        queries: quantiles('inferwatch_llm_time_to_first_token_seconds', 'TTFT'),
+        thresholds: thresholds([
+          [null, 'green'],
+          [settings.ttftSeconds, 'red'],
+        ]),
+        links: [link('LLMNodeTTFTBudgetBurn')],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Inter-token latency',
+        description:
+          'p50, p95 and p99 of the time between output tokens (what users see as the streaming speed).',
+        unit: 's',
+        min: 0,
+        queries: quantiles('inferwatch_llm_inter_token_latency_seconds', 'ITL'),
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'End-to-end request duration',
+        description: 'p50, p95 and p99 of the whole request, queue to last token.',
+        unit: 's',
+        min: 0,
+        queries: quantiles('inferwatch_llm_request_duration_seconds', 'duration'),
+      }),
+    )
+    .withRow(new RowBuilder('Traffic and outcomes'))
+    .withPanel(
+      timeseries({
+        title: 'Tokens per second',
+        description:
+          'Prompt tokens read and output tokens generated per second, per model (probe traffic included).',
+        unit: 'short',
+        min: 0,
+        queries: [
+          query(`model:inferwatch_llm_generation_tokens:rate5m{${MODEL}}`, '{{model}} generated'),
+          query(`model:inferwatch_llm_prompt_tokens:rate5m{${MODEL}}`, '{{model}} prompt'),
+        ],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Requests by outcome',
+        description:
+          'Finished requests per second by outcome: ok, error, aborted (the client left), rejected (the runtime refused).',
+        unit: 'reqps',
+        min: 0,
+        stack: true,
+        queries: [
+          query(`model_outcome:inferwatch_llm_requests:rate5m{${MODEL}}`, '{{model}} {{outcome}}'),
+        ],
+        links: [link('LLMNodeAvailabilityBudgetBurn')],
+      }),
+    );
+  return standardAnnotations(b, 'instance=~"$instance"');
+}

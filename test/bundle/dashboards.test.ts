@@ -1,0 +1,182 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parser } from '@prometheus-io/lezer-promql';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { metricCatalogue } from '../../agent/docs/reference.js';
+import { parseSettings } from '../../alerts/src/generate.js';
+import type { RuleGroup } from '../../alerts/src/rules.js';
+import { dashboardFiles } from '../../dashboards/src/generate.js';
+import { ROOT } from '../helpers/fixtures.js';
+
+interface Target {
+  expr: string;
+}
+interface Panel {
+  type: string;
+  title: string;
+  description?: string;
+  datasource?: { type: string; uid: string };
+  fieldConfig?: { defaults?: { unit?: string } };
+  targets?: Target[];
+  links?: { title: string; url: string }[];
+}
+interface Dashboard {
+  uid: string;
+  title: string;
+  description?: string;
+  panels: Panel[];
+  templating: { list: { type: string; name: string; query: unknown }[] };
+  annotations: { list: { expr?: string; datasource?: { uid: string } }[] };
+}
+
+const DIR = join(ROOT, 'dashboards');
+const SETTINGS = parseSettings(
+  readFileSync(join(ROOT, 'alerts/settings.yaml'), 'utf8'),
+  'settings.yaml',
+);
+const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
+const dashboards = files.map(
+  (f) => [f, JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Dashboard] as const,
+);
+const rules = (
+  parse(readFileSync(join(ROOT, 'alerts/inferwatch.rules.yml'), 'utf8')) as { groups: RuleGroup[] }
+).groups.flatMap((g) => g.rules);
+const alertNames = new Set(rules.flatMap((r) => ('alert' in r ? [r.alert] : [])));
+const recorded = new Set(rules.flatMap((r) => ('record' in r ? [r.record] : [])));
+const exported = new Set(
+  metricCatalogue().flatMap(({ def }) =>
+    def.type === 'histogram'
+      ? [`${def.name}_bucket`, `${def.name}_count`, `${def.name}_sum`]
+      : [def.name],
+  ),
+);
+
+/** Grafana's range variables as a duration PromQL accepts; other variables sit inside quotes. */
+function promql(expr: string): string {
+  return expr.replace(/\$__(rate_interval|range|interval)/g, '5m');
+}
+
+/** Every PromQL expression of a dashboard: panel targets, annotations, variable queries. */
+function expressions(d: Dashboard): string[] {
+  const fromVariables = d.templating.list.flatMap((v) => {
+    if (v.type !== 'query' || typeof v.query !== 'string') return [];
+    const labelValues = /^label_values\((.+),\s*\w+\)$/.exec(v.query);
+    return [labelValues ? (labelValues[1] as string) : v.query];
+  });
+  return [
+    ...d.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)),
+    ...d.annotations.list.flatMap((a) => (a.expr ? [a.expr] : [])),
+    ...fromVariables,
+  ];
+}
+
+describe('the dashboards', () => {
+  it('are what dashboards/src generates (run `npm run build:dashboards`)', () => {
+    const generated = dashboardFiles(SETTINGS);
+    expect(files.sort()).toEqual([...generated.keys()].sort());
+    for (const [file, text] of generated)
+      expect(readFileSync(join(DIR, file), 'utf8'), file).toBe(text);
+  });
+
+  it('have stable uids, a title, a description and a Prometheus $datasource variable', () => {
+    expect(dashboards.map(([, d]) => d.uid).sort()).toEqual([
+      'inferwatch-fleet',
+      'inferwatch-node',
+      'inferwatch-probe',
+      'inferwatch-runtime',
+    ]);
+    for (const [file, d] of dashboards) {
+      expect(d.title, file).toMatch(/^inferwatch \/ /);
+      expect(d.description, file).toMatch(/\S/);
+      expect(
+        d.templating.list.find((v) => v.name === 'datasource'),
+        file,
+      ).toMatchObject({ type: 'datasource', query: 'prometheus' });
+      for (const a of d.annotations.list) expect(a.datasource?.uid, file).toBe('${datasource}');
+    }
+  });
+
+  it('give every panel a unit, a description, queries, and the $datasource', () => {
+    for (const [file, d] of dashboards) {
+      const panels = d.panels.filter((p) => p.type !== 'row');
+      expect(panels.length, file).toBeGreaterThan(5);
+      expect(new Set(panels.map((p) => p.title)).size, `${file}: panel titles are unique`).toBe(
+        panels.length,
+      );
+      for (const p of panels) {
+        const where = `${file}: ${p.title}`;
+        expect(p.fieldConfig?.defaults?.unit, where).toMatch(/\S/);
+        expect(p.description, where).toMatch(/\S/);
+        expect(p.datasource?.uid, where).toBe('${datasource}');
+        expect(p.targets?.length, where).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('query only metrics the agent exports or a rule records, in PromQL that parses', () => {
+    const read = new Set<string>();
+    for (const [file, d] of dashboards) {
+      for (const expr of expressions(d)) {
+        const text = promql(expr);
+        parser.parse(text).iterate({
+          enter(node) {
+            expect(node.type.isError, `${file}: ${expr}`).toBe(false);
+            if (node.name === 'VectorSelector') {
+              const id = node.node.getChild('Identifier');
+              if (id) read.add(text.slice(id.from, id.to));
+            }
+          },
+        });
+      }
+    }
+    expect(read.size).toBeGreaterThan(40);
+    for (const name of read) {
+      // ALERTS is Prometheus's own series of alert states.
+      expect(exported.has(name) || recorded.has(name) || name === 'ALERTS', name).toBe(true);
+    }
+  });
+
+  it('link the runbook of the alerts their panels relate to, and only runbooks that exist', () => {
+    const base = SETTINGS.runbook_base_url.replace(/\/+$/, '');
+    for (const [file, d] of dashboards) {
+      const links = d.panels.flatMap((p) => p.links ?? []);
+      expect(links.length, file).toBeGreaterThan(0);
+      for (const link of links) {
+        const name = link.url.slice(base.length + 1).replace(/\.md$/, '');
+        expect(link.url.startsWith(`${base}/`), link.url).toBe(true);
+        expect(alertNames, link.url).toContain(name);
+        expect(readdirSync(join(ROOT, 'runbooks')), link.url).toContain(`${name}.md`);
+      }
+    }
+    // Every paging alert has a panel that links its runbook.
+    const linked = new Set(
+      dashboards.flatMap(([, d]) => d.panels.flatMap((p) => (p.links ?? []).map((l) => l.url))),
+    );
+    for (const rule of rules)
+      if (
+        'alert' in rule &&
+        rule.labels.severity === 'critical' &&
+        rule.alert !== 'LLMNodeHostDown'
+      )
+        expect(linked, rule.alert).toContain(`${base}/${rule.alert}.md`);
+  });
+
+  it('mark firing alerts and runtime, model and driver changes on every graph', () => {
+    for (const [file, d] of dashboards) {
+      const exprs = d.annotations.list.map((a) => a.expr ?? '');
+      expect(
+        exprs.some((e) => e.startsWith('ALERTS{')),
+        file,
+      ).toBe(true);
+      expect(
+        exprs.some((e) => e.includes('inferwatch_llm_runtime_info') && e.includes('offset 5m')),
+        file,
+      ).toBe(true);
+      expect(
+        exprs.some((e) => e.includes('inferwatch_gpu_info') && e.includes('driver_version')),
+        file,
+      ).toBe(true);
+    }
+  });
+});
