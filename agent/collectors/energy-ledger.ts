@@ -37,6 +37,13 @@ export class EnergyLedger {
     return this.gpus.get(uuid)?.total;
   }
 
+  /** Joules of every GPU together since the agent started. */
+  sum(): number {
+    let joules = 0;
+    for (const gpu of this.gpus.values()) joules += gpu.total;
+    return joules;
+  }
+
   private entry(uuid: string) {
     let gpu = this.gpus.get(uuid);
     if (!gpu) this.gpus.set(uuid, (gpu = { total: 0, integrated: undefined, dcgm: undefined }));

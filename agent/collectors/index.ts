@@ -1,3 +1,4 @@
+import { cost } from './cost/index.js';
 import { dcgm } from './dcgm/index.js';
 import { host } from './host/index.js';
 import { kernelEvents } from './kernel-events/index.js';
@@ -16,4 +17,5 @@ export const COLLECTORS: readonly CollectorFactory[] = [
   runtimeLogs,
   probe,
   host,
+  cost,
 ];

@@ -489,7 +489,141 @@ group by (model) (max_over_time(inferwatch_llm_runtime_info{runtime!="ollama", m
     ],
   };
 
-  return [aggregates(), gpu, capacity, slo, probe, events, runtime, meta];
+  const costRules: RuleGroup = {
+    name: 'inferwatch-cost',
+    rules: [
+      ...costRecords(),
+      alert(
+        'LLMNodeEnergyPerTokenAnomaly',
+        'warning',
+        'cost',
+        `
+instance:inferwatch_gpu_energy_joules_per_generated_token:ratio_rate1h
+  > ${s.cost.energy_per_token_factor} * (instance:inferwatch_gpu_energy_joules_per_generated_token:ratio_rate1h offset 1w)
+  and on (node, instance) instance:inferwatch_llm_served_generation_tokens:rate1h > 1`,
+        {
+          summary:
+            'Each generated token costs far more GPU energy than in the same hour last week.',
+          description: `{{ $labels.instance }} spends {{ $value | printf "%.3g" }} J per generated token, more than ${s.cost.energy_per_token_factor}x the same hour last week.`,
+        },
+        { for: '2h' },
+      ),
+      alert(
+        'LLMNodeGPUsIdle',
+        'warning',
+        'cost',
+        `
+avg by (node, instance) (avg_over_time(inferwatch_gpu_utilization_ratio[1h])) < ${s.cost.idle_utilization_ratio}
+  and on (node, instance)
+  instance:inferwatch_llm_served_requests:rate1h * 3600 < ${s.cost.idle_requests}`,
+        {
+          summary:
+            "A node's GPUs have done almost nothing for 6 hours: money spent on idle hardware.",
+          description:
+            '{{ $labels.instance }} has averaged {{ $value | humanizePercentage }} GPU utilization, with almost no requests served, every hour for 6 hours.',
+        },
+        { for: '6h' },
+      ),
+      alert(
+        'LLMNodeCostAboveAPIReference',
+        'warning',
+        'cost',
+        `
+instance_reference:inferwatch_cost_api_equivalent_usd:rate1h
+  < on (node, instance) group_left ()
+  instance:inferwatch_cost_usd:rate1h`,
+        {
+          summary: `Serving these tokens locally has cost more than the API reference price for ${s.cost.above_reference_days} days.`,
+          description: `{{ $labels.instance }} costs more per hour than {{ $labels.reference }} would charge for the same tokens ({{ $value | printf "%.2f" }} USD/h at the API price), for ${s.cost.above_reference_days} days.`,
+        },
+        { for: `${s.cost.above_reference_days}d` },
+      ),
+    ],
+  };
+  return [aggregates(), gpu, capacity, slo, probe, events, runtime, meta, costRules];
+}
+
+/**
+ * Cost per hour and per unit of work, with the probe's own traffic taken out of what was
+ * served (`or ... * 0`: where no probe runs, nothing is taken out).
+ */
+function costRecords(): RecordRule[] {
+  const served = (counter: string, selector: string, probeCounter: string) =>
+    `
+sum by (node, instance) (rate(${counter}${selector}[1h]))
+  - (sum by (node, instance) (rate(${probeCounter}[1h])) or sum by (node, instance) (rate(${counter}${selector}[1h])) * 0)`.trim();
+  const perUnit = (record: string, per: string, scale: string): RecordRule => ({
+    record,
+    expr: `instance:inferwatch_cost_usd:rate1h / on (node, instance) (${per} * 3600) * ${scale}`,
+  });
+  return [
+    {
+      record: 'instance:inferwatch_cost_usd:rate1h',
+      expr: 'sum by (node, instance) (rate(inferwatch_cost_usd_total[1h])) * 3600',
+    },
+    {
+      record: 'instance:inferwatch_llm_served_requests:rate1h',
+      expr: served(
+        'inferwatch_llm_requests_total',
+        '{outcome="ok"}',
+        'inferwatch_probe_requests_total',
+      ),
+    },
+    {
+      record: 'instance:inferwatch_llm_served_generation_tokens:rate1h',
+      expr: served(
+        'inferwatch_llm_generation_tokens_total',
+        '',
+        'inferwatch_probe_output_tokens_total',
+      ),
+    },
+    {
+      record: 'instance:inferwatch_llm_served_prompt_tokens:rate1h',
+      expr: served('inferwatch_llm_prompt_tokens_total', '', 'inferwatch_probe_input_tokens_total'),
+    },
+    perUnit(
+      'instance:inferwatch_cost_usd_per_million_generated_tokens:ratio_rate1h',
+      'instance:inferwatch_llm_served_generation_tokens:rate1h',
+      '1e6',
+    ),
+    perUnit(
+      'instance:inferwatch_cost_usd_per_million_prompt_tokens:ratio_rate1h',
+      'instance:inferwatch_llm_served_prompt_tokens:rate1h',
+      '1e6',
+    ),
+    perUnit(
+      'instance:inferwatch_cost_usd_per_thousand_requests:ratio_rate1h',
+      'instance:inferwatch_llm_served_requests:rate1h',
+      '1e3',
+    ),
+    {
+      record: 'instance:inferwatch_cost_usd_per_task:ratio_rate1h',
+      expr: 'instance:inferwatch_cost_usd:rate1h / on (node, instance) (instance:inferwatch_llm_served_requests:rate1h * 3600 / on (node, instance) max by (node, instance) (inferwatch_cost_requests_per_task))',
+    },
+    {
+      record: 'instance:inferwatch_gpu_energy_joules_per_generated_token:ratio_rate1h',
+      expr: 'sum by (node, instance) (rate(inferwatch_gpu_energy_joules_total[1h])) / on (node, instance) instance:inferwatch_llm_served_generation_tokens:rate1h',
+    },
+    {
+      record: 'instance_reference:inferwatch_cost_api_equivalent_usd:rate1h',
+      expr: `
+(
+  instance:inferwatch_llm_served_prompt_tokens:rate1h
+    * on (node, instance) group_right () max by (node, instance, reference) (inferwatch_cost_api_reference_usd_per_million_tokens{direction="input"})
+  + on (node, instance, reference)
+  instance:inferwatch_llm_served_generation_tokens:rate1h
+    * on (node, instance) group_right () max by (node, instance, reference) (inferwatch_cost_api_reference_usd_per_million_tokens{direction="output"})
+) * 3600 / 1e6`.trim(),
+    },
+    {
+      record: 'instance_reference:inferwatch_cost_savings_usd:rate1h',
+      expr: 'instance_reference:inferwatch_cost_api_equivalent_usd:rate1h - on (node, instance) group_left () instance:inferwatch_cost_usd:rate1h',
+    },
+    {
+      record: 'instance:inferwatch_cost_idle_usd:rate1h',
+      expr: 'instance:inferwatch_cost_usd:rate1h and on (node, instance) instance:inferwatch_llm_served_requests:rate1h * 3600 < 1',
+    },
+  ];
 }
 
 /** The aggregates the dashboards read, named level:metric:operations. */

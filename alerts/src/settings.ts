@@ -28,6 +28,12 @@ export const RuleSettingsSchema = z.strictObject({
     flaps_per_30m: z.int().min(1),
   }),
   probe: z.strictObject({ canary_mismatches_per_hour: z.int().min(1) }),
+  cost: z.strictObject({
+    energy_per_token_factor: z.number().gt(1),
+    idle_utilization_ratio: ratio,
+    idle_requests: z.number().min(0),
+    above_reference_days: z.int().min(1).max(30),
+  }),
 });
 
 export type RuleSettings = z.output<typeof RuleSettingsSchema>;

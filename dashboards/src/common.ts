@@ -45,6 +45,7 @@ export const UIDS = {
   node: 'inferwatch-node',
   runtime: 'inferwatch-runtime',
   probe: 'inferwatch-probe',
+  cost: 'inferwatch-cost',
 } as const;
 
 export function dashboard(uid: string, title: string, description: string): DashboardBuilder {

@@ -5,6 +5,7 @@ import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard
 import { parseSettings } from '../../alerts/src/generate.js';
 import type { RuleSettings } from '../../alerts/src/settings.js';
 import type { DashboardSettings } from './common.js';
+import { cost } from './cost.js';
 import { fleet } from './fleet.js';
 import { node } from './node.js';
 import { probe } from './probe.js';
@@ -18,6 +19,7 @@ const DASHBOARDS: readonly [string, (s: DashboardSettings) => DashboardBuilder][
   ['node.json', node],
   ['runtime.json', runtime],
   ['probe.json', probe],
+  ['cost.json', cost],
 ];
 
 /** Each dashboard's file name and JSON text, as committed under dashboards/. */

@@ -81,6 +81,7 @@ describe('the dashboards', () => {
 
   it('have stable uids, a title, a description and a Prometheus $datasource variable', () => {
     expect(dashboards.map(([, d]) => d.uid).sort()).toEqual([
+      'inferwatch-cost',
       'inferwatch-fleet',
       'inferwatch-node',
       'inferwatch-probe',

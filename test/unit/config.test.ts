@@ -132,6 +132,23 @@ describe('config', () => {
     ['probe: {marker: {request_id_prefix: "a b"}}', 'probe.marker.request_id_prefix'],
     ['probe: {otlp: {endpoint: "collector:4318"}}', 'probe.otlp.endpoint: must be an http://'],
     ['probe: {promt: x}', 'probe.promt: unknown field'],
+    [
+      'cost: {hardware: {capex_usd: 1000, residual_usd: 2000}}',
+      'cost.hardware.residual_usd: must not exceed hardware.capex_usd',
+    ],
+    ['cost: {energy: {pue: 0.8}}', 'cost.energy.pue'],
+    ['cost: {energy: {price_usd_per_kwh: -1}}', 'cost.energy.price_usd_per_kwh'],
+    ['cost: {hardware: {amortization_months: 0}}', 'cost.hardware.amortization_months'],
+    ['cost: {requests_per_task: 0}', 'cost.requests_per_task'],
+    [
+      'cost: {api_references: [{name: a, input_usd_per_million: 1, output_usd_per_million: 2, as_of: "July 2024"}]}',
+      'cost.api_references.0.as_of: must be a date',
+    ],
+    [
+      'cost: {api_references: [{name: a, input_usd_per_million: 1, output_usd_per_million: 2, as_of: 2024-07-18}, {name: a, input_usd_per_million: 1, output_usd_per_million: 2, as_of: 2024-07-18}]}',
+      'cost.api_references: each reference needs its own name',
+    ],
+    ['cost: {capex_usd: 1}', 'cost.capex_usd: unknown field'],
     ['- a list', '(top level)'],
     ['listen: [unclosed', 'YAML'],
     ['listen: a:1\nlisten: b:2', 'YAML'],

@@ -1,0 +1,13 @@
+import type { CollectorFactory } from '../registry.js';
+import { CostCollector } from './collector.js';
+import { COST_METRICS } from './metrics.js';
+import { costModel, hasCost } from './model.js';
+
+export const cost: CollectorFactory = {
+  name: 'cost',
+  metrics: COST_METRICS,
+  create(config, deps) {
+    const model = costModel(config.cost);
+    return hasCost(model) ? [new CostCollector(model, deps)] : [];
+  },
+};
