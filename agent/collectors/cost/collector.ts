@@ -14,8 +14,6 @@ export class CostCollector implements Collector {
   readonly name = 'cost';
   readonly metrics = M.COST_METRICS;
   private readonly startedMs: number;
-  private lastJoules: number | undefined;
-  private energyUsd = 0;
 
   constructor(
     private readonly model: CostModel,
@@ -53,12 +51,10 @@ export class CostCollector implements Collector {
     if (m.energyUsdPerKwh !== undefined) {
       out.emit(M.COST_ENERGY_PRICE, {}, m.energyUsdPerKwh);
       out.emit(M.COST_PUE, {}, m.pue);
-      // The ledger counts joules since the agent started, monotone across nvidia-smi and DCGM.
-      const joules = this.deps.sources.energy.sum();
-      if (this.lastJoules !== undefined && joules > this.lastJoules)
-        this.energyUsd += ((joules - this.lastJoules) / JOULES_PER_KWH) * m.pue * m.energyUsdPerKwh;
-      this.lastJoules = joules;
-      out.emit(M.COST_TOTAL, { component: 'energy' }, this.energyUsd);
+      // The ledger counts joules since the agent started, monotone across nvidia-smi and DCGM,
+      // so the energy cost is too.
+      const kwh = this.deps.sources.energy.sum() / JOULES_PER_KWH;
+      out.emit(M.COST_TOTAL, { component: 'energy' }, kwh * m.pue * m.energyUsdPerKwh);
     }
   }
 
