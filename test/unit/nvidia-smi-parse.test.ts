@@ -127,6 +127,24 @@ describe('parseGpuLine on real captures', () => {
     expect(parseGpuLine('0, GPU-1, 100, 5', selection)).toMatchObject({ kind: 'garbage' });
     expect(parseGpuLine('0, GPU-1', selection)).toMatchObject({ kind: 'garbage' });
     expect(parseGpuLine('x, GPU-1, 100', selection)).toMatchObject({ kind: 'garbage' });
+    // Found by the fuzz test: a value no GPU can have is counted as bad, never exported.
+    const ecc = selectionFor([
+      'index',
+      'uuid',
+      'ecc.errors.uncorrected.aggregate.total',
+      'power.draw',
+    ]);
+    const cells: Record<string, string> = {
+      index: '0',
+      uuid: 'GPU-1',
+      'ecc.errors.uncorrected.aggregate.total': '-1',
+      'power.draw': '1e309',
+    };
+    const line = ecc.columns.map((c) => cells[c.name]).join(', ');
+    expect(parseGpuLine(line, ecc)).toMatchObject({
+      kind: 'row',
+      row: { values: [], badValues: 2 },
+    });
     expect(parseGpuLine('0, GPU-1, lots', selection)).toMatchObject({
       kind: 'row',
       row: { badValues: 1 },

@@ -78,10 +78,12 @@ export function parseGpuLine(line: string, selection: FieldSelection): GpuLine {
   selection.columns.forEach(({ spec }, i) => {
     const token = (cells[i] ?? '').trim();
     if ('metric' in spec) {
-      const value = (spec as MetricField).convert(token);
+      const field = spec as MetricField;
+      const value = field.convert(token);
       if (value === undefined) return;
-      if (Number.isNaN(value)) badValues++;
-      else values.push({ field: spec as MetricField, value });
+      // A value no GPU can have (a negative count, an overflow) is a lie: left out, counted.
+      if (!Number.isFinite(value) || (field.metric.type === 'counter' && value < 0)) badValues++;
+      else values.push({ field, value });
     } else {
       const value = text(token);
       if (value !== undefined) identity[identityKey(spec)] = value;
