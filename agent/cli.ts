@@ -215,7 +215,14 @@ async function run(config: AgentConfig, io: Io, signals: NodeJS.EventEmitter): P
       statuses: () => agent.statuses(),
       probe: (target, module) => agent.probeAnswer(target, module),
     },
-    { host, port, maxRequests: config.web.max_requests, version: VERSION },
+    {
+      host,
+      port,
+      maxRequests: config.web.max_requests,
+      maxConnections: config.web.max_connections,
+      headerTimeoutMs: config.web.header_timeout_ms,
+      version: VERSION,
+    },
     w.logger,
   );
   let bound: number;

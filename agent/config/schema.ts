@@ -591,6 +591,17 @@ export const ConfigSchema = z.strictObject({
         .boolean()
         .default(true)
         .describe("Export the agent's own process_* and nodejs_* metrics."),
+      max_connections: z
+        .int()
+        .min(1)
+        .max(10_000)
+        .default(128)
+        .describe('Open connections at once; more are refused.'),
+      header_timeout_ms: ms(500, 60_000)
+        .default(10_000)
+        .describe(
+          'Longest a client may take to send its request headers; a slower one is cut off (slowloris).',
+        ),
     })
     .prefault({})
     .describe('The HTTP server.'),

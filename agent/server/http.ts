@@ -18,7 +18,14 @@ export interface ServerOptions {
   readonly port: number;
   readonly maxRequests: number;
   readonly version: string;
+  /** Open connections at once (default 128). */
+  readonly maxConnections?: number;
+  /** Longest a client may take to send its headers (default 10 s). */
+  readonly headerTimeoutMs?: number;
 }
+
+/** Request headers larger than this are refused: the agent reads a path and a few headers. */
+const MAX_HEADER_BYTES = 8 * 1024;
 
 /** /metrics, /healthz and a landing page; at most `maxRequests` requests at once. */
 export class MetricsServer {
@@ -30,9 +37,21 @@ export class MetricsServer {
     private readonly options: ServerOptions,
     private readonly logger: Logger,
   ) {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    const headerTimeout = options.headerTimeoutMs ?? 10_000;
+    this.server = createServer(
+      {
+        maxHeaderSize: MAX_HEADER_BYTES,
+        // Node checks the header and request deadlines on this cadence (30 s by default).
+        connectionsCheckingInterval: Math.min(1000, Math.floor(headerTimeout / 2)),
+      },
+      (req, res) => void this.handle(req, res),
+    );
+    // A client that trickles its headers (slowloris) or its request is cut off.
+    this.server.headersTimeout = headerTimeout;
+    this.server.requestTimeout = Math.max(30_000, headerTimeout + 1000);
     this.server.keepAliveTimeout = 65_000;
-    this.server.requestTimeout = 30_000;
+    this.server.maxHeadersCount = 64;
+    this.server.maxConnections = options.maxConnections ?? 128;
   }
 
   /** Resolves with the bound port; rejects with a plain message when the port is taken. */

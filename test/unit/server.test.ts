@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../agent/core/logger.js';
 import { MetricsServer, type MetricsSource } from '../../agent/server/http.js';
@@ -9,7 +10,11 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function serve(source: Partial<MetricsSource>, maxRequests = 40) {
+async function serve(
+  source: Partial<MetricsSource>,
+  maxRequests = 40,
+  limits: { maxConnections?: number; headerTimeoutMs?: number } = {},
+) {
   const server = new MetricsServer(
     {
       metrics: async () => 'up 1\n',
@@ -17,7 +22,7 @@ async function serve(source: Partial<MetricsSource>, maxRequests = 40) {
       statuses: () => [{ name: 'gpu', status: { state: 'failing', detail: '<lost> & "gone"' } }],
       ...source,
     },
-    { host: '127.0.0.1', port: 0, maxRequests, version: '9.9.9' },
+    { host: '127.0.0.1', port: 0, maxRequests, version: '9.9.9', ...limits },
     createLogger('error', { write: () => undefined }),
   );
   servers.push(server);
@@ -124,5 +129,45 @@ describe('MetricsServer', () => {
     expect((await raw(`${base}/probe`, 'GET')).status).toBe(400);
     const off = await serve({});
     expect((await raw(`${off}/probe?target=a`, 'GET')).status).toBe(404);
+  });
+
+  it('cuts off a client that trickles its headers (slowloris) within the header timeout', async () => {
+    const base = await serve({}, 40, { headerTimeoutMs: 500 });
+    const socket = connect(Number(new URL(base).port), '127.0.0.1');
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('close', () => resolve(text));
+      socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n');
+      // One more header byte now and then, never the blank line that ends them.
+      const drip = setInterval(() => socket.writable && socket.write('X'), 100);
+      socket.on('close', () => clearInterval(drip));
+    });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(answer === '' || answer.startsWith('HTTP/1.1 408')).toBe(true);
+  });
+
+  it('refuses oversized headers, caps connections, and never echoes the request', async () => {
+    const base = await serve({}, 40, { maxConnections: 2 });
+    const big = await raw(`${base}/metrics`, 'GET', { 'x-filler': 'a'.repeat(10_000) });
+    expect(big.status).toBe(431);
+    const notFound = await raw(`${base}/%3Cscript%3Ealert(1)%3C/script%3E`, 'GET');
+    expect(notFound.status).toBe(404);
+    expect(notFound.body.toString()).not.toMatch(/script|alert/);
+    const port = Number(new URL(base).port);
+    const open = (): Promise<Socket> =>
+      new Promise((resolve) => {
+        const s = connect(port, '127.0.0.1', () => resolve(s));
+      });
+    const held = [await open(), await open()];
+    const third = await open();
+    const closed = await new Promise<boolean>((resolve) => {
+      third.on('close', () => resolve(true));
+      third.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      setTimeout(() => resolve(false), 2000);
+    });
+    expect(closed).toBe(true);
+    for (const s of held) s.destroy();
   });
 });
