@@ -8,6 +8,7 @@ import { createLogger } from './core/logger.js';
 import { probeCommand } from './probe/command.js';
 import { PROBE_MODULES, type ProbeModule } from './probe/types.js';
 import { MetricsServer } from './server/http.js';
+import { loadWebConfig } from './server/web-config.js';
 import { VERSION } from './version.js';
 
 export interface Io {
@@ -109,6 +110,17 @@ export async function main(
 
   switch (command) {
     case 'check-config':
+      if (config.web.config_file) {
+        try {
+          await loadWebConfig(config.web.config_file);
+        } catch (error) {
+          if (error instanceof ConfigError) {
+            io.err(`${error.message}\n`);
+            return EXIT.usage;
+          }
+          throw error;
+        }
+      }
       io.out(`${fileArg}: valid\n`);
       return EXIT.ok;
     case 'once':
@@ -205,6 +217,16 @@ export function splitHostPort(listen: string): { host: string; port: number } {
 }
 
 async function run(config: AgentConfig, io: Io, signals: NodeJS.EventEmitter): Promise<number> {
+  let security;
+  try {
+    security = config.web.config_file ? await loadWebConfig(config.web.config_file) : undefined;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(`${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
   const w = world(config);
   const agent = new Agent(config, w);
   const { host, port } = splitHostPort(config.listen);
@@ -222,6 +244,7 @@ async function run(config: AgentConfig, io: Io, signals: NodeJS.EventEmitter): P
       maxConnections: config.web.max_connections,
       headerTimeoutMs: config.web.header_timeout_ms,
       version: VERSION,
+      ...(security ? { security } : {}),
     },
     w.logger,
   );

@@ -597,6 +597,13 @@ export const ConfigSchema = z.strictObject({
         .max(10_000)
         .default(128)
         .describe('Open connections at once; more are refused.'),
+      config_file: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'A web config file in the Prometheus exporter-toolkit format (as node_exporter --web.config.file): TLS and basic auth for every endpoint but /healthz.',
+        ),
       header_timeout_ms: ms(500, 60_000)
         .default(10_000)
         .describe(

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { constants, gzipSync } from 'node:zlib';
 import type { SourceStatus } from '../core/collector.js';
 import type { Logger } from '../core/logger.js';
+import { BasicAuth, type WebSecurity } from './web-config.js';
 
 export interface MetricsSource {
   metrics(): Promise<string>;
@@ -22,6 +24,8 @@ export interface ServerOptions {
   readonly maxConnections?: number;
   /** Longest a client may take to send its headers (default 10 s). */
   readonly headerTimeoutMs?: number;
+  /** TLS, basic auth and extra headers from the exporter-toolkit web config file. */
+  readonly security?: WebSecurity;
 }
 
 /** Request headers larger than this are refused: the agent reads a path and a few headers. */
@@ -30,6 +34,7 @@ const MAX_HEADER_BYTES = 8 * 1024;
 /** /metrics, /healthz and a landing page; at most `maxRequests` requests at once. */
 export class MetricsServer {
   private readonly server: Server;
+  private readonly auth: BasicAuth | undefined;
   private inFlight = 0;
 
   constructor(
@@ -38,14 +43,17 @@ export class MetricsServer {
     private readonly logger: Logger,
   ) {
     const headerTimeout = options.headerTimeoutMs ?? 10_000;
-    this.server = createServer(
-      {
-        maxHeaderSize: MAX_HEADER_BYTES,
-        // Node checks the header and request deadlines on this cadence (30 s by default).
-        connectionsCheckingInterval: Math.min(1000, Math.floor(headerTimeout / 2)),
-      },
-      (req, res) => void this.handle(req, res),
-    );
+    const serverOptions = {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      // Node checks the header and request deadlines on this cadence (30 s by default).
+      connectionsCheckingInterval: Math.min(1000, Math.floor(headerTimeout / 2)),
+    };
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    const tls = options.security?.tls;
+    this.server = tls
+      ? createTlsServer({ ...serverOptions, ...tls }, handler)
+      : createServer(serverOptions, handler);
+    this.auth = options.security?.users ? new BasicAuth(options.security.users) : undefined;
     // A client that trickles its headers (slowloris) or its request is cut off.
     this.server.headersTimeout = headerTimeout;
     this.server.requestTimeout = Math.max(30_000, headerTimeout + 1000);
@@ -94,6 +102,12 @@ export class MetricsServer {
     this.inFlight++;
     try {
       const path = (req.url ?? '/').split('?')[0];
+      // Liveness stays open, as with node_exporter: a probe needs no credentials.
+      if (this.auth && path !== '/healthz' && !(await this.auth.check(req.headers.authorization))) {
+        return this.reply(res, 401, TEXT, 'unauthorized\n', {
+          'WWW-Authenticate': 'Basic realm="inferwatch", charset="UTF-8"',
+        });
+      }
       if (path === '/metrics') await this.serveMetrics(req, res);
       else if (path === '/probe') this.serveProbe(req, res);
       else if (path === '/healthz') this.reply(res, 200, 'text/plain; charset=utf-8', 'ok\n');
@@ -147,6 +161,7 @@ export class MetricsServer {
     headers: Record<string, string> = {},
   ): void {
     res.writeHead(status, {
+      ...this.options.security?.headers,
       'Content-Type': contentType,
       'Content-Length': Buffer.byteLength(body),
       'X-Content-Type-Options': 'nosniff',

@@ -1,0 +1,166 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { SecureContextOptions } from 'node:tls';
+import bcrypt from 'bcryptjs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../config/load.js';
+import { readSmallFile, SmallFileError } from '../core/small-file.js';
+
+const TLS_VERSIONS = {
+  TLS10: 'TLSv1',
+  TLS11: 'TLSv1.1',
+  TLS12: 'TLSv1.2',
+  TLS13: 'TLSv1.3',
+} as const;
+const CLIENT_AUTH = [
+  'NoClientCert',
+  'RequestClientCert',
+  'RequireAnyClientCert',
+  'VerifyClientCertIfGiven',
+  'RequireAndVerifyClientCert',
+] as const;
+
+/**
+ * The web configuration file of the Prometheus exporter-toolkit, the one node_exporter and
+ * blackbox_exporter read with --web.config.file: TLS and basic auth. Fields this agent does
+ * not implement are refused by name rather than silently ignored.
+ */
+const WebConfigSchema = z
+  .strictObject({
+    tls_server_config: z
+      .strictObject({
+        cert_file: z.string().min(1),
+        key_file: z.string().min(1),
+        client_auth_type: z.enum(CLIENT_AUTH).default('NoClientCert'),
+        client_ca_file: z.string().min(1).optional(),
+        min_version: z
+          .enum(Object.keys(TLS_VERSIONS) as [keyof typeof TLS_VERSIONS])
+          .default('TLS12'),
+        max_version: z.enum(Object.keys(TLS_VERSIONS) as [keyof typeof TLS_VERSIONS]).optional(),
+      })
+      .refine((t) => !/Verify/.test(t.client_auth_type) || t.client_ca_file !== undefined, {
+        message: 'needs client_ca_file to verify client certificates',
+        path: ['client_ca_file'],
+      })
+      .optional(),
+    http_server_config: z
+      .strictObject({
+        headers: z
+          .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name'), z.string())
+          .default({}),
+      })
+      .optional(),
+    basic_auth_users: z
+      .record(
+        z
+          .string()
+          .min(1)
+          .regex(/^[^:]+$/, 'a user name may not hold ":"'),
+        z.string().regex(/^\$2[aby]?\$\d{2}\$[./A-Za-z0-9]{53}$/, 'must be a bcrypt hash'),
+      )
+      .optional(),
+  })
+  .nullable();
+
+/** What the server applies: TLS options, the users, extra response headers. */
+export interface WebSecurity {
+  readonly tls:
+    | (SecureContextOptions & {
+        readonly requestCert: boolean;
+        readonly rejectUnauthorized: boolean;
+      })
+    | undefined;
+  readonly users: ReadonlyMap<string, string> | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+const MAX_FILE_BYTES = 1024 * 1024;
+
+/** Reads and checks the web config file and the files it names; a problem is a ConfigError (exit 2). */
+export async function loadWebConfig(path: string): Promise<WebSecurity> {
+  const read = async (file: string, field: string) => {
+    try {
+      return await readSmallFile(file, MAX_FILE_BYTES);
+    } catch (error) {
+      const why =
+        error instanceof SmallFileError
+          ? error.message
+          : ((error as NodeJS.ErrnoException).code ?? 'error');
+      throw new ConfigError(path, [`${field}: cannot read ${file}: ${why}`]);
+    }
+  };
+  const doc = parseDocument(await read(path, '(file)'), { uniqueKeys: true });
+  if (doc.errors.length > 0)
+    throw new ConfigError(
+      path,
+      doc.errors.map((e) => `YAML: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}`),
+    );
+  const parsed = WebConfigSchema.safeParse(doc.toJS() ?? null);
+  if (!parsed.success)
+    throw new ConfigError(
+      path,
+      parsed.error.issues.map((i) =>
+        i.code === 'unrecognized_keys'
+          ? `${[...i.path, ''].join('.')}${i.keys.join(', ')}: not supported by inferwatch`
+          : `${i.path.join('.') || '(top level)'}: ${i.message}`,
+      ),
+    );
+  const c = parsed.data ?? {};
+  const t = c.tls_server_config;
+  const tls = t
+    ? {
+        cert: await read(t.cert_file, 'tls_server_config.cert_file'),
+        key: await read(t.key_file, 'tls_server_config.key_file'),
+        ...(t.client_ca_file
+          ? { ca: await read(t.client_ca_file, 'tls_server_config.client_ca_file') }
+          : {}),
+        minVersion: TLS_VERSIONS[t.min_version],
+        ...(t.max_version ? { maxVersion: TLS_VERSIONS[t.max_version] } : {}),
+        requestCert: t.client_auth_type !== 'NoClientCert',
+        rejectUnauthorized: t.client_auth_type === 'RequireAndVerifyClientCert',
+      }
+    : undefined;
+  return {
+    tls,
+    users: c.basic_auth_users ? new Map(Object.entries(c.basic_auth_users)) : undefined,
+    headers: c.http_server_config?.headers ?? {},
+  };
+}
+
+/**
+ * Checks HTTP basic credentials against bcrypt hashes. A bcrypt check takes tens of
+ * milliseconds by design; right answers are remembered (as a hash, never the password) so a
+ * scrape every few seconds does not pay it each time, wrong ones always are.
+ */
+export class BasicAuth {
+  private readonly verified = new Set<string>();
+  /** Checked against for an unknown user, so names cannot be told apart by timing. */
+  private readonly decoy = bcrypt.hashSync(randomUUID(), 10);
+
+  constructor(private readonly users: ReadonlyMap<string, string>) {}
+
+  async check(header: string | undefined): Promise<boolean> {
+    const m = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header ?? '');
+    if (!m) return false;
+    const decoded = Buffer.from(m[1] as string, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return false;
+    const user = decoded.slice(0, colon);
+    const password = decoded.slice(colon + 1);
+    const hash = this.users.get(user);
+    if (hash === undefined) {
+      // The same work for an unknown user as for a known one: no timing oracle on names.
+      await bcrypt.compare(
+        password,
+        '$2b$10$CwTycUXWue0Thq9StjUM0uJ8DHEvk3eQBrFQFZrWDNkwA1BhgD6Ga',
+      );
+      return false;
+    }
+    const key = createHash('sha256').update(`${user}\0${password}\0${hash}`).digest('hex');
+    if (this.verified.has(key)) return true;
+    if (!(await bcrypt.compare(password, hash))) return false;
+    if (this.verified.size > 1000) this.verified.clear();
+    this.verified.add(key);
+    return true;
+  }
+}
