@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/fixtures.js';
@@ -50,3 +51,36 @@ describe('the systemd unit', () => {
     );
   });
 });
+
+describe('the Prometheus scrape examples', () => {
+  it('pass promtool check config with the shipped rules, and label every target with node', (ctx) => {
+    if (!requireTool('promtool', 'prometheus', () => ctx.skip())) return;
+    const dir = mkdtempSync(join(tmpdir(), 'inferwatch-prom-'));
+    cpSync(join(ROOT, 'deploy/prometheus'), dir, { recursive: true });
+    cpSync(join(ROOT, 'alerts/inferwatch.rules.yml'), join(dir, 'inferwatch.rules.yml'));
+    for (const file of ['single-node.yml', 'fleet-file-sd.yml']) {
+      const out = execFileSync('promtool', ['check', 'config', join(dir, file)], {
+        encoding: 'utf8',
+      });
+      expect(out, file).toContain('SUCCESS');
+      expect(out, file).toContain(`SUCCESS: ${ruleCount()} rules found`);
+    }
+    for (const file of ['targets/inferwatch-gpu-nodes.json', 'targets/node-gpu-nodes.json']) {
+      const groups = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+        labels: { node?: string };
+      }[];
+      for (const g of groups) expect(g.labels.node, file).toMatch(/\S/);
+    }
+    expect(
+      readFileSync(join(dir, 'single-node.yml'), 'utf8').match(/node: gpu-node-1/g),
+    ).toHaveLength(2);
+  });
+});
+
+function ruleCount(): number {
+  return (
+    readFileSync(join(ROOT, 'alerts/inferwatch.rules.yml'), 'utf8').match(
+      /^ {6}- (alert|record):/gm,
+    ) ?? []
+  ).length;
+}
