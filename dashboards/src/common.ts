@@ -88,6 +88,16 @@ export function labelVariable(
   return variable;
 }
 
+/** The node (agent instance) picker, over the instances that report `metric`. */
+export function nodeVariable(metric: string, options = { multi: true }): QueryVariableBuilder {
+  return labelVariable(
+    'instance',
+    'Node',
+    `label_values(${metric}, instance)`,
+    options.multi ? { multi: true, includeAll: true } : {},
+  );
+}
+
 /** Firing alerts, and runtime or model changes: on every graph, so an upgrade shows. */
 export function standardAnnotations(builder: DashboardBuilder, filter: string): DashboardBuilder {
   return builder

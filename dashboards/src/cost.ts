@@ -2,7 +2,7 @@ import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   dashboard,
-  labelVariable,
+  nodeVariable,
   query,
   runbookLink,
   standardAnnotations,
@@ -29,12 +29,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
     'What serving models on our own GPUs costs per task and per million tokens, against what a cloud API would charge for the same tokens, with spend, service quality and idle hardware beside it. Costs come from the agents’ `cost` config (hardware, running costs, energy price) and measured GPU energy; with no `cost` config, this dashboard is empty.',
   )
     .time({ from: 'now-30d', to: 'now' })
-    .withVariable(
-      labelVariable('instance', 'Node', 'label_values(inferwatch_cost_usd_total, instance)', {
-        multi: true,
-        includeAll: true,
-      }),
-    )
+    .withVariable(nodeVariable('inferwatch_cost_usd_total'))
     .withRow(new RowBuilder('What it costs (over the time range)'))
     .withPanel(
       stat({

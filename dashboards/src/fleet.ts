@@ -3,7 +3,7 @@ import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   dashboard,
   joinRows,
-  labelVariable,
+  nodeVariable,
   okMapping,
   query,
   runbookLink,
@@ -26,12 +26,7 @@ export function fleet(settings: DashboardSettings): DashboardBuilder {
     'inferwatch / Fleet',
     'Every inference node at a glance: GPUs, load, latency, probe and firing alerts, one row per node, linking to the node view.',
   )
-    .withVariable(
-      labelVariable('instance', 'Node', 'label_values(inferwatch_build_info, instance)', {
-        multi: true,
-        includeAll: true,
-      }),
-    )
+    .withVariable(nodeVariable('inferwatch_build_info'))
     .withRow(new RowBuilder('Fleet'))
     .withPanel(
       stat({

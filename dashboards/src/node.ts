@@ -4,6 +4,7 @@ import {
   dashboard,
   flagMapping,
   labelVariable,
+  nodeVariable,
   query,
   runbookLink,
   standardAnnotations,
@@ -27,9 +28,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
     'inferwatch / Node and GPUs',
     'One inference node: per-GPU utilization and activity, memory by process and runtime, temperature, power, clocks and why they drop, GPU errors and OOM events, and the host.',
   )
-    .withVariable(
-      labelVariable('instance', 'Node', 'label_values(inferwatch_build_info, instance)'),
-    )
+    .withVariable(nodeVariable('inferwatch_build_info', { multi: false }))
     .withVariable(
       labelVariable('gpu', 'GPU', 'label_values(inferwatch_gpu_info{instance="$instance"}, gpu)', {
         multi: true,

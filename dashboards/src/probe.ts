@@ -3,6 +3,7 @@ import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   dashboard,
   labelVariable,
+  nodeVariable,
   okMapping,
   query,
   runbookLink,
@@ -23,12 +24,7 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
     'inferwatch / Synthetic probe',
     'The agent’s own small streamed requests to each runtime: did they pass, how fast was the first token and each one after it, did the canaries answer right, and why runs were skipped.',
   )
-    .withVariable(
-      labelVariable('instance', 'Node', 'label_values(inferwatch_probe_success, instance)', {
-        multi: true,
-        includeAll: true,
-      }),
-    )
+    .withVariable(nodeVariable('inferwatch_probe_success'))
     .withVariable(
       labelVariable(
         'target',

@@ -3,6 +3,7 @@ import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   dashboard,
   labelVariable,
+  nodeVariable,
   query,
   runbookLink,
   standardAnnotations,
@@ -31,12 +32,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
     'inferwatch / Inference runtime and SLO',
     'The LLM runtimes (vLLM, SGLang, TGI, llama.cpp, Ollama, Triton, NIM) on one schema: requests against capacity, KV cache, preemptions, time to first token, inter-token latency, tokens, outcomes, and the error budget of each SLO.',
   )
-    .withVariable(
-      labelVariable('instance', 'Node', 'label_values(inferwatch_llm_runtime_info, instance)', {
-        multi: true,
-        includeAll: true,
-      }),
-    )
+    .withVariable(nodeVariable('inferwatch_llm_runtime_info'))
     .withVariable(
       labelVariable(
         'runtime',
