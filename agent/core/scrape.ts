@@ -138,6 +138,8 @@ export class Scraper {
         this.deps.errors.count(collector.name, 'timeout');
         return failed('timeout', `timed out after ${this.deps.timeoutMs} ms`, NO_SAMPLES);
       }
+      // Every collector gets the same guard: no non-finite value, no negative counter.
+      if (buffer.rejected > 0) this.deps.errors.count(collector.name, 'bad_value', buffer.rejected);
       if (buffer.degraded)
         return failed(buffer.degraded.reason, buffer.degraded.message, buffer.samples);
       return { ok: true, samples: buffer.samples };
@@ -176,16 +178,26 @@ class BufferingEmitter implements Emitter {
     this.allowed = new Set(metrics);
   }
 
+  /** Values no source can truly have (non-finite, a negative count), left out of this run. */
+  rejected = 0;
+
   emit(def: MetricDef, labels: Labels, value: number): void {
     if (def.type === 'histogram') throw new Error(`${def.name} is a histogram`);
-    if (!Number.isFinite(value)) return;
+    if (!Number.isFinite(value) || (def.type === 'counter' && value < 0)) {
+      this.rejected++;
+      return;
+    }
     this.list(def).push({ labels, value });
   }
 
   emitHistogram(def: MetricDef, labels: Labels, histogram: HistogramValue): void {
     if (def.type !== 'histogram' || histogram.counts.length !== def.buckets?.length)
       throw new Error(`${def.name} is not a histogram with ${histogram.counts.length} buckets`);
-    if (!Number.isFinite(histogram.count) || !Number.isFinite(histogram.sum)) return;
+    const counts = [...histogram.counts, histogram.count];
+    if (!Number.isFinite(histogram.sum) || counts.some((c) => !Number.isFinite(c) || c < 0)) {
+      this.rejected++;
+      return;
+    }
     this.list(def).push({ labels, value: histogram.count, histogram });
   }
 

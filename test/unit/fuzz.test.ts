@@ -1,17 +1,24 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseDcgm } from '../../agent/collectors/dcgm/parse.js';
+import { dcgm as dcgm_ } from '../../agent/collectors/dcgm/index.js';
 import { parseKernelLine } from '../../agent/collectors/kernel-events/parse.js';
 import { ALL_FIELDS } from '../../agent/collectors/nvidia-smi/fields.js';
 import { parseGpuLine, type FieldSelection } from '../../agent/collectors/nvidia-smi/parse.js';
 import { mapVllm } from '../../agent/collectors/runtimes/adapters/vllm.js';
 import { TargetFolder } from '../../agent/collectors/runtimes/fold.js';
 import { ConfigError, parseConfig, parseConfigText } from '../../agent/config/load.js';
+import { Exposition } from '../../agent/core/exposition.js';
+import { createLogger } from '../../agent/core/logger.js';
+import { counter, gauge } from '../../agent/core/metric.js';
 import { parseExposition } from '../../agent/core/prom-text.js';
+import { Scraper } from '../../agent/core/scrape.js';
+import { defineSelfMetrics } from '../../agent/core/self-metrics.js';
+import { StateLog } from '../../agent/core/state-log.js';
 import { DIALECTS, PROBE_APIS } from '../../agent/probe/dialect.js';
 import { ndjsonFramer, sseFramer } from '../../agent/probe/framing.js';
 import { StreamMeasure } from '../../agent/probe/measure.js';
 import { project, readCapture } from '../fake/capture.js';
+import { collectorDeps } from '../helpers/collector-deps.js';
 import { fixture, readFixture } from '../helpers/fixtures.js';
 
 /**
@@ -177,19 +184,94 @@ describe('the exposition parser and a runtime adapter', () => {
     );
   });
 
-  it('reads a dcgm-exporter text, mutated, without throwing, non-finite values or negative counters', () => {
+  it('a dcgm-exporter answer with any values in it never makes the agent export a non-finite value or a negative counter', async () => {
     const dcgm = readFixture('dcgm', 'dcgm-exporter_metrics_constructed_h100x3.txt');
-    fc.assert(
-      fc.property(mutated(dcgm), (input) => {
-        const reading = parseDcgm(input);
-        for (const gpu of reading.gpus.values())
-          for (const [field, value] of gpu.values) {
-            expect(Number.isFinite(value), `${field.name} ${value}`).toBe(true);
-            if (field.metric.type === 'counter')
-              expect(value, field.name).toBeGreaterThanOrEqual(0);
+    const lines = dcgm.split('\n');
+    const sampleLines = lines.flatMap((l, i) => (l.startsWith('DCGM_') ? [i] : []));
+    // Values, not only random bytes: each edit replaces one sample's value with a nasty token.
+    const answers = fc.oneof(
+      fc
+        .array(fc.tuple(fc.constantFrom(...sampleLines), NASTY), { minLength: 1, maxLength: 30 })
+        .map((edits) => {
+          const out = [...lines];
+          for (const [at, token] of edits)
+            out[at] = (out[at] ?? '').replace(/ \S+$/, ` ${token || '-5'}`);
+          return out.join('\n');
+        }),
+      mutated(dcgm),
+    );
+    await fc.assert(
+      fc.asyncProperty(answers, async (body) => {
+        const exposition = new Exposition({ processMetrics: false });
+        const errors = defineSelfMetrics(exposition, 'fuzz');
+        const deps = collectorDeps({ http: { get: async () => ({ status: 200, body }) }, errors });
+        const collectors = dcgm_.create(
+          parseConfig({ collectors: { dcgm: { url: 'http://dcgm:9400/metrics' } } }),
+          deps,
+        );
+        const scraper = new Scraper(collectors, exposition, {
+          clock: deps.clock,
+          stateLog: deps.stateLog,
+          errors,
+          timeoutMs: 1000,
+        });
+        await scraper.scrape();
+        const parsed = parseExposition(await exposition.render());
+        for (const family of parsed.families.values())
+          for (const sample of family.samples) {
+            expect(Number.isFinite(sample.value), `${sample.name} ${sample.value}`).toBe(true);
+            if (family.type === 'counter')
+              expect(sample.value, sample.name).toBeGreaterThanOrEqual(0);
           }
       }),
       { ...RUNS, numRuns: 100 },
+    );
+  });
+});
+
+describe('the scrape, whatever a collector emits', () => {
+  const COUNTS = counter('fuzz_events_total', 'Any counter.', ['i']);
+  const LEVEL = gauge('fuzz_level', 'Any gauge.', ['i']);
+
+  it('exports only finite values and never a negative counter', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.boolean(), fc.double()), { maxLength: 20 }),
+        async (values) => {
+          const exposition = new Exposition({ processMetrics: false });
+          const errors = defineSelfMetrics(exposition, 'fuzz');
+          const quiet = createLogger('error', { write: () => undefined });
+          const scraper = new Scraper(
+            [
+              {
+                name: 'fuzz',
+                metrics: [COUNTS, LEVEL],
+                collect: (out) =>
+                  values.forEach(([isCounter, v], i) =>
+                    out.emit(isCounter ? COUNTS : LEVEL, { i: String(i) }, v),
+                  ),
+                status: () => ({ state: 'ok', detail: '' }),
+              },
+            ],
+            exposition,
+            {
+              clock: { monotonicMs: () => 0, epochMs: () => 0 },
+              stateLog: new StateLog(quiet),
+              errors,
+              timeoutMs: 1000,
+            },
+          );
+          await scraper.scrape();
+          const parsed = parseExposition(await exposition.render());
+          for (const family of parsed.families.values())
+            for (const sample of family.samples) {
+              expect(Number.isFinite(sample.value), `${sample.name} ${sample.value}`).toBe(true);
+              if (family.type === 'counter')
+                expect(sample.value, sample.name).toBeGreaterThanOrEqual(0);
+            }
+        },
+      ),
+      RUNS,
     );
   });
 });

@@ -88,6 +88,33 @@ describe('Scraper', () => {
     expect(second.get('test_temperature_celsius{sensor="gpu"}')).toBe(60);
   });
 
+  it('leaves out, for every collector, a non-finite value or a negative counter, and counts it', async () => {
+    const { scrape } = setup([
+      collector('test_events', (out) => {
+        out.emit(EVENTS, { kind: 'lie' }, -1);
+        out.emit(EVENTS, { kind: 'inf' }, Number.POSITIVE_INFINITY);
+        out.emit(EVENTS, { kind: 'ok' }, 3);
+      }),
+      collector('test_temperature', (out) => {
+        out.emit(TEMPS, { sensor: 'nan' }, Number.NaN);
+        out.emit(TEMPS, { sensor: 'cold' }, -5); // a gauge may be negative
+      }),
+    ]);
+    const m = await scrape();
+    expect(m.get('test_events_total{kind="ok"}')).toBe(3);
+    expect(m.has('test_events_total{kind="lie"}')).toBe(false);
+    expect(m.has('test_events_total{kind="inf"}')).toBe(false);
+    expect(m.has('test_temperature_celsius{sensor="nan"}')).toBe(false);
+    expect(m.get('test_temperature_celsius{sensor="cold"}')).toBe(-5);
+    expect(
+      m.get('inferwatch_source_errors_total{collector="test_events",reason="bad_value"}'),
+    ).toBe(2);
+    expect(
+      m.get('inferwatch_source_errors_total{collector="test_temperature",reason="bad_value"}'),
+    ).toBe(1);
+    expect(m.get('inferwatch_collector_success{collector="test_events"}')).toBe(1);
+  });
+
   it('mirrors a counter exactly, resets included', async () => {
     const values = [0.1, 0.3, 0.3, 0.2];
     const { scrape } = setup([
