@@ -63,7 +63,8 @@ export async function readConfigFile(path: string): Promise<unknown> {
   return parseYaml(text, path);
 }
 
-function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+/** Each zod issue as `path: message`; an unknown key named as such. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((issue) => {
     const path = issue.path.length ? issue.path.join('.') : '(top level)';
     if (issue.code === 'unrecognized_keys') {

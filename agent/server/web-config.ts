@@ -1,9 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import bcrypt from 'bcryptjs';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../config/load.js';
+import { ConfigError, formatIssues, parseYaml } from '../config/load.js';
 import { readSmallFile, SmallFileError } from '../core/small-file.js';
 
 const TLS_VERSIONS = {
@@ -23,7 +22,7 @@ const CLIENT_AUTH = [
 /**
  * The web configuration file of the Prometheus exporter-toolkit, the one node_exporter and
  * blackbox_exporter read with --web.config.file: TLS and basic auth. Fields this agent does
- * not implement are refused by name rather than silently ignored.
+ * not implement are refused by name ("unknown field") rather than silently ignored.
  */
 const WebConfigSchema = z
   .strictObject({
@@ -89,22 +88,8 @@ export async function loadWebConfig(path: string): Promise<WebSecurity> {
       throw new ConfigError(path, [`${field}: cannot read ${file}: ${why}`]);
     }
   };
-  const doc = parseDocument(await read(path, '(file)'), { uniqueKeys: true });
-  if (doc.errors.length > 0)
-    throw new ConfigError(
-      path,
-      doc.errors.map((e) => `YAML: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}`),
-    );
-  const parsed = WebConfigSchema.safeParse(doc.toJS() ?? null);
-  if (!parsed.success)
-    throw new ConfigError(
-      path,
-      parsed.error.issues.map((i) =>
-        i.code === 'unrecognized_keys'
-          ? `${[...i.path, ''].join('.')}${i.keys.join(', ')}: not supported by inferwatch`
-          : `${i.path.join('.') || '(top level)'}: ${i.message}`,
-      ),
-    );
+  const parsed = WebConfigSchema.safeParse(parseYaml(await read(path, '(file)'), path) ?? null);
+  if (!parsed.success) throw new ConfigError(path, formatIssues(parsed.error.issues));
   const c = parsed.data ?? {};
   const t = c.tls_server_config;
   const tls = t

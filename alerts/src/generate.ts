@@ -2,7 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import { ConfigError, formatIssues, parseYaml } from '../../agent/config/load.js';
 import { TTFT_BUCKETS } from '../../agent/collectors/runtimes/buckets.js';
 import { ruleGroups } from './rules.js';
 import { RuleSettingsSchema, type RuleSettings } from './settings.js';
@@ -13,22 +14,14 @@ const DEFAULT_SETTINGS = join(ROOT, 'alerts/settings.yaml');
 const RULES_FILE = join(ROOT, 'alerts/inferwatch.rules.yml');
 const USAGE = 'usage: npm run build:rules [-- --settings FILE] [--out DIR|FILE.yml]';
 
-export class SettingsError extends Error {}
-
-/** Validates a settings file; every problem is named by its path. */
+/** Validates a settings file; every problem is named by its path (a ConfigError: exit 2). */
 export function parseSettings(text: string, source: string): RuleSettings {
-  const result = RuleSettingsSchema.safeParse(parse(text));
-  const problems = result.success
-    ? []
-    : result.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
-  if (result.success && !(TTFT_BUCKETS as readonly number[]).includes(result.data.slo.ttft_seconds))
-    problems.push(
+  const result = RuleSettingsSchema.safeParse(parseYaml(text, source));
+  if (!result.success) throw new ConfigError(source, formatIssues(result.error.issues));
+  if (!(TTFT_BUCKETS as readonly number[]).includes(result.data.slo.ttft_seconds))
+    throw new ConfigError(source, [
       `slo.ttft_seconds: must be a bucket boundary of inferwatch_llm_time_to_first_token_seconds (${TTFT_BUCKETS.join(', ')})`,
-    );
-  if (problems.length || !result.success)
-    throw new SettingsError(
-      `${source}: invalid settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-    );
+    ]);
   return result.data;
 }
 

@@ -6,7 +6,8 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { metricCatalogue } from '../../agent/docs/reference.js';
-import { parseSettings, rulesText, SettingsError } from '../../alerts/src/generate.js';
+import { ConfigError } from '../../agent/config/load.js';
+import { parseSettings, rulesText } from '../../alerts/src/generate.js';
 import type { AlertRule, RecordRule, RuleGroup } from '../../alerts/src/rules.js';
 import { ROOT } from '../helpers/fixtures.js';
 import { requireTool } from '../helpers/tools.js';
@@ -196,7 +197,7 @@ describe('settings', () => {
       'availability_objective: 0.995',
       'availability_objective: 99.5',
     );
-    expect(() => parseSettings(bad, 'mine.yaml')).toThrow(SettingsError);
+    expect(() => parseSettings(bad, 'mine.yaml')).toThrow(ConfigError);
     try {
       parseSettings(bad, 'mine.yaml');
     } catch (error) {
@@ -250,7 +251,7 @@ describe('settings', () => {
       { encoding: 'utf8' },
     );
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain('invalid settings');
+    expect(bad.stderr).toContain('invalid configuration');
     const usage = spawnSync(
       process.execPath,
       [join(ROOT, 'dist/alerts/src/generate.js'), '--thresholds', 'x'],

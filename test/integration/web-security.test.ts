@@ -208,10 +208,7 @@ describe('a web config file that is wrong', () => {
       'tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: SSL3\n',
       'tls_server_config.min_version',
     ],
-    [
-      'http_server_config:\n  http2: true\n',
-      'http_server_config.http2: not supported by inferwatch',
-    ],
+    ['http_server_config:\n  http2: true\n', 'http_server_config.http2: unknown field'],
   ])('%j names %s', async (text, problem) => {
     await expect(loadWebConfig(webConfig(text))).rejects.toThrow(ConfigError);
     await expect(loadWebConfig(webConfig(text))).rejects.toThrow(problem);
