@@ -4,7 +4,7 @@ import type { CollectorDeps } from '../collectors/registry.js';
 import type { Collector, Emitter, SourceStatus } from '../core/collector.js';
 import { PROBE_METRICS } from './metrics.js';
 import { startOtlp, type SpanSink } from './otlp.js';
-import { runProbe } from './run.js';
+import { resultOf, runProbe } from './run.js';
 import { ProbeScheduler } from './scheduler.js';
 import { fetchStreaming, type StreamingHttp } from './transport.js';
 import { canariesOf, probeSettings, probeTargets, type ProbeConfig } from './settings.js';
@@ -126,24 +126,16 @@ export class ProbeCollector implements Collector {
   }
 
   private skipped(target: ProbeTarget, module: ProbeModule, reason: string): void {
-    this.deps.probeStore.record({
-      target: target.target,
-      runtime: target.runtime,
-      url: target.url,
-      module,
-      api: target.api,
-      model: '',
-      outcome: 'skipped',
-      reason,
-      detail:
-        reason === 'backoff' ? 'backing off after failures' : 'the previous run is still going',
-      startedAtMs: this.deps.clock.epochMs(),
-      durationS: 0,
-      timeoutS: this.settings.timeoutMs / 1000,
-      httpStatus: undefined,
-      measured: undefined,
-      canary: undefined,
-    });
+    const detail =
+      reason === 'backoff' ? 'backing off after failures' : 'the previous run is still going';
+    // Without a configured model the store labels a skip with the model the runs used.
+    this.deps.probeStore.record(
+      resultOf(target, module, this.settings, this.deps.clock.epochMs(), {
+        outcome: 'skipped',
+        reason,
+        detail,
+      }),
+    );
   }
 
   /** Logged once per change of state; hashes and lengths at most, never a prompt or an answer. */

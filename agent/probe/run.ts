@@ -60,18 +60,10 @@ export async function runProbe(
   const finish = (
     fields: Partial<ProbeResult> & Pick<ProbeResult, 'outcome' | 'reason' | 'detail'>,
   ): ProbeResult => ({
-    target: target.target,
-    runtime: target.runtime,
-    url: target.url,
-    module,
+    ...resultOf(target, module, settings, startedAtMs, fields),
     api,
     model: modelName(model) ?? '',
-    startedAtMs,
     durationS: (world.clock.monotonicMs() - t0) / 1000,
-    timeoutS: settings.timeoutMs / 1000,
-    httpStatus: undefined,
-    measured: undefined,
-    canary: undefined,
     ...fields,
   });
 
@@ -123,6 +115,31 @@ export async function runProbe(
     measured: measuredOut,
     canary: canaryOut,
   });
+}
+
+/** A run's result with nothing measured yet: the fields every outcome shares. */
+export function resultOf(
+  target: ProbeTarget,
+  module: ProbeModule,
+  settings: ProbeSettings,
+  startedAtMs: number,
+  fields: Pick<ProbeResult, 'outcome' | 'reason' | 'detail'>,
+): ProbeResult {
+  return {
+    target: target.target,
+    runtime: target.runtime,
+    url: target.url,
+    module,
+    api: target.api,
+    model: modelName(target.model) ?? '',
+    startedAtMs,
+    durationS: 0,
+    timeoutS: settings.timeoutMs / 1000,
+    httpStatus: undefined,
+    measured: undefined,
+    canary: undefined,
+    ...fields,
+  };
 }
 
 /** Skip, not fail, when the runtime is busy: a probe must not queue ahead of users. */

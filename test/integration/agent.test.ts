@@ -9,6 +9,7 @@ import {
   agentsKilledAfterEach,
   type AgentProcess,
 } from '../helpers/agent-process.js';
+import { requireTool } from '../helpers/tools.js';
 import { fixture } from '../helpers/fixtures.js';
 
 const APPS = fixture('nvidia-smi', 'nvidia-smi_query-compute-apps_csv_h200_drv590.48.01_load.csv');
@@ -251,13 +252,7 @@ describe('the agent against a fake nvidia-smi', () => {
 
 describe('the exposition passes promtool', () => {
   it('promtool check metrics prints nothing', async (ctx) => {
-    const promtool = spawnSync('promtool', ['--version']);
-    if (promtool.error) {
-      if (process.env.CI === 'true')
-        throw new Error('promtool is required in CI (apt-get install prometheus)');
-      console.warn('SKIP: promtool not installed');
-      ctx.skip();
-    }
+    if (!requireTool('promtool', 'prometheus', () => ctx.skip())) return;
     const a = await agent({ env: { FAKE_NVSMI_GPUS: '2', FAKE_NVSMI_APPS: APPS } });
     await eventually(
       async () => family(await a.metrics(), 'inferwatch_gpu_process_memory_used_bytes').size === 3,

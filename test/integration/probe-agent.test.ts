@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBE_METRICS } from '../../agent/probe/metrics.js';
 import { chat, sse, StreamServer, type Step } from '../fake/stream-server.js';
 import { agentsKilledAfterEach, MAIN, tempDir } from '../helpers/agent-process.js';
+import { requireTool } from '../helpers/tools.js';
 import { readFixture } from '../helpers/fixtures.js';
 
 /** A vLLM that answers every generation the same way, with llama.cpp-style timings at the end. */
@@ -72,7 +73,7 @@ async function exposition(get: (p: string) => Promise<Response>): Promise<string
 }
 
 describe('the probe in the running agent', () => {
-  it('probes on its schedule, exports every probe family, and serves /probe from the cache', async () => {
+  it('probes on its schedule, exports every probe family, and serves /probe from the cache', async (ctx) => {
     const a = await agent({
       config: config(`, { kind: vllm, url: "${wrongUrl}", name: vllm-b }`),
       noNvidiaSmi: true,
@@ -147,12 +148,7 @@ describe('the probe in the running agent', () => {
     expect(logs).not.toContain('Count from');
     expect(logs).not.toContain('forty');
 
-    const promtool = spawnSync('promtool', ['--version']);
-    if (promtool.error) {
-      if (process.env.CI === 'true')
-        throw new Error('promtool is required in CI (apt-get install prometheus)');
-      return;
-    }
+    if (!requireTool('promtool', 'prometheus', () => ctx.skip())) return;
     expect(execFileSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' })).toBe(
       '',
     );
