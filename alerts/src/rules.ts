@@ -84,7 +84,14 @@ export function ruleGroups(s: RuleSettings): RuleGroup[] {
         'LLMNodeGPUXidNonFatal',
         'warning',
         'gpu',
-        `increase(inferwatch_gpu_xid_errors_total{xid!~"${FATAL_XIDS}"}[1h]) > 0`,
+        // Non-fatal codes are not made to exist at 0 (the paged ones are): a code's first
+        // event makes a series at 1, which increase() cannot see, so a series born in the
+        // hour counts whole.
+        `
+inferwatch_gpu_xid_errors_total{xid!~"${FATAL_XIDS}"} > 0
+  unless inferwatch_gpu_xid_errors_total{xid!~"${FATAL_XIDS}"} offset 1h
+or
+increase(inferwatch_gpu_xid_errors_total{xid!~"${FATAL_XIDS}"}[1h]) > 0`,
         {
           summary: 'A GPU reported an application-level or recoverable Xid.',
           description:

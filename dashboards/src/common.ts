@@ -31,6 +31,15 @@ import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat'
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 
+/**
+ * Events a counter counted in the dashboard's time range, its series born in the range
+ * included: a counter whose labels come from the events themselves (an Xid code, a process
+ * name) first appears at 1, and increase() cannot see a series' first sample.
+ */
+export function eventsInRange(selector: string): string {
+  return `(${selector} unless ${selector} offset $__range or increase(${selector}[$__range]))`;
+}
+
 /** Every query goes to the datasource the viewer picks. */
 export const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 

@@ -14,6 +14,12 @@ import {
 } from './common.js';
 
 const SEL = 'instance=~"$instance"';
+/**
+ * A per-hour rate sampled every $__interval, summed, times the hours each sample stands for:
+ * the amount over the range. (A 1h subquery step would show nothing until an hour boundary
+ * had passed with data.)
+ */
+const HOURS_PER_STEP = '$__interval_ms / 3600000';
 const SPENT = `sum(increase(inferwatch_cost_usd_total{${SEL}}[$__range]))`;
 /** Requests users made in the range: completed ones, less the probe's own. */
 const SERVED = `(sum(increase(inferwatch_llm_requests_total{outcome="ok", ${SEL}}[$__range])) - (sum(increase(inferwatch_probe_requests_total{${SEL}}[$__range])) or vector(0)))`;
@@ -75,7 +81,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
         width: 6,
         queries: [
           query(
-            `sum by (reference) (sum_over_time(instance_reference:inferwatch_cost_savings_usd:rate1h{${SEL}}[$__range:1h]))`,
+            `sum by (reference) (sum_over_time(instance_reference:inferwatch_cost_savings_usd:rate1h{${SEL}}[$__range:$__interval])) * ${HOURS_PER_STEP}`,
             '{{reference}}',
           ),
         ],
@@ -125,7 +131,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
         width: 6,
         queries: [
           query(
-            `sum(sum_over_time(instance:inferwatch_cost_idle_usd:rate1h{${SEL}}[$__range:1h])) or vector(0)`,
+            `sum(sum_over_time(instance:inferwatch_cost_idle_usd:rate1h{${SEL}}[$__range:$__interval])) * ${HOURS_PER_STEP} or vector(0)`,
           ),
         ],
         links: [link('LLMNodeGPUsIdle')],

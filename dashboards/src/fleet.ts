@@ -128,7 +128,8 @@ export function fleet(settings: DashboardSettings): DashboardBuilder {
           ),
           tableQuery(`min by (instance) (inferwatch_probe_success{probe="latency", ${SEL}})`, 'H'),
           tableQuery(
-            `count by (instance) (ALERTS{alertstate="firing", alertname=~"LLMNode.*", ${SEL}})`,
+            // 0 for a node with none, not an empty cell.
+            `count by (instance) (ALERTS{alertstate="firing", alertname=~"LLMNode.*", ${SEL}}) or 0 * count by (instance) (inferwatch_build_info{${SEL}})`,
             'I',
           ),
         ],

@@ -3,6 +3,7 @@ import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   dashboard,
   flagMapping,
+  eventsInRange,
   labelVariable,
   nodeVariable,
   query,
@@ -77,7 +78,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         description: 'Xid errors the driver logged on these GPUs in the time range.',
         unit: 'none',
         queries: [
-          query(`sum(increase(inferwatch_gpu_xid_errors_total{${GPU}}[$__range])) or vector(0)`),
+          query(`sum(${eventsInRange(`inferwatch_gpu_xid_errors_total{${GPU}}`)}) or vector(0)`),
         ],
         thresholds: thresholds([
           [null, 'green'],
@@ -242,7 +243,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         height: 8,
         queries: [
           tableQuery(
-            `sum by (gpu, xid) (increase(inferwatch_gpu_xid_errors_total{${GPU}}[$__range])) > 0`,
+            `sum by (gpu, xid) ${eventsInRange(`inferwatch_gpu_xid_errors_total{${GPU}}`)} > 0`,
             'A',
           ),
           tableQuery(
@@ -271,7 +272,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         height: 8,
         queries: [
           tableQuery(
-            `sum by (process) (increase(inferwatch_oom_kill_victims_total{${NODE}}[$__range])) > 0`,
+            `sum by (process) ${eventsInRange(`inferwatch_oom_kill_victims_total{${NODE}}`)} > 0`,
             'A',
           ),
         ],

@@ -7,38 +7,21 @@ import { metricCatalogue } from '../../agent/docs/reference.js';
 import { parseSettings } from '../../alerts/src/generate.js';
 import type { RuleGroup } from '../../alerts/src/rules.js';
 import { dashboardFiles } from '../../dashboards/src/generate.js';
+import {
+  dashboardQueries,
+  DASHBOARD_DIR as DIR,
+  interpolate,
+  loadDashboards,
+  type Dashboard,
+} from '../helpers/dashboards.js';
 import { ROOT } from '../helpers/fixtures.js';
 
-interface Target {
-  expr: string;
-}
-interface Panel {
-  type: string;
-  title: string;
-  description?: string;
-  datasource?: { type: string; uid: string };
-  fieldConfig?: { defaults?: { unit?: string } };
-  targets?: Target[];
-  links?: { title: string; url: string }[];
-}
-interface Dashboard {
-  uid: string;
-  title: string;
-  description?: string;
-  panels: Panel[];
-  templating: { list: { type: string; name: string; query: unknown }[] };
-  annotations: { list: { expr?: string; datasource?: { uid: string } }[] };
-}
-
-const DIR = join(ROOT, 'dashboards');
 const SETTINGS = parseSettings(
   readFileSync(join(ROOT, 'alerts/settings.yaml'), 'utf8'),
   'settings.yaml',
 );
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
-const dashboards = files.map(
-  (f) => [f, JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Dashboard] as const,
-);
+const dashboards = loadDashboards();
+const files = dashboards.map(([f]) => f);
 const rules = (
   parse(readFileSync(join(ROOT, 'alerts/inferwatch.rules.yml'), 'utf8')) as { groups: RuleGroup[] }
 ).groups.flatMap((g) => g.rules);
@@ -52,23 +35,13 @@ const exported = new Set(
   ),
 );
 
-/** Grafana's range variables as a duration PromQL accepts; other variables sit inside quotes. */
+/** Grafana's global variables as values PromQL accepts; dashboard variables sit inside quotes. */
 function promql(expr: string): string {
-  return expr.replace(/\$__(rate_interval|range|interval)/g, '5m');
+  return interpolate(expr, { range: '5m', rateInterval: '5m', interval: '5m', variables: {} });
 }
 
-/** Every PromQL expression of a dashboard: panel targets, annotations, variable queries. */
 function expressions(d: Dashboard): string[] {
-  const fromVariables = d.templating.list.flatMap((v) => {
-    if (v.type !== 'query' || typeof v.query !== 'string') return [];
-    const labelValues = /^label_values\((.+),\s*\w+\)$/.exec(v.query);
-    return [labelValues ? (labelValues[1] as string) : v.query];
-  });
-  return [
-    ...d.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)),
-    ...d.annotations.list.flatMap((a) => (a.expr ? [a.expr] : [])),
-    ...fromVariables,
-  ];
+  return dashboardQueries(d).map((q) => q.expr);
 }
 
 describe('the dashboards', () => {
