@@ -26,6 +26,7 @@ Commands:
   doctor               Say which sources were found, which are missing, and why.
   check-config FILE    Validate a config file; print every problem with its path.
   probe                Probe each runtime once (or --target) and print what a user would get.
+  demo                 Run the agent on a simulated GPU node, without a GPU (demo --help).
 
 Options:
   --config FILE        YAML config file (default: built-in defaults, auto-detection).
@@ -45,6 +46,15 @@ export async function main(
   io: Io,
   signals: NodeJS.EventEmitter = process,
 ): Promise<number> {
+  if (argv[0] === 'demo') {
+    // Loaded only here: the demo's simulation is not part of the agent (nor of its image).
+    const demo = await import('../demo/command.js').catch(() => undefined);
+    if (!demo) {
+      io.err('inferwatch: the demo runs from a clone of the repository: npm ci && npm run demo\n');
+      return EXIT.failure;
+    }
+    return demo.demoCommand(argv.slice(1), io, signals);
+  }
   let parsed;
   try {
     parsed = parseArgs({

@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       {
         stdio: ['ignore', 'ignore', 'inherit'],
         env: {
-          PATH: `${join(ROOT, 'test/fake/bin')}:/usr/bin:/bin`,
+          PATH: `${join(ROOT, 'demo/fake/bin')}:/usr/bin:/bin`,
           FAKE_NVSMI_GPUS: '8',
           FAKE_NVSMI_APPS: join(
             ROOT,

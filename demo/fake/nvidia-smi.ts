@@ -6,7 +6,11 @@
  *   FAKE_NVSMI_FIXTURE  query-gpu capture (default: the H100 capture)
  *   FAKE_NVSMI_GPUS     how many GPUs to present (copies of the capture's first row)
  *   FAKE_NVSMI_APPS     query-compute-apps capture (default: none: no processes)
- *   FAKE_NVSMI_CONTROL  control file: hang | exit | garbage | lose-gpu N | driver-error | ok
+ *   FAKE_NVSMI_CONTROL  control file, one command a line, re-read every sample:
+ *                         hang | exit | garbage | driver-error | ok | lose-gpu N |
+ *                         set N|all FIELD=VALUE [FIELD=VALUE ...]  (a bare number takes the
+ *                         capture's unit: "set 3 utilization.gpu=40" prints "40 %";
+ *                         _ stands for a space: "Not_Active")
  *   FAKE_NVSMI_LOG      every invocation appends "pid args" here
  *   FAKE_NVSMI_UNKNOWN  comma-separated fields to reject, as an older driver would
  */
@@ -14,6 +18,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { project, readCapture } from './capture.js';
+import { busOf, uuidOf } from '../sim/gpu-identity.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/nvidia-smi');
 const env = process.env;
@@ -28,20 +33,49 @@ const loopMs = loopIndex >= 0 ? Number(args[loopIndex + 1]) : undefined;
 const format = flag('--format') ?? '';
 const nounits = format.includes('nounits');
 
-function control(): string {
-  if (!env.FAKE_NVSMI_CONTROL) return '';
+interface Control {
+  /** The first line that is neither lose-gpu nor set: hang, exit, garbage, driver-error. */
+  readonly command: string;
+  readonly lost: ReadonlySet<number>;
+  /** Field overrides by GPU index; -1 holds those for every GPU. */
+  readonly overrides: ReadonlyMap<number, Readonly<Record<string, string>>>;
+}
+
+function control(): Control {
+  let text = '';
   try {
-    return readFileSync(env.FAKE_NVSMI_CONTROL, 'utf8').trim();
+    if (env.FAKE_NVSMI_CONTROL) text = readFileSync(env.FAKE_NVSMI_CONTROL, 'utf8');
   } catch {
-    return '';
+    // No control file: a healthy GPU.
   }
+  let command = '';
+  const lost = new Set<number>();
+  const overrides = new Map<number, Record<string, string>>();
+  for (const line of text.split('\n').map((l) => l.trim())) {
+    const lose = /^lose-gpu (\d+)$/.exec(line);
+    const set = /^set (\d+|all) (.+)$/.exec(line);
+    if (lose) lost.add(Number(lose[1]));
+    else if (set) {
+      const gpu = set[1] === 'all' ? -1 : Number(set[1]);
+      const fields = overrides.get(gpu) ?? {};
+      for (const pair of (set[2] ?? '').split(/\s+/)) {
+        const eq = pair.indexOf('=');
+        if (eq > 0) fields[pair.slice(0, eq)] = pair.slice(eq + 1).replaceAll('_', ' ');
+      }
+      overrides.set(gpu, fields);
+    } else if (line !== '' && command === '') command = line;
+  }
+  return { command, lost, overrides };
+}
+
+/** A bare number given for a field whose captured value has a unit gets that unit. */
+function withUnitOf(captured: string, value: string): string {
+  const unit = /^[+-]?\d+(?:\.\d+)? (\S+)$/.exec(captured)?.[1];
+  return unit && /^[+-]?\d+(?:\.\d+)?$/.test(value) ? `${value} ${unit}` : value;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const gpuCount = Number(env.FAKE_NVSMI_GPUS ?? '1');
-const uuidOf = (i: number) =>
-  `GPU-${String(i).padStart(8, '0')}-1111-2222-3333-${String(i).padStart(12, '0')}`;
-const busOf = (i: number) => `00000000:${(0x10 + i).toString(16).toUpperCase()}:00.0`;
 
 async function loop(round: () => boolean | Promise<boolean>): Promise<void> {
   for (;;) {
@@ -63,32 +97,43 @@ async function queryGpu(fieldList: string): Promise<number> {
   };
   const fields = fieldList.split(',');
   const base = capture.rows[0] ?? [];
-  const rows: string[] = [];
-  for (let i = 0; i < gpuCount; i++) {
-    const projected = project(
-      capture,
-      base,
-      fields,
-      {
-        index: String(i),
-        uuid: uuidOf(i),
-        'pci.bus_id': busOf(i),
-        count: String(gpuCount),
-      },
-      !nounits,
-    );
-    if ('missing' in projected) {
-      process.stdout.write(`Field "${projected.missing}" is not a valid field to query.\n\n`);
-      return 2;
+  const rowsFor = (overrides: Control['overrides']): { rows: string[] } | { missing: string } => {
+    const rows: string[] = [];
+    for (let i = 0; i < gpuCount; i++) {
+      const set = { ...overrides.get(-1), ...overrides.get(i) };
+      const changed: Record<string, string> = {};
+      for (const [field, value] of Object.entries(set)) {
+        const at = capture.fields.indexOf(field);
+        changed[field] = at === -1 ? value : withUnitOf(base[at] ?? '', value);
+      }
+      const projected = project(
+        capture,
+        base,
+        fields,
+        {
+          ...changed,
+          index: String(i),
+          uuid: uuidOf(i),
+          'pci.bus_id': busOf(i),
+          count: String(gpuCount),
+        },
+        !nounits,
+      );
+      if ('missing' in projected) return projected;
+      rows.push(projected.line);
     }
-    rows.push(projected.line);
+    return { rows };
+  };
+  const first = rowsFor(new Map());
+  if ('missing' in first) {
+    process.stdout.write(`Field "${first.missing}" is not a valid field to query.\n\n`);
+    return 2;
   }
   if (!format.includes('noheader')) process.stdout.write(`${fields.join(', ')}\n`);
-  let lost = -1;
-  let printedLost = false;
+  const reportedLost = new Set<number>();
   let code = 0;
   await loop(async () => {
-    const command = control();
+    const { command, lost, overrides } = control();
     if (command === 'hang') {
       // A wedged driver: alive, silent. (A bare pending promise would let Node exit.)
       await new Promise(() => setInterval(() => undefined, 60_000));
@@ -108,19 +153,18 @@ async function queryGpu(fieldList: string): Promise<number> {
       return false;
     }
     if (command === 'garbage') process.stdout.write('this is not, a row\n');
-    const lose = /^lose-gpu (\d+)$/.exec(command);
-    if (lose) {
-      lost = Number(lose[1]);
-      if (!printedLost) {
-        process.stdout.write(
-          `Unable to determine the device handle for GPU ${busOf(lost)}: GPU is lost.  Reboot the system to recover this GPU\n`,
-        );
-        printedLost = true;
-      }
+    for (const gpu of lost) {
+      if (reportedLost.has(gpu)) continue;
+      process.stdout.write(
+        `Unable to determine the device handle for GPU ${busOf(gpu)}: GPU is lost.  Reboot the system to recover this GPU\n`,
+      );
+      reportedLost.add(gpu);
     }
+    const current = rowsFor(overrides);
+    const rows = 'rows' in current ? current.rows : [];
     process.stdout.write(
       rows
-        .filter((_, i) => i !== lost)
+        .filter((_, i) => !lost.has(i))
         .map((r) => `${r}\n`)
         .join(''),
     );
@@ -134,7 +178,7 @@ async function queryComputeApps(fieldList: string): Promise<number> {
   const capture = env.FAKE_NVSMI_APPS ? readCapture(env.FAKE_NVSMI_APPS) : { fields, rows: [] };
   let code = 0;
   await loop(() => {
-    const command = control();
+    const { command } = control();
     if (command === 'exit') {
       code = 1;
       return false;

@@ -7,7 +7,7 @@ import { afterEach } from 'vitest';
 import { ROOT } from './fixtures.js';
 
 export const MAIN = join(ROOT, 'dist/agent/main.js');
-export const FAKE_BIN = join(ROOT, 'test/fake/bin');
+export const FAKE_BIN = join(ROOT, 'demo/fake/bin');
 
 /** A fast config for tests: 200 ms sampling, a 600 ms watchdog, short backoff. */
 export const FAST_CONFIG = `

@@ -17,7 +17,7 @@ import { StateLog } from '../../agent/core/state-log.js';
 import { DIALECTS, PROBE_APIS } from '../../agent/probe/dialect.js';
 import { ndjsonFramer, sseFramer } from '../../agent/probe/framing.js';
 import { StreamMeasure } from '../../agent/probe/measure.js';
-import { project, readCapture } from '../fake/capture.js';
+import { project, readCapture } from '../../demo/fake/capture.js';
 import { collectorDeps } from '../helpers/collector-deps.js';
 import { fixture, readFixture } from '../helpers/fixtures.js';
 

@@ -11,7 +11,7 @@ import {
   type FieldSelection,
   type GpuRow,
 } from '../../agent/collectors/nvidia-smi/parse.js';
-import { project, readCapture } from '../fake/capture.js';
+import { project, readCapture } from '../../demo/fake/capture.js';
 import { fixturesMatching, readFixture } from '../helpers/fixtures.js';
 
 /** The selection the start-up probe would settle on for a capture's driver. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { probeFields } from '../../agent/collectors/nvidia-smi/probe.js';
 import { CollectorError } from '../../agent/core/collector.js';
-import { readCapture } from '../fake/capture.js';
+import { readCapture } from '../../demo/fake/capture.js';
 import { fixture, readFixture } from '../helpers/fixtures.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 

@@ -1,0 +1,109 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MAIN, tempDir } from '../helpers/agent-process.js';
+
+const running: ReturnType<typeof spawn>[] = [];
+afterEach(() => {
+  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [MAIN, 'demo', ...args], { encoding: 'utf8', timeout: 15_000 });
+
+async function metrics(url: string): Promise<string> {
+  return (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
+}
+
+async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+describe('inferwatch demo', () => {
+  it('runs the agent on a simulated node, takes incidents from the command line, stops on SIGINT', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        MAIN,
+        'demo',
+        '--gpus',
+        '4',
+        '--listen',
+        '127.0.0.1:0',
+        '--control',
+        '127.0.0.1:0',
+        '--dir',
+        tempDir(),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    running.push(child);
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (out += chunk));
+    expect(await until(async () => out.includes('Ctrl-C stops everything.'), 30_000)).toBe(true);
+    const agentUrl = /Agent\s+(http:\/\/\S+\/metrics)/.exec(out)?.[1] as string;
+    const control = /Control\s+http:\/\/(\S+)/.exec(out)?.[1] as string;
+    expect(out).toMatch(/Runtime vllm\s+http:\/\/127\.0\.0\.1:\d+\s+\(vllm, /);
+    expect(out).toMatch(/Runtime sglang\s+http:\/\/127\.0\.0\.1:\d+\s+\(sglang, /);
+
+    // The real agent sees the simulated GPUs and runtimes.
+    expect(
+      await until(
+        async () => (await metrics(agentUrl)).match(/^inferwatch_gpu_info\{/gm)?.length === 4,
+        20_000,
+      ),
+    ).toBe(true);
+    const text = await metrics(agentUrl);
+    expect(text).toMatch(/^inferwatch_llm_runtime_up\{runtime="vllm",target="vllm"\} 1$/m);
+    expect(text).toMatch(/^inferwatch_llm_runtime_up\{runtime="sglang",target="sglang"\} 1$/m);
+    expect(text).toMatch(/^inferwatch_gpu_sm_active_ratio\{/m);
+
+    const injected = cli('inject', 'xid', '--gpu', '3', '--control', control);
+    expect(injected.status, injected.stderr).toBe(0);
+    expect(JSON.parse(injected.stdout)).toMatchObject({ injected: { incident: 'xid', gpu: 3 } });
+    expect(
+      await until(
+        async () =>
+          /^inferwatch_gpu_xid_errors_total\{gpu="3",[^}]*xid="13"\} 1$/m.test(
+            await metrics(agentUrl),
+          ),
+        10_000,
+      ),
+    ).toBe(true);
+
+    const badGpu = cli('inject', 'xid', '--gpu', '9', '--control', control);
+    expect(badGpu.status).toBe(1);
+    expect(badGpu.stderr).toContain('no GPU 9: this node has GPUs 0 to 3');
+    expect(cli('inject', 'meteor', '--control', control).status).toBe(2);
+    expect(cli('clear', '--control', control).status).toBe(0);
+
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(out).toContain('inferwatch demo: stopping');
+  }, 60_000);
+
+  it('lists its incidents with the alerts each should raise', () => {
+    const list = cli('incidents');
+    expect(list.status).toBe(0);
+    expect(list.stdout).toMatch(/^xid-fatal\s+gpu\s+.+\n\s+-> LLMNodeGPUXidFatal$/m);
+    expect(list.stdout).toMatch(
+      /^saturation\s+runtime .+\n\s+-> LLMNodeTTFTBudgetBurn, LLMNodeKVCacheSaturated \(pending: long for\)/m,
+    );
+  });
+
+  it('answers bad usage with exit 2 and says why; an absent demo with exit 1', () => {
+    const bad = cli('--gpus', '0');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--gpus must be a whole number from 1 to 64');
+    expect(cli('fly').status).toBe(2);
+    const absent = cli('clear', '--control', '127.0.0.1:9');
+    expect(absent.status).toBe(1);
+    expect(absent.stderr).toContain('no demo answers at');
+  });
+});
