@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,5 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // At least two: the end-to-end file spends its four minutes mostly waiting on Prometheus'
+    // clocks, and the other files run beside it even on a two-core machine.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startAgent, type RunningAgent } from '../../demo/agent-process.js';
 import { INCIDENTS, type IncidentName } from '../../demo/sim/incidents.js';
-import { SimulatedNode, type Injection } from '../../demo/sim/node.js';
+import { SimulatedNode, type Injection, type RuntimeSpec } from '../../demo/sim/node.js';
 import {
   ALERTMANAGER,
   findTool,
@@ -53,13 +53,17 @@ const SHORT_FOR = new Set(
 const RUNBOOK_BASE = 'https://github.com/inferwatch/inferwatch/blob/main/runbooks';
 
 /** The runtimes of the node that has incidents: one per runtime incident, each its own model. */
-const INCIDENT_RUNTIMES = [
-  { name: 'busy', kind: 'vllm', model: 'meta-llama/Llama-3.3-70B-Instruct' },
-  { name: 'failing', kind: 'vllm', model: 'google/gemma-3-27b-it' },
-  { name: 'wrong', kind: 'sglang', model: 'Qwen/Qwen3-32B', maxConcurrency: 32 },
-  { name: 'swap', kind: 'vllm', model: 'microsoft/phi-4' },
-  { name: 'flappy', kind: 'vllm', model: 'deepseek-ai/DeepSeek-R1-Distill-Llama-8B' },
-] as const;
+const INCIDENT_RUNTIMES: readonly RuntimeSpec[] = (
+  [
+    { name: 'busy', kind: 'vllm', model: 'meta-llama/Llama-3.3-70B-Instruct' },
+    { name: 'failing', kind: 'vllm', model: 'google/gemma-3-27b-it' },
+    { name: 'wrong', kind: 'sglang', model: 'Qwen/Qwen3-32B', maxConcurrency: 32 },
+    { name: 'swap', kind: 'vllm', model: 'microsoft/phi-4' },
+    { name: 'flappy', kind: 'vllm', model: 'deepseek-ai/DeepSeek-R1-Distill-Llama-8B' },
+    // Busy enough that the burn-rate alerts' traffic guard (0.05 requests a second over an hour)
+    // holds after half a minute of a fresh Prometheus, as it would after an hour of history.
+  ] as const
+).map((r) => ({ ...r, requestsPerSecond: 6 }));
 const RUNTIME_OF: Partial<Record<IncidentName, string>> = {
   saturation: 'busy',
   'runtime-errors': 'failing',
@@ -181,6 +185,16 @@ describe.skipIf(!installed)(
           .map((q) => `${q.where}: ${q.expr}`);
       } while (empty.length > 0 && Date.now() < deadline);
       expect(empty).toEqual([]);
+
+      // The burn-rate alerts need traffic in their hour; a real node has had it for long.
+      const models = INCIDENT_RUNTIMES.map((r) => r.model.replace(/[.]/g, '\\\\.')).join('|');
+      const guard = `count(model:inferwatch_llm_requests:rate1h{model=~"${models}"} > 0.05)`;
+      while (
+        (await stack.query(guard))[0]?.value !== INCIDENT_RUNTIMES.length &&
+        Date.now() < deadline
+      )
+        await sleep(1000);
+      expect((await stack.query(guard))[0]?.value).toBe(INCIDENT_RUNTIMES.length);
 
       const alerts = await stack.query('ALERTS');
       expect(alerts.map((a) => `${a.metric.alertname} ${a.metric.alertstate}`)).toEqual([
