@@ -274,7 +274,7 @@ export class SimulatedNode {
     return this.remember({ incident, at });
   }
 
-  /** Heals everything: GPUs back, runtimes healthy. Counters keep what happened. */
+  /** Heals everything: GPUs back, runtimes up with their first model. Counters keep what happened. */
   clear(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
@@ -283,12 +283,7 @@ export class SimulatedNode {
     this.throttledSince.clear();
     this.hung = false;
     this.dcgm.heal();
-    for (const runtime of this.runtimes.values()) {
-      runtime.down = false;
-      runtime.wrongAnswers = false;
-      runtime.engine.saturated = false;
-      runtime.engine.failing = false;
-    }
+    for (const runtime of this.runtimes.values()) runtime.restore();
     this.injections.length = 0;
     this.writeControl();
   }

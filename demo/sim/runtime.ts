@@ -70,6 +70,16 @@ export class SimulatedRuntime {
     this.currentEngine = this.newEngine();
   }
 
+  /** Back to the model and tokenizer it started with (a new engine if the model had changed). */
+  restore(): void {
+    if (this.currentModel !== this.options.model) this.swapModel(this.options.model, 1);
+    this.tokenScale = 1;
+    this.down = false;
+    this.wrongAnswers = false;
+    this.currentEngine.saturated = false;
+    this.currentEngine.failing = false;
+  }
+
   /** An upgrade with a new chat template: the same model, the same prompt, other token counts. */
   changeTemplate(tokenScale: number): void {
     this.tokenScale = tokenScale;
@@ -106,12 +116,12 @@ export class SimulatedRuntime {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'POST')
       return this.readBody(req, res, (body) => this.generate(path, body, res));
-    const json = this.info(path);
     if (path === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       return void res.end(renderMetrics(this.kind, this.engine, this.currentModel));
     }
     if (path === '/health') return void res.writeHead(200).end();
+    const json = this.info(path);
     if (json === undefined)
       return void res
         .writeHead(404, { 'content-type': 'application/json' })

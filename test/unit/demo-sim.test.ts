@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CANARIES, DEFAULT_LATENCY_PROMPT } from '../../agent/probe/canaries.js';
 import { mapSglang } from '../../agent/collectors/runtimes/adapters/sglang.js';
@@ -7,8 +9,10 @@ import { parseExposition } from '../../agent/core/prom-text.js';
 import { InferenceEngine } from '../../demo/sim/engine.js';
 import { renderMetrics } from '../../demo/sim/exposition.js';
 import { Histogram } from '../../demo/sim/histogram.js';
+import { SimulatedNode } from '../../demo/sim/node.js';
 import { seededRandom } from '../../demo/sim/random.js';
 import { answer, promptTokenCount, tokens } from '../../demo/sim/toy-model.js';
+import { tempDir } from '../helpers/agent-process.js';
 
 const engine = (requestsPerSecond = 4) =>
   new InferenceEngine({ requestsPerSecond, maxConcurrency: 64, random: seededRandom(7) });
@@ -119,5 +123,35 @@ describe('the simulated histogram', () => {
       'x_sum{a="b"} 6.55',
       'x_count{a="b"} 5',
     ]);
+  });
+});
+
+describe('the simulated node', () => {
+  it('injects incidents where asked, refuses what it does not have, and clear() heals it', async () => {
+    const node = await SimulatedNode.start({ name: 'n', dir: join(tempDir(), 'n'), gpus: 2 });
+    try {
+      const control = () => readFileSync(node.nvidiaSmiControl, 'utf8');
+      expect(node.inject('gpu-lost')).toMatchObject({ incident: 'gpu-lost', gpu: 1 });
+      expect(control()).toMatch(/^lose-gpu 1$/m);
+      expect(readFileSync(node.kernelLog, 'utf8')).toContain('NVRM: Xid (PCI:0000:11:00): 79,');
+      expect(() => node.inject('xid', { gpu: 2 })).toThrow('no GPU 2: this node has GPUs 0 to 1');
+      expect(() => node.inject('saturation', { target: 'tgi' })).toThrow("no runtime 'tgi'");
+      node.inject('model-swap', { target: 'sglang' });
+      expect(node.runtimes.get('sglang')?.model).toBe('mistralai/Mistral-7B-Instruct-v0.3');
+      node.inject('nvidia-smi-hang');
+      expect(control().split('\n')[0]).toBe('hang');
+      expect(node.active().map((i) => i.incident)).toEqual([
+        'gpu-lost',
+        'model-swap',
+        'nvidia-smi-hang',
+      ]);
+
+      node.clear();
+      expect(control()).not.toMatch(/^(hang|lose-gpu)/m);
+      expect(node.runtimes.get('sglang')?.model).toBe('Qwen/Qwen2.5-7B-Instruct');
+      expect(node.active()).toEqual([]);
+    } finally {
+      await node.close();
+    }
   });
 });
