@@ -21,7 +21,9 @@ import {
   RULES_FILE,
 } from '../../demo/stack.js';
 import { WebhookReceiver, type Notification, type WebhookAlert } from '../../demo/webhook.js';
+import { parseSettings } from '../../alerts/src/generate.js';
 import { dashboardQueries, interpolate, loadDashboards } from '../helpers/dashboards.js';
+import { ROOT } from '../helpers/fixtures.js';
 
 const installed = findTool(PROMETHEUS) !== undefined && findTool(ALERTMANAGER) !== undefined;
 if (!installed && process.env.CI === 'true')
@@ -50,7 +52,10 @@ const SHORT_FOR = new Set(
     .filter((r) => r.alert && r.alert !== 'Watchdog' && seconds(r.for) <= 120)
     .map((r) => r.alert as string),
 );
-const RUNBOOK_BASE = 'https://github.com/inferwatch/inferwatch/blob/main/runbooks';
+const RUNBOOK_BASE = parseSettings(
+  readFileSync(join(ROOT, 'alerts/settings.yaml'), 'utf8'),
+  'settings.yaml',
+).runbook_base_url.replace(/\/+$/, '');
 
 /** The runtimes of the node that has incidents: one per runtime incident, each its own model. */
 const INCIDENT_RUNTIMES: readonly RuntimeSpec[] = (
