@@ -108,8 +108,8 @@ export class MonitoringStack {
     );
     try {
       await Promise.all([
-        ready(stack.alertmanagerUrl, children[0]),
-        ready(stack.prometheusUrl, children[1]),
+        ready(stack.alertmanagerUrl, children[0], join(options.dir, 'alertmanager.log')),
+        ready(stack.prometheusUrl, children[1], join(options.dir, 'prometheus.log')),
       ]);
     } catch (error) {
       await stack.stop();
@@ -156,11 +156,13 @@ function launch(command: string, dir: string, name: string, args: readonly strin
   return child;
 }
 
-async function ready(url: string, child: ChildProcess | undefined): Promise<void> {
+async function ready(url: string, child: ChildProcess | undefined, log: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child?.exitCode !== null)
-      throw new Error(`${url}: the server exited with ${child?.exitCode}`);
+      throw new Error(
+        `${url}: the server exited with ${child?.exitCode} (a port in use?); see ${log}`,
+      );
     try {
       const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
       if (res.ok) return;
@@ -169,7 +171,7 @@ async function ready(url: string, child: ChildProcess | undefined): Promise<void
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`${url} was not ready in 30 s`);
+  throw new Error(`${url} was not ready in 30 s; see ${log}`);
 }
 
 function terminate(child: ChildProcess): Promise<void> {
