@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readCapped } from '../agent/core/http.js';
 import { startAgent, type RunningAgent } from './agent-process.js';
 import { ControlServer } from './control.js';
 import { INCIDENTS, INCIDENT_NAMES, isIncident } from './sim/incidents.js';
@@ -16,6 +17,8 @@ export interface DemoIo {
 
 const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 const DEFAULT_CONTROL = '127.0.0.1:9501';
+/** The control interface answers a page of JSON. */
+const CONTROL_MAX_BYTES = 1024 * 1024;
 
 export const DEMO_USAGE = `Usage: inferwatch demo [options]            start a simulated GPU node and the agent
        inferwatch demo incidents                list the incidents that can be injected
@@ -120,7 +123,7 @@ function listIncidents(io: DemoIo): number {
 async function call(io: DemoIo, url: string, method: string): Promise<number> {
   try {
     const res = await fetch(url, { method, signal: AbortSignal.timeout(5000) });
-    const text = await res.text();
+    const text = await readCapped(res, CONTROL_MAX_BYTES);
     (res.ok ? io.out : io.err)(text);
     return res.ok ? EXIT.ok : EXIT.failure;
   } catch (error) {

@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { fetchClient } from '../agent/core/http.js';
 import { ROOT } from './sim/node.js';
 
 /** The bundle's files, used as shipped. */
@@ -35,8 +36,13 @@ export interface Sample {
 
 /** The first of these on PATH (Debian names Alertmanager prometheus-alertmanager). */
 export function findTool(names: readonly string[]): string | undefined {
-  return names.find((name) => spawnSync(name, ['--version'], { stdio: 'ignore' }).status === 0);
+  return names.find(
+    (name) => spawnSync(name, ['--version'], { stdio: 'ignore', timeout: 5000 }).status === 0,
+  );
 }
+
+/** Query answers larger than this are an error: a test never asks for that much. */
+const QUERY_MAX_BYTES = 16 * 1024 * 1024;
 
 export const PROMETHEUS = ['prometheus'];
 export const ALERTMANAGER = ['prometheus-alertmanager', 'alertmanager'];
@@ -120,13 +126,11 @@ export class MonitoringStack {
 
   /** An instant query; the result must be a vector (or a scalar, as one sample). */
   async query(expr: string): Promise<Sample[]> {
-    const res = await fetch(
+    const res = await fetchClient.get(
       `${this.prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`,
-      {
-        signal: AbortSignal.timeout(10_000),
-      },
+      { timeoutMs: 10_000, maxBytes: QUERY_MAX_BYTES },
     );
-    const body = (await res.json()) as {
+    const body = JSON.parse(res.body) as {
       status: string;
       error?: string;
       data?: { resultType: string; result: unknown };

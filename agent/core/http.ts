@@ -63,7 +63,8 @@ export const fetchClient: HttpClient = {
   },
 };
 
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
+/** A response's body as text, failing with too_large past `maxBytes`. */
+export async function readCapped(response: Response, maxBytes: number): Promise<string> {
   if (!response.body) return '';
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
