@@ -6,12 +6,14 @@ import { RuntimesCollector } from './collectors/runtimes/collector.js';
 import type { AgentConfig } from './config/load.js';
 import type { Clock } from './core/clock.js';
 import type { Collector, SourceStatus } from './core/collector.js';
+import { Durable } from './core/durable.js';
 import type { ProcessRunner } from './core/exec.js';
 import type { HttpClient } from './core/http.js';
 import { Exposition } from './core/exposition.js';
+import type { MetricDef } from './core/metric.js';
 import type { Logger } from './core/logger.js';
 import { Scraper } from './core/scrape.js';
-import { defineSelfMetrics } from './core/self-metrics.js';
+import { defineSelfMetrics, type SourceErrors } from './core/self-metrics.js';
 import { StateLog } from './core/state-log.js';
 import { renderBlackbox } from './probe/blackbox.js';
 import { ProbeStore } from './probe/store.js';
@@ -25,12 +27,38 @@ export interface World {
   readonly logger: Logger;
 }
 
+/**
+ * What outlives a configuration reload: the exposition with its counters, the GPUs seen, the
+ * ledgers counters are made of, the probe's results. An agent built anew on reload takes it
+ * over, so no counter falls and no series blinks.
+ */
+export interface AgentState {
+  readonly exposition: Exposition;
+  readonly errors: SourceErrors;
+  readonly inventory: GpuInventory;
+  readonly sources: GpuSources;
+  readonly probeStore: ProbeStore;
+  readonly durable: Durable;
+}
+
+export function newAgentState(config: AgentConfig): AgentState {
+  const exposition = new Exposition({ processMetrics: config.web.process_metrics });
+  return {
+    exposition,
+    errors: defineSelfMetrics(exposition, VERSION),
+    inventory: new GpuInventory(),
+    sources: new GpuSources(),
+    probeStore: new ProbeStore(),
+    durable: new Durable(),
+  };
+}
+
 /** The collectors, the exposition and the scrape loop, wired from one frozen config. */
 export class Agent {
   readonly exposition: Exposition;
   readonly collectors: readonly Collector[];
   /** The probe's last results, for /probe. */
-  readonly probeStore = new ProbeStore();
+  readonly probeStore: ProbeStore;
   /** The runtimes found and configured, as the runtimes collector last published them. */
   readonly runtimeEndpoints = new RuntimeEndpoints();
   private readonly scraper: Scraper;
@@ -39,18 +67,21 @@ export class Agent {
   constructor(
     readonly config: AgentConfig,
     world: World,
+    readonly state: AgentState = newAgentState(config),
   ) {
-    this.exposition = new Exposition({ processMetrics: config.web.process_metrics });
-    const errors = defineSelfMetrics(this.exposition, VERSION);
+    this.exposition = state.exposition;
+    this.probeStore = state.probeStore;
+    const errors = state.errors;
     const stateLog = new StateLog(world.logger);
     const deps = {
       ...world,
       errors,
       stateLog,
-      inventory: new GpuInventory(),
-      sources: new GpuSources(),
+      inventory: state.inventory,
+      sources: state.sources,
       runtimeEndpoints: this.runtimeEndpoints,
       probeStore: this.probeStore,
+      durable: state.durable,
     };
     this.collectors = COLLECTORS.flatMap((factory) =>
       factory.create(config, { ...deps, logger: world.logger.child({ collector: factory.name }) }),
@@ -59,7 +90,8 @@ export class Agent {
       clock: world.clock,
       stateLog,
       errors,
-      timeoutMs: config.collectors.timeout_ms,
+      waitMs: config.collectors.timeout_ms,
+      maxSeriesPerFamily: config.collectors.max_series_per_family,
     });
   }
 
@@ -81,6 +113,11 @@ export class Agent {
 
   async stop(): Promise<void> {
     await Promise.allSettled(this.collectors.map((c) => c.stop?.()));
+  }
+
+  /** Families this agent's collectors write, for a reload to retire those no longer written. */
+  families(): Set<MetricDef> {
+    return new Set(this.collectors.flatMap((c) => c.metrics));
   }
 
   /**
@@ -115,6 +152,19 @@ export class Agent {
   }
 
   statuses(): { name: string; status: SourceStatus }[] {
-    return this.collectors.map((c) => ({ name: c.name, status: c.status() }));
+    return this.collectors.map((c) => {
+      const status = c.status();
+      const dropped = this.scraper.droppedBy(c.name);
+      if (dropped.length === 0) return { name: c.name, status };
+      const cap = this.config.collectors.max_series_per_family;
+      const said = dropped.map((d) => `${d.series} series of ${d.family}`).join(', ');
+      return {
+        name: c.name,
+        status: {
+          ...status,
+          detail: `${status.detail}; left out over collectors.max_series_per_family (${cap}): ${said}`,
+        },
+      };
+    });
   }
 }

@@ -1,14 +1,16 @@
 import { parseArgs } from 'node:util';
 import { Agent } from './agent.js';
-import { ConfigError, parseConfig, readConfigFile, type AgentConfig } from './config/load.js';
+import { ConfigError, type AgentConfig } from './config/load.js';
 import { systemClock } from './core/clock.js';
 import { nodeProcessRunner } from './core/exec.js';
-import { fetchClient } from './core/http.js';
-import { createLogger } from './core/logger.js';
+import { httpClient } from './core/http.js';
+import { createLogger, type Logger } from './core/logger.js';
+import { scrub } from './core/secrets.js';
+import { CONFIG_RELOAD_SUCCESS, CONFIG_RELOAD_TIME } from './core/self-metrics.js';
 import { probeCommand } from './probe/command.js';
 import { PROBE_MODULES, type ProbeModule } from './probe/types.js';
 import { MetricsServer } from './server/http.js';
-import { loadWebConfig } from './server/web-config.js';
+import { loadConfig, loadStartupConfig, type StartupConfig } from './startup-config.js';
 import { VERSION } from './version.js';
 
 export interface Io {
@@ -43,9 +45,11 @@ const COMMANDS = new Set(['run', 'once', 'doctor', 'check-config', 'probe']);
 
 export async function main(
   argv: readonly string[],
-  io: Io,
+  rawIo: Io,
   signals: NodeJS.EventEmitter = process,
 ): Promise<number> {
+  // Whatever is printed passes the secret scrubber: the last line of defence (see secrets.ts).
+  const io: Io = { out: (text) => rawIo.out(scrub(text)), err: (text) => rawIo.err(scrub(text)) };
   if (argv[0] === 'demo') {
     // Loaded only here: the demo's simulation is not part of the agent (nor of its image).
     const demo = await import('../demo/command.js').catch(() => undefined);
@@ -95,19 +99,6 @@ export async function main(
     return EXIT.usage;
   }
 
-  let config: AgentConfig;
-  try {
-    const raw = fileArg ? await readConfigFile(fileArg) : {};
-    const overridden = values.listen && isObject(raw) ? { ...raw, listen: values.listen } : raw;
-    config = parseConfig(overridden, fileArg ?? '--listen');
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.err(`${error.message}\n`);
-      return EXIT.usage;
-    }
-    throw error;
-  }
-
   if ((values.target !== undefined || values.module !== undefined) && command !== 'probe') {
     io.err(`inferwatch: --target and --module are for the probe command\n\n${USAGE}`);
     return EXIT.usage;
@@ -118,44 +109,48 @@ export async function main(
     return EXIT.usage;
   }
 
+  // run refuses what check-config refuses, and check-config passes only what run starts on:
+  // both check everything checkable without starting. The other commands need the schema only.
+  const serving = command === 'check-config' || command === 'run';
+  let startup: StartupConfig;
+  try {
+    startup = serving
+      ? await loadStartupConfig(fileArg, { listen: values.listen })
+      : { config: await loadConfig(fileArg, { listen: values.listen }), security: undefined };
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(`${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+  const { config } = startup;
+
   switch (command) {
     case 'check-config':
-      if (config.web.config_file) {
-        try {
-          await loadWebConfig(config.web.config_file);
-        } catch (error) {
-          if (error instanceof ConfigError) {
-            io.err(`${error.message}\n`);
-            return EXIT.usage;
-          }
-          throw error;
-        }
-      }
       io.out(`${fileArg}: valid\n`);
       return EXIT.ok;
+    case 'run':
+      return run(startup, { file: fileArg, listen: values.listen }, io, signals);
     case 'once':
       return once(config, io);
     case 'doctor':
       return doctor(config, fileArg, io);
-    case 'probe':
-      return probe(config, { target: values.target, module: module as ProbeModule }, io);
     default:
-      return run(config, io, signals);
+      return probe(config, { target: values.target, module: module as ProbeModule }, io);
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function world(config: AgentConfig, level = config.log_level) {
   return {
     runner: nodeProcessRunner,
-    http: fetchClient,
+    http: httpClient,
     clock: systemClock,
     logger: createLogger(level),
   };
 }
+
+type World = ReturnType<typeof world>;
 
 function startupWaitMs(config: AgentConfig): number {
   return (
@@ -226,38 +221,41 @@ export function splitHostPort(listen: string): { host: string; port: number } {
   return { host: host === '' ? '0.0.0.0' : host, port: Number(listen.slice(at + 1)) };
 }
 
-async function run(config: AgentConfig, io: Io, signals: NodeJS.EventEmitter): Promise<number> {
-  let security;
-  try {
-    security = config.web.config_file ? await loadWebConfig(config.web.config_file) : undefined;
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.err(`${error.message}\n`);
-      return EXIT.usage;
-    }
-    throw error;
-  }
+async function run(
+  startup: StartupConfig,
+  source: { readonly file: string | undefined; readonly listen: string | undefined },
+  io: Io,
+  signals: NodeJS.EventEmitter,
+): Promise<number> {
+  const { config, security } = startup;
   const w = world(config);
-  const agent = new Agent(config, w);
+  let agent = new Agent(config, w);
   const { host, port } = splitHostPort(config.listen);
-  const server = new MetricsServer(
-    {
-      metrics: () => agent.metrics(),
-      contentType: agent.exposition.contentType,
-      statuses: () => agent.statuses(),
-      probe: (target, module) => agent.probeAnswer(target, module),
-    },
-    {
-      host,
-      port,
-      maxRequests: config.web.max_requests,
-      maxConnections: config.web.max_connections,
-      headerTimeoutMs: config.web.header_timeout_ms,
-      version: VERSION,
-      ...(security ? { security } : {}),
-    },
-    w.logger,
-  );
+  let server: MetricsServer;
+  try {
+    server = new MetricsServer(
+      {
+        metrics: () => agent.metrics(),
+        contentType: agent.exposition.contentType,
+        statuses: () => agent.statuses(),
+        probe: (target, module) => agent.probeAnswer(target, module),
+      },
+      {
+        host,
+        port,
+        maxRequests: config.web.max_requests,
+        maxConnections: config.web.max_connections,
+        headerTimeoutMs: config.web.header_timeout_ms,
+        version: VERSION,
+        ...(security ? { security } : {}),
+      },
+      w.logger,
+    );
+  } catch {
+    // The web config was checked at load; a server that still will not build says so plainly.
+    io.err('inferwatch: the HTTP server could not be set up from web.config_file\n');
+    return EXIT.usage;
+  }
   let bound: number;
   try {
     bound = await server.listen();
@@ -267,6 +265,7 @@ async function run(config: AgentConfig, io: Io, signals: NodeJS.EventEmitter): P
     return EXIT.failure;
   }
   await agent.start();
+  reloaded(agent, w, true);
   w.logger.info(
     {
       listen: `${host}:${bound}`,
@@ -275,12 +274,86 @@ async function run(config: AgentConfig, io: Io, signals: NodeJS.EventEmitter): P
     },
     'inferwatch started',
   );
+  // One reload at a time, in the order the signals came.
+  let reloads = Promise.resolve();
+  const onHup = () => {
+    reloads = reloads.then(async () => {
+      agent = await reload(agent, server, source, w);
+    });
+  };
+  signals.on('SIGHUP', onHup);
   const signal = await new Promise<string>((resolve) => {
     signals.once('SIGTERM', () => resolve('SIGTERM'));
     signals.once('SIGINT', () => resolve('SIGINT'));
   });
+  signals.off('SIGHUP', onHup);
   w.logger.info({ signal }, 'shutting down');
+  await reloads;
   await Promise.all([server.close(), agent.stop()]);
   w.logger.flush();
   return EXIT.ok;
 }
+
+/**
+ * SIGHUP (systemctl reload): reads and checks the config and the web config again, as at
+ * start. Valid, the agent is rebuilt on it, taking over its predecessor's state so no counter
+ * falls; invalid, the agent goes on as it was and the log names every bad field. The listen
+ * address and process_metrics need a restart; the log says so.
+ */
+async function reload(
+  current: Agent,
+  server: MetricsServer,
+  source: { readonly file: string | undefined; readonly listen: string | undefined },
+  w: World,
+): Promise<Agent> {
+  let next: StartupConfig;
+  try {
+    next = await loadStartupConfig(source.file, { listen: source.listen });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    w.logger.error(
+      { problems: error.problems },
+      'reload refused: the configuration is invalid; still running on the previous one',
+    );
+    reloaded(current, w, false);
+    return current;
+  }
+  const { config } = next;
+  for (const [changed, what] of [
+    [config.listen !== current.config.listen, 'listen'],
+    [config.web.process_metrics !== current.config.web.process_metrics, 'web.process_metrics'],
+    [config.web.max_connections !== current.config.web.max_connections, 'web.max_connections'],
+  ] as const)
+    if (changed) w.logger.warn({ field: what }, `${what} changed: restart the agent to apply it`);
+  const refused = server.setSecurity(next.security);
+  if (refused) w.logger.warn(refused);
+  w.logger.level = config.log_level;
+  const agent = new Agent(config, w, current.state);
+  await current.stop();
+  // Families no collector writes any more (a source switched off) lose their series.
+  const kept = agent.families();
+  agent.exposition.publish(
+    [...current.families()].filter((def) => !kept.has(def)),
+    new Map(),
+  );
+  await agent.start();
+  reloaded(agent, w, true);
+  w.logger.info({ collectors: agent.collectors.map((c) => c.name) }, 'configuration reloaded');
+  return agent;
+}
+
+/** inferwatch_config_last_reload_successful and its timestamp, as Prometheus exports its own. */
+function reloaded(agent: Agent, w: { readonly clock: { epochMs(): number } }, ok: boolean): void {
+  const { exposition } = agent;
+  exposition.publish(
+    [CONFIG_RELOAD_SUCCESS],
+    new Map([[CONFIG_RELOAD_SUCCESS, [{ labels: {}, value: ok ? 1 : 0 }]]]),
+  );
+  if (ok)
+    exposition.publish(
+      [CONFIG_RELOAD_TIME],
+      new Map([[CONFIG_RELOAD_TIME, [{ labels: {}, value: w.clock.epochMs() / 1000 }]]]),
+    );
+}
+
+export type { Logger };

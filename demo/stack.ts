@@ -3,7 +3,7 @@ import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { fetchClient } from '../agent/core/http.js';
+import { httpClient } from '../agent/core/http.js';
 import { ROOT } from './sim/node.js';
 
 /** The bundle's files, used as shipped. */
@@ -126,7 +126,7 @@ export class MonitoringStack {
 
   /** An instant query; the result must be a vector (or a scalar, as one sample). */
   async query(expr: string): Promise<Sample[]> {
-    const res = await fetchClient.get(
+    const res = await httpClient.get(
       `${this.prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`,
       { timeoutMs: 10_000, maxBytes: QUERY_MAX_BYTES },
     );

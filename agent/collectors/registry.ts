@@ -1,6 +1,7 @@
 import type { AgentConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
 import type { Collector } from '../core/collector.js';
+import type { Durable } from '../core/durable.js';
 import type { ProcessRunner } from '../core/exec.js';
 import type { HttpClient } from '../core/http.js';
 import type { Logger } from '../core/logger.js';
@@ -28,6 +29,8 @@ export interface CollectorDeps {
   readonly runtimeEndpoints: RuntimeEndpoints;
   /** The probe's last results, served by /metrics and /probe. */
   readonly probeStore: ProbeStore;
+  /** Ledgers that outlive a configuration reload, so no counter falls. */
+  readonly durable: Durable;
 }
 
 /** One source folder's entry in the collector list. */

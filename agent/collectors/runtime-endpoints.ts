@@ -11,6 +11,12 @@ export interface RuntimeAddress {
 export interface RuntimeEndpoint extends RuntimeAddress {
   /** The headers (API key included) the runtime wants. Never logged. */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Which prompt tokens its own counter counts: all of them, or only those it evaluated
+   * (llama.cpp leaves out its prompt cache's). The probe counts its traffic the same way, so
+   * subtracting it from served traffic is exact.
+   */
+  readonly promptTokensCounted: 'all' | 'evaluated';
   /** A fresh, bounded read of its queue and KV figures; rejects when the runtime does not answer. */
   readLoad(signal: AbortSignal): Promise<RuntimeLoad>;
 }

@@ -6,6 +6,24 @@ const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/;
 
 const ms = (min: number, max: number) => z.int().min(min).max(max);
 
+/** An http(s) URL that holds no user name or password: those would reach logs and pages. */
+const httpUrl = () =>
+  z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), {
+      message: 'must not hold credentials; use headers or api_key_file',
+    });
+
+/**
+ * HTTP headers to send. A value may not hold a line break or NUL: it would be refused when
+ * sent, and the refusal would quote it.
+ */
+const headerMap = () =>
+  z.record(
+    z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name'),
+    z.string().regex(/^[^\r\n\0]*$/, 'must not hold a line break or NUL'),
+  );
+
 const backoff = z
   .strictObject({
     initial_ms: ms(100, 600_000)
@@ -98,16 +116,15 @@ const dcgm = z.strictObject({
     .describe(
       'Read a dcgm-exporter for SM, tensor and DRAM activity, NVLink and PCIe figures and an exact energy counter.',
     ),
-  url: z
-    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  url: httpUrl()
     .optional()
     .describe(
       "dcgm-exporter's metrics URL. Unset: http://127.0.0.1:9400/metrics, used only when something answers there as dcgm-exporter; set: a failure to read it is reported as one.",
     ),
   timeout_ms: ms(100, 60_000)
-    .optional()
+    .default(5000)
     .describe(
-      'Longest one read may take (default: 80% of collectors.timeout_ms); must be below collectors.timeout_ms.',
+      'Longest one read of dcgm-exporter may take. A scrape does not wait for it past collectors.timeout_ms: it serves the last good read meanwhile.',
     ),
   max_body_bytes: z
     .int()
@@ -168,20 +185,16 @@ const runtimeTarget = z.strictObject({
     .enum(RUNTIMES)
     .optional()
     .describe('The runtime; when left out it is identified by what its endpoints answer.'),
-  url: z
-    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
-    .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), {
-      message: 'must not hold credentials; use headers or api_key_file',
-    })
-    .describe('Base URL of the runtime (Triton: its metrics port, such as http://127.0.0.1:8002).'),
+  url: httpUrl().describe(
+    'Base URL of the runtime (Triton: its metrics port, such as http://127.0.0.1:8002).',
+  ),
   name: z
     .string()
     .min(1)
     .max(128)
     .optional()
     .describe("The target label in metrics (default: the URL's host:port)."),
-  headers: z
-    .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name'), z.string())
+  headers: headerMap()
     .default({})
     .describe('Extra HTTP headers sent to the runtime. Never logged.'),
   api_key_file: z
@@ -209,9 +222,17 @@ const runtimes = z.strictObject({
     .default([])
     .describe('Runtimes to read, each {kind, url, name, headers, api_key_file or api_key_env}.'),
   timeout_ms: ms(100, 60_000)
-    .optional()
+    .default(5000)
     .describe(
-      'Longest one runtime read may take (default: 80% of collectors.timeout_ms); must be below collectors.timeout_ms, so one hung runtime never costs the others their series.',
+      'Longest one request to a runtime may take. A runtime that takes the connection and does not answer by then is unresponsive (busy), one that refuses it is down. A scrape does not wait for it past collectors.timeout_ms: it serves the last good read meanwhile.',
+    ),
+  max_models: z
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(100)
+    .describe(
+      'Models per runtime that get series; a runtime reporting more has the rest left out, counted in inferwatch_llm_models_dropped and named by doctor.',
     ),
   max_body_bytes: z
     .int()
@@ -460,14 +481,12 @@ const probe = z
       ),
     otlp: z
       .strictObject({
-        endpoint: z
-          .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+        endpoint: httpUrl()
           .optional()
           .describe(
             'OTLP/HTTP traces URL (such as http://127.0.0.1:4318/v1/traces): each probe run becomes a span with GenAI attributes. Unset: no OpenTelemetry is loaded.',
           ),
-        headers: z
-          .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name'), z.string())
+        headers: headerMap()
           .default({})
           .describe('Headers sent to the OTLP endpoint. Never logged.'),
         timeout_ms: ms(100, 60_000).default(10_000).describe('Longest one export may take.'),
@@ -573,6 +592,9 @@ export const ConfigSchema = z.strictObject({
   listen: z
     .string()
     .regex(HOST_PORT, 'must be HOST:PORT, such as 0.0.0.0:9500 or [::1]:9500')
+    .refine((l) => Number(l.slice(l.lastIndexOf(':') + 1)) <= 65_535, {
+      message: 'the port must be 0 to 65535',
+    })
     .default('0.0.0.0:9500')
     .describe('Address of the HTTP server for /metrics (the --listen flag overrides it).'),
   log_level: z
@@ -614,10 +636,23 @@ export const ConfigSchema = z.strictObject({
     .describe('The HTTP server.'),
   collectors: z
     .strictObject({
-      timeout_ms: ms(100, 60_000)
-        .default(5000)
+      timeout_ms: ms(50, 60_000)
+        .default(500)
         .describe(
-          'Longest a collector may take in one scrape; past it, it reports failure and its series are left out.',
+          "Longest a scrape waits for any source. A source still reading then is served from its last good values (their age in inferwatch_collector_last_success_timestamp_seconds) or left out, and counted as slow; its read goes on in the background. Keep it well under Prometheus' scrape_timeout.",
+        ),
+      max_series_per_family: z
+        .int()
+        .min(10)
+        .max(1_000_000)
+        .default(10_000)
+        .describe(
+          'Series one source may export in one family; beyond it they are left out and counted in inferwatch_collector_series_dropped (a runtime naming thousands of models, say).',
+        ),
+      max_staleness_ms: ms(1000, 3_600_000)
+        .default(60_000)
+        .describe(
+          "A source's last good values are served at most this long after they were read; older, they are left out.",
         ),
       nvidia_smi: nvidiaSmi.prefault({}).describe('NVIDIA GPUs through nvidia-smi.'),
       dcgm: dcgm.prefault({}).describe('NVIDIA DCGM through a dcgm-exporter.'),
@@ -631,15 +666,7 @@ export const ConfigSchema = z.strictObject({
       host: host.prefault({}).describe('The host.'),
     })
     .prefault({})
-    .describe('The sources of metrics.')
-    .refine((c) => c.runtimes.timeout_ms === undefined || c.runtimes.timeout_ms < c.timeout_ms, {
-      message: 'must be less than collectors.timeout_ms',
-      path: ['runtimes', 'timeout_ms'],
-    })
-    .refine((c) => c.dcgm.timeout_ms === undefined || c.dcgm.timeout_ms < c.timeout_ms, {
-      message: 'must be less than collectors.timeout_ms',
-      path: ['dcgm', 'timeout_ms'],
-    }),
+    .describe('The sources of metrics.'),
   probe: probe.prefault({}).describe('The synthetic inference probe.'),
   cost: cost
     .prefault({})

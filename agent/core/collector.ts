@@ -10,6 +10,12 @@ export interface Emitter {
    * `inferwatch_collector_success 0` (a lost GPU among healthy ones, say).
    */
   degrade(reason: string, message: string): void;
+  /**
+   * Marks the samples written as the source's last good values, read at `readAtEpochMs`
+   * because no fresh read came in time: served, with `inferwatch_collector_success 0` and
+   * `inferwatch_collector_last_success_timestamp_seconds` at the time they were read.
+   */
+  lastGood(readAtEpochMs: number, reason: string, message: string): void;
 }
 
 /** What `doctor` and the landing page say about a source. */
@@ -33,8 +39,13 @@ export interface Collector {
   stop?(): Promise<void>;
   /** Resolves once the first data is in or the source is known to be failing; for `once`. */
   ready?(timeoutMs: number): Promise<void>;
-  /** Writes current samples, or throws a CollectorError. Must honour the signal. */
-  collect(out: Emitter, signal: AbortSignal): Promise<void> | void;
+  /**
+   * Writes current samples, or throws a CollectorError. `handOver` fires when the scrape can
+   * wait no longer: a collector still reading its source then writes what it already knows
+   * and returns at once (the read may go on in the background). One that does not return is
+   * cut off soon after, and its series are left out of that scrape.
+   */
+  collect(out: Emitter, handOver: AbortSignal): Promise<void> | void;
   status(): SourceStatus;
 }
 

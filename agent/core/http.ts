@@ -1,3 +1,6 @@
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
 /** Every HTTP call the agent makes is bounded in time and in size. */
 export interface HttpRequest {
   readonly timeoutMs: number;
@@ -15,55 +18,148 @@ export interface HttpClient {
   get(url: string, request: HttpRequest): Promise<HttpResponse>;
 }
 
-export type HttpFailure = 'timeout' | 'unreachable' | 'too_large' | 'aborted';
+/**
+ * Why a request failed. `unreachable`: nothing took the connection (refused, reset, no route,
+ * no name, no TCP handshake in time): the server is down. `timeout`: it took the connection
+ * and did not answer in full in time: it is up but unresponsive (busy, saturated, hung).
+ */
+export type HttpFailure = 'timeout' | 'unreachable' | 'too_large' | 'aborted' | 'tls' | 'protocol';
 
+/** A failed request. Its message is built from fixed words and error codes only: never a header. */
 export class HttpError extends Error {
   constructor(
     readonly reason: HttpFailure,
     message: string,
-    options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(message);
     this.name = 'HttpError';
   }
 }
 
-/** Node's fetch (undici, with keep-alive), with a deadline over the whole exchange and a body cap. */
-export const fetchClient: HttpClient = {
-  async get(url, request) {
-    const deadline = AbortSignal.timeout(request.timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
-    const fail = (error: unknown): never => {
-      if (error instanceof HttpError) throw error;
-      if (deadline.aborted)
-        throw new HttpError('timeout', `no complete answer within ${request.timeoutMs} ms`);
-      if (request.signal?.aborted) throw new HttpError('aborted', 'cancelled');
-      throw new HttpError('unreachable', describe(error), { cause: error });
-    };
-    let response: Response;
-    try {
-      response = await fetch(url, { headers: request.headers, signal, redirect: 'error' });
-    } catch (error) {
-      return fail(error);
-    }
-    const declared = Number(response.headers.get('content-length'));
-    if (declared > request.maxBytes) {
-      await response.body?.cancel().catch(() => undefined);
-      throw tooLarge(request.maxBytes);
-    }
-    try {
-      const body = await readCapped(response, request.maxBytes);
-      return {
-        status: response.status,
-        body,
+/** The agent's connection pools, one per scheme, shared by every request it makes. */
+export const keepAliveAgents = {
+  http: new HttpAgent({ keepAlive: true, maxSockets: 8, maxFreeSockets: 4 }),
+  https: new HttpsAgent({ keepAlive: true, maxSockets: 8, maxFreeSockets: 4 }),
+};
+const agents = keepAliveAgents;
+
+const UNREACHABLE: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection reset',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EADDRNOTAVAIL: 'address not available',
+  ETIMEDOUT: 'connection timed out',
+};
+
+/**
+ * GET over node:http with keep-alive, one deadline over the whole exchange and a cap on the
+ * body. It tells a server that never took the connection from one that took it and fell
+ * silent, which fetch cannot: the first is down, the second only busy. Redirects are not
+ * followed (a 3xx is an answer like any other).
+ */
+export const httpClient: HttpClient = {
+  get(url, request) {
+    return new Promise<HttpResponse>((resolve, reject) => {
+      let target: URL;
+      try {
+        target = new URL(url);
+      } catch {
+        return reject(new HttpError('unreachable', 'not a URL'));
+      }
+      const tls = target.protocol === 'https:';
+      let connected = false;
+      let settled = false;
+      let req: ClientRequest | undefined;
+      const finish = (error: HttpError | undefined, response?: HttpResponse) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        request.signal?.removeEventListener('abort', onAbort);
+        if (error) {
+          req?.destroy();
+          reject(error);
+        } else resolve(response as HttpResponse);
       };
-    } catch (error) {
-      return fail(error);
-    }
+      const timer = setTimeout(
+        () =>
+          finish(
+            connected
+              ? new HttpError('timeout', `no complete answer within ${request.timeoutMs} ms`)
+              : new HttpError(
+                  'unreachable',
+                  `no connection within ${request.timeoutMs} ms (connect timeout)`,
+                ),
+          ),
+        request.timeoutMs,
+      );
+      const onAbort = () => finish(new HttpError('aborted', 'cancelled'));
+      if (request.signal?.aborted) return onAbort();
+      request.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        req = (tls ? httpsRequest : httpRequest)(target, {
+          method: 'GET',
+          headers: { ...request.headers },
+          agent: tls ? agents.https : agents.http,
+        });
+      } catch (error) {
+        // An invalid header: Node's message names the header; ours names nothing.
+        return finish(
+          new HttpError('unreachable', `request refused before sending (${codeOf(error)})`),
+        );
+      }
+      req.on('socket', (socket) => {
+        if (!socket.connecting) connected = true;
+        else socket.once(tls ? 'secureConnect' : 'connect', () => (connected = true));
+      });
+      req.on('error', (error) => finish(classify(error, connected)));
+      req.on('response', (res) => {
+        connected = true;
+        const declared = Number(res.headers['content-length']);
+        if (declared > request.maxBytes) return finish(tooLarge(request.maxBytes));
+        const chunks: Buffer[] = [];
+        let total = 0;
+        res.on('data', (chunk: Buffer) => {
+          total += chunk.byteLength;
+          if (total > request.maxBytes) return finish(tooLarge(request.maxBytes));
+          chunks.push(chunk);
+        });
+        res.on('end', () =>
+          finish(undefined, {
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks, total).toString('utf8'),
+          }),
+        );
+        res.on('error', (error) => finish(classify(error, true)));
+        res.on('aborted', () =>
+          finish(new HttpError('unreachable', 'connection reset mid-answer')),
+        );
+      });
+      req.end();
+    });
   },
 };
 
-/** A response's body as text, failing with too_large past `maxBytes`. */
+function classify(error: unknown, connected: boolean): HttpError {
+  const code = codeOf(error);
+  if (code.startsWith('ERR_TLS') || /CERT|SSL|SELF_SIGNED/.test(code))
+    return new HttpError('tls', `TLS failed (${code})`);
+  const words = UNREACHABLE[code];
+  if (words) return new HttpError('unreachable', `${words} (${code})`);
+  // It took the connection and answered with something that is not HTTP.
+  if (connected) return new HttpError('protocol', `the answer is not HTTP (${code})`);
+  return new HttpError('unreachable', `request failed (${code})`);
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? code : 'EUNKNOWN';
+}
+
+/** A fetch Response's body as text, failing with too_large past `maxBytes`. */
 export async function readCapped(response: Response, maxBytes: number): Promise<string> {
   if (!response.body) return '';
   const reader = response.body.getReader();
@@ -84,10 +180,4 @@ export async function readCapped(response: Response, maxBytes: number): Promise<
 
 function tooLarge(maxBytes: number): HttpError {
   return new HttpError('too_large', `the answer is larger than ${maxBytes} bytes`);
-}
-
-function describe(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
-  if (cause?.code) return cause.code;
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { scrub } from './secrets.js';
 
 export type { Logger };
 
@@ -16,6 +17,8 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
         paths: ['*.password', '*.api_key', '*.token', '*.authorization', 'headers.authorization'],
         censor: '[redacted]',
       },
+      // Every line passes the secret scrubber on its way out, whatever a library put in it.
+      hooks: { streamWrite: scrub },
     },
     destination ?? pino.destination({ fd: 2, sync: false }),
   );

@@ -6,6 +6,7 @@ import {
   COLLECTOR_DURATION,
   COLLECTOR_LAST_SUCCESS,
   COLLECTOR_SUCCESS,
+  SERIES_DROPPED,
   type SourceErrors,
 } from './self-metrics.js';
 import type { StateLog } from './state-log.js';
@@ -15,14 +16,25 @@ interface Outcome {
   readonly reason?: string;
   readonly message?: string;
   readonly samples: ReadonlyMap<MetricDef, readonly Sample[]>;
+  /** The samples are the source's last good values, read then (epoch ms). */
+  readonly staleAtMs?: number;
+  /** Series left out by the cardinality cap, by family. */
+  readonly dropped?: ReadonlyMap<MetricDef, number>;
 }
+
+/** After the hand-over, how long a collector has to write what it knows before it is cut off. */
+export const HAND_OVER_GRACE_MS = 250;
+const DEFAULT_MAX_SERIES_PER_FAMILY = 10_000;
 
 const NO_SAMPLES: ReadonlyMap<MetricDef, readonly Sample[]> = new Map();
 
 /**
- * Runs every collector at once, each under its own timeout, and publishes what each produced.
- * A collector that throws or hangs costs only its own series; one still running from an
- * earlier scrape is not started again (it reports `busy`), so a hung source cannot pile up work.
+ * Runs every collector at once and publishes what each produced. No source holds the scrape:
+ * after `waitMs` every collector is told to hand over what it knows (a source still reading
+ * is served from its last good values, see Emitter.lastGood), and one that has not returned a
+ * short grace later is cut off. A collector that throws or hangs costs only its own series; one
+ * still running from an earlier scrape is not started again (it reports `busy`), so a hung
+ * source cannot pile up work.
  *
  * A family may be shared by collectors that read the same thing from different sources (GPU
  * memory from nvidia-smi or, for a GPU nvidia-smi does not list, from DCGM). The collectors
@@ -31,6 +43,7 @@ const NO_SAMPLES: ReadonlyMap<MetricDef, readonly Sample[]> = new Map();
  */
 export class Scraper {
   private readonly inFlight = new Set<string>();
+  private readonly dropped = new Map<string, number>();
   private readonly lastSuccessEpochS = new Map<string, number>();
   private readonly shared = new Set<MetricDef>();
   /** Each collector's families that no other collector writes. */
@@ -43,7 +56,10 @@ export class Scraper {
       clock: Clock;
       stateLog: StateLog;
       errors: SourceErrors;
-      timeoutMs: number;
+      /** How long the scrape waits for sources before they must hand over. */
+      waitMs: number;
+      /** Series one collector may write to one family in a scrape; more are left out. */
+      maxSeriesPerFamily?: number;
     },
   ) {
     const owner = new Map<string, { def: MetricDef; collector: string }>();
@@ -71,6 +87,8 @@ export class Scraper {
     const success: Sample[] = [];
     const duration: Sample[] = [];
     const lastSuccess: Sample[] = [];
+    const dropped: Sample[] = [];
+    this.dropped.clear();
     const joined = new Map<MetricDef, Map<string, Sample>>();
     for (const def of this.shared) joined.set(def, new Map());
     for (const { collector, outcome, seconds } of results) {
@@ -82,9 +100,18 @@ export class Scraper {
           if (!series.has(key)) series.set(key, sample);
         }
       }
+      for (const [def, count] of outcome.dropped ?? []) {
+        dropped.push({ labels: { ...labels, family: def.name }, value: count });
+        this.dropped.set(`${collector.name}\u0000${def.name}`, count);
+      }
       success.push({ labels, value: outcome.ok ? 1 : 0 });
       duration.push({ labels, value: seconds });
       if (outcome.ok) this.lastSuccessEpochS.set(collector.name, this.deps.clock.epochMs() / 1000);
+      else if (outcome.staleAtMs !== undefined) {
+        const readAt = outcome.staleAtMs / 1000;
+        if (readAt > (this.lastSuccessEpochS.get(collector.name) ?? 0))
+          this.lastSuccessEpochS.set(collector.name, readAt);
+      }
       const last = this.lastSuccessEpochS.get(collector.name);
       if (last !== undefined) lastSuccess.push({ labels, value: last });
     }
@@ -94,13 +121,24 @@ export class Scraper {
         new Map([...joined].map(([def, series]) => [def, [...series.values()]])),
       );
     this.exposition.publish(
-      [COLLECTOR_SUCCESS, COLLECTOR_DURATION, COLLECTOR_LAST_SUCCESS],
+      [COLLECTOR_SUCCESS, COLLECTOR_DURATION, COLLECTOR_LAST_SUCCESS, SERIES_DROPPED],
       new Map([
         [COLLECTOR_SUCCESS, success],
         [COLLECTOR_DURATION, duration],
         [COLLECTOR_LAST_SUCCESS, lastSuccess],
+        [SERIES_DROPPED, dropped],
       ]),
     );
+  }
+
+  /** What the last scrape left out of a collector's families by the cardinality cap. */
+  droppedBy(collector: string): { family: string; series: number }[] {
+    const out: { family: string; series: number }[] = [];
+    for (const [key, series] of this.dropped) {
+      const [name, family] = key.split('\u0000');
+      if (name === collector && family) out.push({ family, series });
+    }
+    return out;
   }
 
   private async runOne(
@@ -120,29 +158,44 @@ export class Scraper {
       this.deps.errors.count(collector.name, 'busy');
       return failed('busy', 'the previous collection is still running', NO_SAMPLES);
     }
-    const buffer = new BufferingEmitter(collector.metrics);
-    const abort = new AbortController();
+    const buffer = new BufferingEmitter(
+      collector.metrics,
+      this.deps.maxSeriesPerFamily ?? DEFAULT_MAX_SERIES_PER_FAMILY,
+    );
+    const handOver = new AbortController();
     this.inFlight.add(collector.name);
     const run = Promise.resolve()
-      .then(() => collector.collect(buffer, abort.signal))
+      .then(() => collector.collect(buffer, handOver.signal))
       .finally(() => this.inFlight.delete(collector.name));
+    const softTimer = setTimeout(() => handOver.abort(), this.deps.waitMs);
     let timer: NodeJS.Timeout | undefined;
+    const cutOffMs = this.deps.waitMs + HAND_OVER_GRACE_MS;
     const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.deps.timeoutMs);
+      timer = setTimeout(() => resolve('timeout'), cutOffMs);
     });
     try {
       const result = await Promise.race([run, timeout]);
       if (result === 'timeout') {
-        abort.abort();
+        handOver.abort();
         run.catch(() => undefined);
         this.deps.errors.count(collector.name, 'timeout');
-        return failed('timeout', `timed out after ${this.deps.timeoutMs} ms`, NO_SAMPLES);
+        return failed('timeout', `did not hand over within ${cutOffMs} ms`, NO_SAMPLES);
       }
       // Every collector gets the same guard: no non-finite value, no negative counter.
       if (buffer.rejected > 0) this.deps.errors.count(collector.name, 'bad_value', buffer.rejected);
+      const dropped = buffer.dropped;
+      if (buffer.staleness)
+        return {
+          ...failed(buffer.staleness.reason, buffer.staleness.message, buffer.samples),
+          staleAtMs: buffer.staleness.readAtEpochMs,
+          dropped,
+        };
       if (buffer.degraded)
-        return failed(buffer.degraded.reason, buffer.degraded.message, buffer.samples);
-      return { ok: true, samples: buffer.samples };
+        return {
+          ...failed(buffer.degraded.reason, buffer.degraded.message, buffer.samples),
+          dropped,
+        };
+      return { ok: true, samples: buffer.samples, dropped };
     } catch (error) {
       if (error instanceof CollectorError) {
         if (!error.counted) this.deps.errors.count(collector.name, error.reason);
@@ -152,6 +205,7 @@ export class Scraper {
       return failed('error', `unexpected error: ${describe(error)}`, NO_SAMPLES);
     } finally {
       clearTimeout(timer);
+      clearTimeout(softTimer);
     }
   }
 }
@@ -168,13 +222,21 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Holds one run's samples until the run is known to have finished in time. */
+/**
+ * Holds one run's samples until the run is known to have finished in time. A family holds at
+ * most `maxSeries` series of one collector: a source that names thousands of processes or
+ * models costs a bounded exposition, and says how many it lost.
+ */
 class BufferingEmitter implements Emitter {
   readonly samples = new Map<MetricDef, Sample[]>();
+  readonly dropped = new Map<MetricDef, number>();
   degraded: { reason: string; message: string } | undefined;
   private readonly allowed: ReadonlySet<MetricDef>;
 
-  constructor(metrics: readonly MetricDef[]) {
+  constructor(
+    metrics: readonly MetricDef[],
+    private readonly maxSeries: number,
+  ) {
     this.allowed = new Set(metrics);
   }
 
@@ -187,7 +249,13 @@ class BufferingEmitter implements Emitter {
       this.rejected++;
       return;
     }
-    this.list(def).push({ labels, value });
+    const list = this.list(def);
+    if (list.length >= this.maxSeries) return this.drop(def);
+    list.push({ labels, value });
+  }
+
+  private drop(def: MetricDef): void {
+    this.dropped.set(def, (this.dropped.get(def) ?? 0) + 1);
   }
 
   emitHistogram(def: MetricDef, labels: Labels, histogram: HistogramValue): void {
@@ -198,7 +266,9 @@ class BufferingEmitter implements Emitter {
       this.rejected++;
       return;
     }
-    this.list(def).push({ labels, value: histogram.count, histogram });
+    const list = this.list(def);
+    if (list.length >= this.maxSeries) return this.drop(def);
+    list.push({ labels, value: histogram.count, histogram });
   }
 
   private list(def: MetricDef): Sample[] {
@@ -210,5 +280,13 @@ class BufferingEmitter implements Emitter {
 
   degrade(reason: string, message: string): void {
     this.degraded ??= { reason, message };
+  }
+
+  staleness: { readAtEpochMs: number; reason: string; message: string } | undefined;
+
+  lastGood(readAtEpochMs: number, reason: string, message: string): void {
+    // The oldest read decides how old the collector's data is.
+    if (this.staleness === undefined || readAtEpochMs < this.staleness.readAtEpochMs)
+      this.staleness = { readAtEpochMs, reason, message };
   }
 }

@@ -22,17 +22,34 @@ export const COLLECTOR_LAST_SUCCESS = gauge(
   "Unix time of the collector's last successful scrape.",
   ['collector'],
 );
+export const SERIES_DROPPED = gauge(
+  'inferwatch_collector_series_dropped',
+  'Series a collector wrote in this scrape beyond collectors.max_series_per_family for one family, left out. Absent when none were.',
+  ['collector', 'family'],
+);
 export const SOURCE_ERRORS = counter(
   'inferwatch_source_errors_total',
   'Errors met while reading a source, by collector and reason (timeout, exited, silent, driver_error, bad_line, ...).',
   ['collector', 'reason'],
 );
 
+export const CONFIG_RELOAD_SUCCESS = gauge(
+  'inferwatch_config_last_reload_successful',
+  'Whether the last reading of the configuration (at start, or on SIGHUP) succeeded (1) or was refused as invalid, the previous one staying in force (0).',
+);
+export const CONFIG_RELOAD_TIME = gauge(
+  'inferwatch_config_last_reload_success_timestamp_seconds',
+  'When the configuration in force was read, in seconds since the epoch.',
+);
+
 export const SELF_METRICS: readonly MetricDef[] = [
   BUILD_INFO,
+  CONFIG_RELOAD_SUCCESS,
+  CONFIG_RELOAD_TIME,
   COLLECTOR_SUCCESS,
   COLLECTOR_DURATION,
   COLLECTOR_LAST_SUCCESS,
+  SERIES_DROPPED,
   SOURCE_ERRORS,
 ];
 

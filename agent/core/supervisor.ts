@@ -20,6 +20,14 @@ export interface SupervisorOptions {
   /** No line for this long means the process is wedged: it is killed and restarted. Infinity: no watchdog. */
   readonly silenceMs: number;
   readonly backoff: Backoff;
+  /**
+   * A stream that has given good data and then stayed up this long has proved itself: its next
+   * failure starts the backoff from the initial delay again. (Not the first good line: a tool
+   * that prints one sample and exits would restart at the initial delay for ever.)
+   */
+  readonly stableAfterMs?: number;
+  /** Monotonic milliseconds (injected in tests). */
+  readonly now?: () => number;
   readonly maxLineBytes: number;
   onLine(line: string, from: 'stdout' | 'stderr'): void;
   onOversizeLine(): void;
@@ -28,6 +36,8 @@ export interface SupervisorOptions {
 }
 
 export type SupervisorState = 'idle' | 'preparing' | 'running' | 'backoff' | 'stopped';
+
+const DEFAULT_STABLE_AFTER_MS = 30_000;
 
 /**
  * Keeps one long-lived process running: restarts it with exponential backoff when it exits,
@@ -39,6 +49,8 @@ export class StreamSupervisor {
   private retryTimer: NodeJS.Timeout | undefined;
   private prepareAbort: AbortController | undefined;
   private failures = 0;
+  /** When the running process first gave good data; undefined until it has. */
+  private healthySince: number | undefined;
   private generation = 0;
   private _state: SupervisorState = 'idle';
 
@@ -56,9 +68,13 @@ export class StreamSupervisor {
     void this.launch();
   }
 
-  /** The data proved good: the next failure starts the backoff from its initial delay again. */
+  /** The data proved good. Once it has stayed good for stableAfterMs, the backoff resets. */
   markHealthy(): void {
-    this.failures = 0;
+    this.healthySince ??= this.now();
+  }
+
+  private now(): number {
+    return this.options.now ? this.options.now() : performance.now();
   }
 
   /** Kills the running process and starts a new one after the backoff delay. */
@@ -98,6 +114,7 @@ export class StreamSupervisor {
     }
     if (generation !== this.generation) return;
     this._state = 'running';
+    this.healthySince = undefined;
     try {
       this.handle = this.spawn(generation, launch);
     } catch (error) {
@@ -146,6 +163,10 @@ export class StreamSupervisor {
     void handle?.stop();
     this.options.onDown(reason, detail);
     if (this._state === 'stopped') return;
+    const stableAfter = this.options.stableAfterMs ?? DEFAULT_STABLE_AFTER_MS;
+    if (this.healthySince !== undefined && this.now() - this.healthySince >= stableAfter)
+      this.failures = 0;
+    this.healthySince = undefined;
     this.failures++;
     const delay = Math.min(
       this.options.backoff.maxMs,

@@ -6,7 +6,7 @@ import { PROBE_METRICS } from './metrics.js';
 import { startOtlp, type SpanSink } from './otlp.js';
 import { resultOf, runProbe } from './run.js';
 import { ProbeScheduler } from './scheduler.js';
-import { fetchStreaming, type StreamingHttp } from './transport.js';
+import { nodeStreaming, type StreamingHttp } from './transport.js';
 import { canariesOf, probeSettings, probeTargets, type ProbeConfig } from './settings.js';
 import type { Canary, ProbeModule, ProbeResult, ProbeSettings, ProbeTarget } from './types.js';
 
@@ -26,7 +26,7 @@ export class ProbeCollector implements Collector {
   constructor(
     private readonly config: ProbeConfig,
     private readonly deps: CollectorDeps,
-    private readonly stream: StreamingHttp = fetchStreaming,
+    private readonly stream: StreamingHttp = nodeStreaming,
     random: () => number = Math.random,
   ) {
     this.settings = probeSettings(config);

@@ -3,14 +3,14 @@ import type { Agent } from '../agent.js';
 import type { RuntimeEndpoint } from '../collectors/runtime-endpoints.js';
 import { runtimeApi } from '../collectors/runtimes/api.js';
 import { identify } from '../collectors/runtimes/discovery.js';
-import { loadOf } from '../collectors/runtimes/load.js';
+import { liveLoadOf } from '../collectors/runtimes/load.js';
 import type { AgentConfig } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
 import type { HttpClient } from '../core/http.js';
 import { canariesOf, probeSettings, probeTargets } from './settings.js';
 import { formatResult } from './format.js';
 import { runProbe } from './run.js';
-import { fetchStreaming, type StreamingHttp } from './transport.js';
+import { nodeStreaming, type StreamingHttp } from './transport.js';
 import type { ProbeModule } from './types.js';
 
 export interface ProbeCommandWorld {
@@ -52,7 +52,11 @@ export async function probeCommand(
           target: new URL(wanted).host,
           url: wanted,
           headers: {},
-          readLoad: async () => loadOf(await adapter.read(api, await adapter.facts(api), wanted)),
+          promptTokensCounted: adapter.countsEvaluatedPromptTokens ? 'evaluated' : 'all',
+          readLoad: async () => {
+            const facts = await adapter.facts(api);
+            return liveLoadOf(adapter, await adapter.read(api, facts, wanted), facts);
+          },
         },
       ];
     }
@@ -77,7 +81,7 @@ export async function probeCommand(
       settings,
       {
         http: world.http,
-        stream: world.stream ?? fetchStreaming,
+        stream: world.stream ?? nodeStreaming,
         clock: world.clock,
         requestId: randomUUID,
       },

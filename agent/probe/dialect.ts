@@ -20,7 +20,10 @@ export interface RequestSpec {
 
 /** Server-side figures a runtime reports about the request it served. */
 export interface NativeFigures {
+  /** Prompt tokens the model saw, cached ones included. */
   readonly inputTokens?: number | undefined;
+  /** Prompt tokens it evaluated: those not served from its prompt cache (llama.cpp prompt_n). */
+  readonly evaluatedInputTokens?: number | undefined;
   readonly outputTokens?: number | undefined;
   readonly promptS?: number | undefined;
   readonly decodeS?: number | undefined;
@@ -84,12 +87,22 @@ function usageOf(payload: Json): StreamEvent['usage'] {
   return { input: count(usage.prompt_tokens), output: count(usage.completion_tokens) };
 }
 
-/** llama.cpp adds its `timings` to the last chunk, on its OpenAI endpoints and its own. */
+/**
+ * llama.cpp adds its `timings` to the last chunk, on its OpenAI endpoints and its own. With
+ * prompt caching (on by default) `prompt_n` counts only the tokens it evaluated: a repeated
+ * prompt reads 1. The prompt the model saw is `tokens_evaluated` (its own endpoint), or
+ * `prompt_n + cache_n` where it reports the cached part.
+ */
 function llamaTimings(payload: Json): NativeFigures | undefined {
   const t = payload.timings;
   if (!isObject(t)) return undefined;
+  const evaluated = count(t.prompt_n);
+  const cached = count(t.cache_n);
   return {
-    inputTokens: count(t.prompt_n),
+    inputTokens:
+      count(payload.tokens_evaluated) ??
+      (evaluated !== undefined && cached !== undefined ? evaluated + cached : undefined),
+    evaluatedInputTokens: evaluated,
     outputTokens: count(t.predicted_n),
     promptS: seconds(t.prompt_ms, 1e3),
     decodeS: seconds(t.predicted_ms, 1e3),

@@ -47,9 +47,17 @@ export function sseFramer(sink: FrameSink): Framer {
         terminated = true;
       }
     },
-    // A last event without its blank line still counts (vLLM's client accepts it too).
+    // A last event whose blank line never came still counts, as it does for the OpenAI and
+    // vLLM clients (the WHATWG rule for browsers drops it): the blank line is supplied here.
+    // An event cut off mid-line is then malformed JSON, not a payload.
     end: () => {
-      if (!terminated) parser.reset({ consume: true });
+      if (terminated) return;
+      try {
+        parser.feed('\n\n');
+      } catch {
+        // Past the buffer cap: onError has said so.
+      }
+      parser.reset();
     },
   };
 }

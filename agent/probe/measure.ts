@@ -18,7 +18,10 @@ export interface Measured {
   readonly outputEvents: number;
   readonly outputTokens: number | undefined;
   readonly tokenSource: TokenSource | undefined;
+  /** Prompt tokens the model saw (usage, else the runtime's own full count). */
   readonly inputTokens: number | undefined;
+  /** Prompt tokens the runtime evaluated, where it counts those apart (llama.cpp's cache). */
+  readonly evaluatedInputTokens: number | undefined;
   readonly finish: string | undefined;
   readonly streamError: boolean;
   readonly server: NativeFigures | undefined;
@@ -84,6 +87,7 @@ export class StreamMeasure {
       outputTokens,
       tokenSource,
       inputTokens: this.usage.input ?? this.native.inputTokens,
+      evaluatedInputTokens: this.native.evaluatedInputTokens,
       finish: this.finish,
       streamError: this.streamError,
       server,

@@ -46,7 +46,7 @@ export const PROBE_OUTPUT_TOKENS = gauge(
 );
 export const PROBE_INPUT_TOKENS = gauge(
   'inferwatch_probe_input_tokens',
-  'Prompt tokens of the last run, as the runtime counted them: a changed chat template changes it.',
+  'Prompt tokens the model saw in the last run, cached ones included: a changed chat template changes it.',
   RUN,
 );
 export const PROBE_SERVER_SECONDS = gauge(
@@ -74,6 +74,11 @@ export const PROBE_LAST_SUCCESS = gauge(
   'When the last successful probe run started, in seconds since the epoch.',
   RUN,
 );
+export const PROBE_CONSECUTIVE_SKIPS = gauge(
+  'inferwatch_probe_consecutive_skips',
+  'Probe runs skipped in a row since the last run that sent a request (the runtime saturated, its model not loaded, backing off): a probe that keeps being skipped measures nothing.',
+  RUN,
+);
 export const PROBE_RUNS = counter(
   'inferwatch_probe_runs_total',
   'Probe runs by result (success, failure, skipped) and reason (empty on success).',
@@ -86,7 +91,7 @@ export const PROBE_REQUESTS = counter(
 );
 export const PROBE_INPUT_TOKENS_TOTAL = counter(
   'inferwatch_probe_input_tokens_total',
-  'Prompt tokens of probe requests, to subtract from served traffic.',
+  "Prompt tokens of probe requests, counted as the runtime's own prompt-token counter counts them (llama.cpp: only those not served from its prompt cache), so subtracting it from served traffic is exact.",
   TRAFFIC,
 );
 export const PROBE_OUTPUT_TOKENS_TOTAL = counter(
@@ -110,6 +115,7 @@ export const PROBE_METRICS = [
   PROBE_INFO,
   PROBE_LAST_RUN,
   PROBE_LAST_SUCCESS,
+  PROBE_CONSECUTIVE_SKIPS,
   PROBE_RUNS,
   PROBE_REQUESTS,
   PROBE_INPUT_TOKENS_TOTAL,

@@ -132,6 +132,7 @@ export function resultOf(
     module,
     api: target.api,
     model: modelName(target.model) ?? '',
+    promptTokensCounted: target.promptTokensCounted,
     startedAtMs,
     durationS: 0,
     timeoutS: settings.timeoutMs / 1000,
@@ -166,6 +167,17 @@ async function saturation(
     return {
       reason: 'saturated_kv_cache',
       detail: `KV cache ${(load.kvCacheUsage * 100).toFixed(0)}% used (skip above ${(kvCacheUsageAbove * 100).toFixed(0)}%)`,
+    };
+  // Every slot busy: the probe would wait in line ahead of the next user.
+  if (
+    load.running !== undefined &&
+    load.maxConcurrency !== undefined &&
+    load.maxConcurrency > 0 &&
+    load.running >= load.maxConcurrency
+  )
+    return {
+      reason: 'saturated_slots',
+      detail: `all ${load.maxConcurrency} slots busy`,
     };
   return undefined;
 }
@@ -412,8 +424,15 @@ function transportStop(error: unknown, signal: AbortSignal): Stop {
     return { outcome: 'failure', reason: 'timeout_first_token', detail: error.message };
   if (error instanceof HttpError && error.reason === 'too_large')
     return { outcome: 'failure', reason: 'too_large', detail: error.message };
-  const cause = (error as { cause?: { code?: string } } | undefined)?.cause?.code;
-  const message = error instanceof HttpError ? error.message : (cause ?? 'connection failed');
+  // An error code only: a transport's own message can quote what it was given.
+  const failure = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = failure?.code ?? failure?.cause?.code;
+  const message =
+    error instanceof HttpError
+      ? error.message
+      : typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code)
+        ? `connection failed (${code})`
+        : 'connection failed';
   return { outcome: 'failure', reason: 'connect', detail: message };
 }
 

@@ -56,6 +56,7 @@ export function probeTargets(
         api,
         apiPinned: o?.api !== undefined,
         model: o?.model,
+        promptTokensCounted: e.promptTokensCounted,
         // Ollama reports no queue; its check is whether the model is loaded (/api/ps).
         ...(e.runtime === 'ollama'
           ? {}

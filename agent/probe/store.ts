@@ -17,6 +17,8 @@ export class ProbeStore {
   private readonly lastSuccess = new Map<string, ProbeResult>();
   private readonly canaries = new Map<string, ProbeResult>();
   private readonly counters = new Map<MetricDef, Map<string, Count>>();
+  /** Runs skipped in a row, by target and module, with the labels they were counted under. */
+  private readonly skips = new Map<string, Count>();
   /** The target and model each target's last run used, so a skip is labelled like its runs. */
   private readonly models = new Map<string, string>();
   private targets = new Map<string, string>();
@@ -29,7 +31,14 @@ export class ProbeStore {
         : result.model;
     const run = { target: result.target, model, probe: result.module };
     this.add(M.PROBE_RUNS, { ...run, result: result.outcome, reason: result.reason }, 1);
-    if (result.outcome === 'skipped') return;
+    const streak = keyOf(result.target, result.module);
+    const skipped = this.skips.get(streak);
+    if (result.outcome === 'skipped') {
+      if (skipped && skipped.labels.model === model) skipped.value++;
+      else this.skips.set(streak, { labels: run, value: (skipped?.value ?? 0) + 1 });
+      return;
+    }
+    this.skips.set(streak, { labels: run, value: 0 });
     // At 0 from the first canary run on, so the rules' increase() sees the first wrong answer.
     if (result.module === 'canary')
       this.add(M.PROBE_RUNS, { ...run, result: 'failure', reason: 'content_mismatch' }, 0);
@@ -44,8 +53,12 @@ export class ProbeStore {
       const traffic = { runtime: result.runtime, target: result.target, model: result.model };
       this.add(M.PROBE_REQUESTS, traffic, 1);
       const m = result.measured;
-      if (m?.inputTokens !== undefined)
-        this.add(M.PROBE_INPUT_TOKENS_TOTAL, traffic, m.inputTokens);
+      // Counted as the runtime counts them, so served minus probe traffic is exact.
+      const counted =
+        result.promptTokensCounted === 'evaluated'
+          ? (m?.evaluatedInputTokens ?? m?.inputTokens)
+          : m?.inputTokens;
+      if (counted !== undefined) this.add(M.PROBE_INPUT_TOKENS_TOTAL, traffic, counted);
       if (m?.outputTokens !== undefined)
         this.add(M.PROBE_OUTPUT_TOKENS_TOTAL, traffic, m.outputTokens);
     }
@@ -65,6 +78,8 @@ export class ProbeStore {
     for (const map of [this.last, this.lastSuccess, this.canaries]) {
       for (const [key, result] of map) if (!this.targets.has(result.target)) map.delete(key);
     }
+    for (const [key, count] of this.skips)
+      if (!this.targets.has(count.labels.target ?? '')) this.skips.delete(key);
   }
 
   /** The target's name, given its name or its base URL. */
@@ -124,6 +139,7 @@ export class ProbeStore {
         r.canary.match ? 1 : 0,
       );
     }
+    for (const c of this.skips.values()) out.emit(M.PROBE_CONSECUTIVE_SKIPS, c.labels, c.value);
     for (const [def, counts] of this.counters) {
       for (const c of counts.values()) out.emit(def, c.labels, c.value);
     }

@@ -1,3 +1,7 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { keepAliveAgents } from '../core/http.js';
+
 /** A streaming POST: the status once headers are in, then the body as it arrives. */
 export interface StreamingResponse {
   readonly status: number;
@@ -16,18 +20,27 @@ export interface StreamingHttp {
   ): Promise<StreamingResponse>;
 }
 
-const EMPTY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
-
-/** Node's fetch (undici): keep-alive connections, so a probe measures the server, not a handshake. */
-export const fetchStreaming: StreamingHttp = {
-  async post(url, request) {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: request.headers,
-      body: request.body,
-      signal: request.signal,
-      redirect: 'error',
+/**
+ * node:http over the agent's keep-alive pools, the ones its other reads of the runtime use:
+ * the probe measures the server, not a handshake (nor, on a process's first request, the
+ * loading of a second HTTP stack). Redirects are not followed.
+ */
+export const nodeStreaming: StreamingHttp = {
+  post(url, request) {
+    return new Promise((resolve, reject) => {
+      const target = new URL(url);
+      const tls = target.protocol === 'https:';
+      const req = (tls ? httpsRequest : httpRequest)(target, {
+        method: 'POST',
+        headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) },
+        agent: tls ? keepAliveAgents.https : keepAliveAgents.http,
+        signal: request.signal,
+      });
+      req.once('response', (res: IncomingMessage) =>
+        resolve({ status: res.statusCode ?? 0, body: res }),
+      );
+      req.once('error', reject);
+      req.end(request.body);
     });
-    return { status: response.status, body: response.body ?? EMPTY };
   },
 };

@@ -19,6 +19,8 @@ export interface ProbeTarget {
   readonly apiPinned: boolean;
   /** The model to probe; unset: the first one the runtime lists (Ollama: loaded). */
   readonly model: string | undefined;
+  /** Which prompt tokens the runtime's own counter counts (see RuntimeEndpoint). */
+  readonly promptTokensCounted: 'all' | 'evaluated';
   readLoad?(signal: AbortSignal): Promise<RuntimeLoad>;
 }
 
@@ -61,6 +63,8 @@ export interface ProbeResult {
   readonly reason: string;
   /** A sentence for people (logs, `inferwatch probe`); never quotes the runtime's answer. */
   readonly detail: string;
+  /** Which prompt tokens the runtime's own counter counts, for the traffic counters. */
+  readonly promptTokensCounted: 'all' | 'evaluated';
   readonly startedAtMs: number;
   readonly durationS: number;
   readonly timeoutS: number;

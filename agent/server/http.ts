@@ -1,9 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import { constants, gzipSync } from 'node:zlib';
 import type { SourceStatus } from '../core/collector.js';
 import type { Logger } from '../core/logger.js';
-import { BasicAuth, type WebSecurity } from './web-config.js';
+import { scrub } from '../core/secrets.js';
+import { BasicAuth, WorkerBcrypt, type Bcrypt } from './basic-auth.js';
+import type { WebSecurity } from './web-config.js';
 
 export interface MetricsSource {
   metrics(): Promise<string>;
@@ -18,6 +21,7 @@ const TEXT = 'text/plain; charset=utf-8';
 export interface ServerOptions {
   readonly host: string;
   readonly port: number;
+  /** Requests served at once, /healthz and /metrics aside (they never queue behind others). */
   readonly maxRequests: number;
   readonly version: string;
   /** Open connections at once (default 128). */
@@ -26,16 +30,46 @@ export interface ServerOptions {
   readonly headerTimeoutMs?: number;
   /** TLS, basic auth and extra headers from the exporter-toolkit web config file. */
   readonly security?: WebSecurity;
+  /** Where basic auth's bcrypt runs (default: a worker thread). */
+  readonly bcrypt?: Bcrypt;
 }
 
 /** Request headers larger than this are refused: the agent reads a path and a few headers. */
 const MAX_HEADER_BYTES = 8 * 1024;
 
-/** /metrics, /healthz and a landing page; at most `maxRequests` requests at once. */
+interface Connection {
+  readonly socket: Socket;
+  /** A request on it is being answered: it is doing real work, not holding a slot. */
+  busy: boolean;
+}
+
+/** One scrape's answer, rendered once and compressed at most once, shared by its requests. */
+interface Rendered {
+  readonly text: Buffer;
+  gzip?: Buffer;
+}
+
+/**
+ * /metrics, /healthz, /probe and a landing page. Built to stay answerable to Prometheus and to
+ * liveness checks while others abuse it:
+ * - /healthz is answered before anything else: no auth, no queue;
+ * - concurrent /metrics requests share the one scrape in flight and its rendered (and gzipped)
+ *   body, so a hundred scrapers cost about what one does;
+ * - when the connection cap is reached, the oldest connection that is not serving a request
+ *   (one trickling its headers, an idle keep-alive) makes room for the new one, so slowloris
+ *   clients cannot lock others out;
+ * - basic auth never holds the event loop (see BasicAuth).
+ */
 export class MetricsServer {
-  private readonly server: Server;
-  private readonly auth: BasicAuth | undefined;
+  private readonly server: Server | TlsServer;
+  private readonly tls: boolean;
+  private readonly bcrypt: Bcrypt;
+  private auth: BasicAuth | undefined;
+  private headers: Readonly<Record<string, string>>;
+  private readonly connections = new Map<string, Connection>();
+  private readonly maxConnections: number;
   private inFlight = 0;
+  private scrape: Promise<Rendered> | undefined;
 
   constructor(
     private readonly source: MetricsSource,
@@ -50,16 +84,33 @@ export class MetricsServer {
     };
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
     const tls = options.security?.tls;
+    this.tls = tls !== undefined;
     this.server = tls
       ? createTlsServer({ ...serverOptions, ...tls }, handler)
       : createServer(serverOptions, handler);
-    this.auth = options.security?.users ? new BasicAuth(options.security.users) : undefined;
+    this.bcrypt = options.bcrypt ?? new WorkerBcrypt();
+    this.headers = options.security?.headers ?? {};
+    this.auth = this.authFor(options.security);
+    this.maxConnections = options.maxConnections ?? 128;
     // A client that trickles its headers (slowloris) or its request is cut off.
     this.server.headersTimeout = headerTimeout;
     this.server.requestTimeout = Math.max(30_000, headerTimeout + 1000);
     this.server.keepAliveTimeout = 65_000;
     this.server.maxHeadersCount = 64;
-    this.server.maxConnections = options.maxConnections ?? 128;
+    this.server.on('connection', (socket: Socket) => this.admit(socket));
+  }
+
+  /**
+   * Takes a reloaded web config: users, headers and (on a TLS server) the certificate. Says
+   * what it could not take: turning TLS on or off needs a restart.
+   */
+  setSecurity(security: WebSecurity | undefined): string | undefined {
+    if ((security?.tls !== undefined) !== this.tls)
+      return 'TLS was turned on or off in the web config: restart the agent to apply it';
+    if (security?.tls) (this.server as TlsServer).setSecureContext(security.tls);
+    this.headers = security?.headers ?? {};
+    this.auth = this.authFor(security);
+    return undefined;
   }
 
   /** Resolves with the bound port; rejects with a plain message when the port is taken. */
@@ -71,7 +122,7 @@ export class MetricsServer {
           reject(new Error(`cannot listen on ${where}: address already in use`));
         else if (error.code === 'EACCES')
           reject(new Error(`cannot listen on ${where}: permission denied`));
-        else reject(new Error(`cannot listen on ${where}: ${error.message}`));
+        else reject(new Error(`cannot listen on ${where}: ${error.code ?? 'error'}`));
       };
       this.server.once('error', onError);
       this.server.listen(this.options.port, this.options.host, () => {
@@ -87,54 +138,97 @@ export class MetricsServer {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
       setTimeout(() => this.server.closeAllConnections(), 2000).unref();
+      void this.bcrypt.close();
+    });
+  }
+
+  private authFor(security: WebSecurity | undefined): BasicAuth | undefined {
+    return security?.users ? new BasicAuth(security.users, this.bcrypt) : undefined;
+  }
+
+  /** A new connection; at the cap, the oldest one doing nothing makes room for it. */
+  private admit(socket: Socket): void {
+    if (this.connections.size >= this.maxConnections) {
+      const idle = [...this.connections.values()].find((c) => !c.busy);
+      if (!idle) {
+        socket.destroy();
+        return;
+      }
+      this.connections.delete(keyOf(idle.socket));
+      idle.socket.destroy();
+    }
+    const key = keyOf(socket);
+    this.connections.set(key, { socket, busy: false });
+    socket.once('close', () => {
+      if (this.connections.get(key)?.socket === socket) this.connections.delete(key);
     });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const connection = this.connections.get(keyOf(req.socket));
+    if (connection) {
+      connection.busy = true;
+      res.once('close', () => (connection.busy = false));
+    }
+    const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return this.reply(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', {
-        Allow: 'GET, HEAD',
-      });
+      return this.reply(res, 405, TEXT, 'method not allowed\n', { Allow: 'GET, HEAD' });
     }
-    if (this.inFlight >= this.options.maxRequests) {
-      return this.reply(res, 503, 'text/plain; charset=utf-8', 'too many concurrent requests\n');
-    }
-    this.inFlight++;
+    // Liveness first, as with node_exporter: no credentials, no queue.
+    if (path === '/healthz') return this.reply(res, 200, TEXT, 'ok\n');
     try {
-      const path = (req.url ?? '/').split('?')[0];
-      // Liveness stays open, as with node_exporter: a probe needs no credentials.
-      if (this.auth && path !== '/healthz' && !(await this.auth.check(req.headers.authorization))) {
-        return this.reply(res, 401, TEXT, 'unauthorized\n', {
-          'WWW-Authenticate': 'Basic realm="inferwatch", charset="UTF-8"',
-        });
+      if (this.auth) {
+        const verdict = await this.auth.check(
+          req.headers.authorization,
+          req.socket.remoteAddress ?? '',
+        );
+        if (verdict === 'throttled')
+          return this.reply(res, 429, TEXT, 'too many authentication attempts\n', {
+            'Retry-After': '5',
+          });
+        if (verdict !== 'ok')
+          return this.reply(res, 401, TEXT, 'unauthorized\n', {
+            'WWW-Authenticate': 'Basic realm="inferwatch", charset="UTF-8"',
+          });
       }
-      if (path === '/metrics') await this.serveMetrics(req, res);
-      else if (path === '/probe') this.serveProbe(req, res);
-      else if (path === '/healthz') this.reply(res, 200, 'text/plain; charset=utf-8', 'ok\n');
-      else if (path === '/') this.reply(res, 200, 'text/html; charset=utf-8', this.landingPage());
-      else this.reply(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+      if (path === '/metrics') return await this.serveMetrics(req, res);
+      if (this.inFlight >= this.options.maxRequests)
+        return this.reply(res, 503, TEXT, 'too many concurrent requests\n');
+      this.inFlight++;
+      try {
+        if (path === '/probe') this.serveProbe(req, res);
+        else if (path === '/') this.reply(res, 200, 'text/html; charset=utf-8', this.landingPage());
+        else this.reply(res, 404, TEXT, 'not found\n');
+      } finally {
+        this.inFlight--;
+      }
     } catch (error) {
       this.logger.error({ err: error }, 'request failed');
-      if (!res.headersSent) this.reply(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
+      if (!res.headersSent) this.reply(res, 500, TEXT, 'internal error\n');
       else res.destroy();
-    } finally {
-      this.inFlight--;
     }
   }
 
+  /** Joins the scrape in flight, or starts one; the body is rendered and gzipped once for all. */
   private async serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await this.source.metrics();
+    this.scrape ??= this.source
+      .metrics()
+      .then((text): Rendered => ({ text: Buffer.from(text) }))
+      .finally(() => {
+        this.scrape = undefined;
+      });
+    const rendered = await this.scrape;
     const accepts = String(req.headers['accept-encoding'] ?? '');
     if (/\bgzip\b/.test(accepts)) {
       // Fastest level, inline: a ~150 KB exposition compresses in well under a millisecond,
       // less than the thread-pool round trip of the async API would add to the tail.
-      const zipped = gzipSync(body, { level: constants.Z_BEST_SPEED });
-      this.reply(res, 200, this.source.contentType, zipped, {
+      rendered.gzip ??= gzipSync(rendered.text, { level: constants.Z_BEST_SPEED });
+      this.reply(res, 200, this.source.contentType, rendered.gzip, {
         'Content-Encoding': 'gzip',
         Vary: 'Accept-Encoding',
       });
     } else {
-      this.reply(res, 200, this.source.contentType, body, { Vary: 'Accept-Encoding' });
+      this.reply(res, 200, this.source.contentType, rendered.text, { Vary: 'Accept-Encoding' });
     }
   }
 
@@ -161,7 +255,7 @@ export class MetricsServer {
     headers: Record<string, string> = {},
   ): void {
     res.writeHead(status, {
-      ...this.options.security?.headers,
+      ...this.headers,
       'Content-Type': contentType,
       'Content-Length': Buffer.byteLength(body),
       'X-Content-Type-Options': 'nosniff',
@@ -175,7 +269,7 @@ export class MetricsServer {
       .statuses()
       .map(
         ({ name, status }) =>
-          `<tr><td>${escape(name)}</td><td>${escape(status.state)}</td><td>${escape(status.detail)}</td></tr>`,
+          `<tr><td>${escape(name)}</td><td>${escape(status.state)}</td><td>${escape(scrub(status.detail))}</td></tr>`,
       )
       .join('\n');
     return `<!doctype html>
@@ -196,6 +290,10 @@ ${rows}
 </body></html>
 `;
   }
+}
+
+function keyOf(socket: Socket): string {
+  return `${socket.remoteAddress ?? ''}\u0000${socket.remotePort ?? ''}`;
 }
 
 function escape(text: string): string {

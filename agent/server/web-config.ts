@@ -1,8 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
-import type { SecureContextOptions } from 'node:tls';
-import bcrypt from 'bcryptjs';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { z } from 'zod';
 import { ConfigError, formatIssues, parseYaml } from '../config/load.js';
+import { registerSecret } from '../core/secrets.js';
 import { readSmallFile, SmallFileError } from '../core/small-file.js';
 
 const TLS_VERSIONS = {
@@ -45,7 +44,10 @@ const WebConfigSchema = z
     http_server_config: z
       .strictObject({
         headers: z
-          .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name'), z.string())
+          .record(
+            z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name'),
+            z.string().regex(/^[^\r\n\0]*$/, 'must not hold a line break or NUL'),
+          )
           .default({}),
       })
       .optional(),
@@ -105,47 +107,22 @@ export async function loadWebConfig(path: string): Promise<WebSecurity> {
         rejectUnauthorized: t.client_auth_type === 'RequireAndVerifyClientCert',
       }
     : undefined;
+  if (tls) {
+    // What the server would do at start, done now: a bad certificate, a key that is not its
+    // key, a CA that does not parse is named here, not met as a crash on the way up.
+    try {
+      createSecureContext(tls);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      throw new ConfigError(path, [
+        `tls_server_config: the certificate, key${tls.ca ? ' or client CA' : ''} do not load together (${typeof code === 'string' ? code : 'TLS error'})`,
+      ]);
+    }
+  }
+  for (const hash of Object.values(c.basic_auth_users ?? {})) registerSecret(hash);
   return {
     tls,
     users: c.basic_auth_users ? new Map(Object.entries(c.basic_auth_users)) : undefined,
     headers: c.http_server_config?.headers ?? {},
   };
-}
-
-/**
- * Checks HTTP basic credentials against bcrypt hashes. A bcrypt check takes tens of
- * milliseconds by design; right answers are remembered (as a hash, never the password) so a
- * scrape every few seconds does not pay it each time, wrong ones always are.
- */
-export class BasicAuth {
-  private readonly verified = new Set<string>();
-  /** Checked against for an unknown user, so names cannot be told apart by timing. */
-  private readonly decoy = bcrypt.hashSync(randomUUID(), 10);
-
-  constructor(private readonly users: ReadonlyMap<string, string>) {}
-
-  async check(header: string | undefined): Promise<boolean> {
-    const m = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header ?? '');
-    if (!m) return false;
-    const decoded = Buffer.from(m[1] as string, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return false;
-    const user = decoded.slice(0, colon);
-    const password = decoded.slice(colon + 1);
-    const hash = this.users.get(user);
-    if (hash === undefined) {
-      // The same work for an unknown user as for a known one: no timing oracle on names.
-      await bcrypt.compare(
-        password,
-        '$2b$10$CwTycUXWue0Thq9StjUM0uJ8DHEvk3eQBrFQFZrWDNkwA1BhgD6Ga',
-      );
-      return false;
-    }
-    const key = createHash('sha256').update(`${user}\0${password}\0${hash}`).digest('hex');
-    if (this.verified.has(key)) return true;
-    if (!(await bcrypt.compare(password, hash))) return false;
-    if (this.verified.size > 1000) this.verified.clear();
-    this.verified.add(key);
-    return true;
-  }
 }

@@ -372,6 +372,18 @@ sum by (node, instance, target, model) (
         },
         { keep_firing_for: '1h' },
       ),
+      alert(
+        'LLMNodeProbeSkipped',
+        'warning',
+        'probe',
+        `inferwatch_probe_consecutive_skips{probe="latency"} >= ${s.probe.skipped_runs}`,
+        {
+          summary:
+            'The synthetic probe keeps being skipped: nothing is measuring what a user gets from this runtime.',
+          description:
+            'The latency probe of {{ $labels.model }} on {{ $labels.target }} ({{ $labels.instance }}) was skipped {{ $value | printf "%.0f" }} times in a row; inferwatch_probe_runs_total{result="skipped"} says why.',
+        },
+      ),
     ],
   };
 
@@ -414,11 +426,23 @@ sum by (node, instance, target, model) (
         'runtime',
         'inferwatch_llm_runtime_up == 0',
         {
-          summary: 'An inference runtime does not answer.',
+          summary: 'An inference runtime is down: it refuses connections or answers errors.',
           description:
-            '{{ $labels.runtime }} {{ $labels.target }} on {{ $labels.instance }} has not answered the agent for 5m.',
+            '{{ $labels.runtime }} {{ $labels.target }} on {{ $labels.instance }} has refused the agent, or answered it with errors, for 5m.',
         },
         { for: '5m' },
+      ),
+      alert(
+        'LLMNodeRuntimeUnresponsive',
+        'warning',
+        'runtime',
+        'inferwatch_llm_runtime_unresponsive == 1',
+        {
+          summary:
+            'An inference runtime takes connections but does not answer in time: it is saturated or hung, not down.',
+          description: `{{ $labels.runtime }} {{ $labels.target }} on {{ $labels.instance }} has not answered the agent's reads in time for ${s.runtime.unresponsive_for}; its last figures are being served.`,
+        },
+        { for: s.runtime.unresponsive_for },
       ),
       alert(
         'LLMNodeModelUnavailable',

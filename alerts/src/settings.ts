@@ -26,8 +26,12 @@ export const RuleSettingsSchema = z.strictObject({
     queue_backlog_requests: z.number().positive(),
     on_demand_runtimes: z.array(z.enum(RUNTIMES)).min(1),
     flaps_per_30m: z.int().min(1),
+    unresponsive_for: z.string().regex(/^\d+[smh]$/, 'must be a Prometheus duration, such as 10m'),
   }),
-  probe: z.strictObject({ canary_mismatches_per_hour: z.int().min(1) }),
+  probe: z.strictObject({
+    canary_mismatches_per_hour: z.int().min(1),
+    skipped_runs: z.int().min(2),
+  }),
   cost: z.strictObject({
     energy_per_token_factor: z.number().gt(1),
     idle_utilization_ratio: ratio,

@@ -149,6 +149,22 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         ],
       }),
     )
+    .withPanel(
+      timeseries({
+        title: 'MIG instances: engine activity',
+        description:
+          "Graphics/compute engine activity of each MIG GPU instance (dcgm-exporter's per-instance rows), as a share of that instance. A MIG GPU has no whole-GPU utilization; empty without MIG or without dcgm-exporter.",
+        unit: 'percentunit',
+        min: 0,
+        max: 1,
+        queries: [
+          query(
+            `inferwatch_gpu_mig_graphics_engine_active_ratio{${GPU}}`,
+            'GPU {{gpu}} {{mig_profile}} #{{gpu_instance}}',
+          ),
+        ],
+      }),
+    )
     .withRow(new RowBuilder('Memory'))
     .withPanel(
       timeseries({
@@ -175,6 +191,25 @@ export function node(settings: DashboardSettings): DashboardBuilder {
           query(
             `sum by (runtime, target, process) (inferwatch_gpu_process_memory_used_bytes{${GPU}})`,
             '{{runtime}} {{target}} ({{process}})',
+          ),
+        ],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'MIG instances: memory used and total',
+        description:
+          'Device memory of each MIG GPU instance against its size (dcgm-exporter). Empty without MIG or without dcgm-exporter.',
+        unit: 'bytes',
+        min: 0,
+        queries: [
+          query(
+            `inferwatch_gpu_mig_memory_used_bytes{${GPU}}`,
+            'GPU {{gpu}} {{mig_profile}} #{{gpu_instance}} used',
+          ),
+          query(
+            `inferwatch_gpu_mig_memory_total_bytes{${GPU}}`,
+            'GPU {{gpu}} {{mig_profile}} #{{gpu_instance}} total',
           ),
         ],
       }),

@@ -142,7 +142,7 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
       timeseries({
         title: 'Skips by reason',
         description:
-          'Runs skipped per hour, by reason: the runtime was busy (saturated_queue, saturated_kv_cache), the model not loaded, backing off, or the previous run still going.',
+          'Runs skipped per hour, by reason: the runtime was busy (saturated_queue, saturated_kv_cache, saturated_slots), the model not loaded, backing off, or the previous run still going.',
         unit: 'none',
         min: 0,
         stack: true,
@@ -152,6 +152,22 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
             '{{target}} {{reason}}',
           ),
         ],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Skipped in a row',
+        description:
+          'Latency runs skipped one after another since the last run that sent a request. A probe that keeps being skipped measures nothing; the saturated_* reasons say the runtime itself reports live load.',
+        unit: 'none',
+        min: 0,
+        queries: [
+          query(
+            `inferwatch_probe_consecutive_skips{probe="latency", ${SEL}}`,
+            '{{target}} {{model}}',
+          ),
+        ],
+        links: [link('LLMNodeProbeSkipped')],
       }),
     );
   return standardAnnotations(b, 'instance=~"$instance"');

@@ -166,18 +166,27 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
     )
     .withPanel(
       timeseries({
-        title: 'Runtime up',
-        description: 'Whether the agent reads each runtime (1) or not (0).',
+        title: 'Runtime up, and unresponsive',
+        description:
+          'up: the runtime takes connections and answers (1), or refuses them or answers errors (0: down). unresponsive: it takes connections but does not answer in time (1: busy or hung, not down; its last figures are served meanwhile).',
         unit: 'none',
         min: 0,
         max: 1,
         queries: [
           query(
             'inferwatch_llm_runtime_up{instance=~"$instance", runtime=~"$runtime"}',
-            '{{instance}} {{target}}',
+            '{{instance}} {{target}} up',
+          ),
+          query(
+            'inferwatch_llm_runtime_unresponsive{instance=~"$instance", runtime=~"$runtime"}',
+            '{{instance}} {{target}} unresponsive',
           ),
         ],
-        links: [link('LLMNodeRuntimeDown'), link('LLMNodeModelUnavailable')],
+        links: [
+          link('LLMNodeRuntimeDown'),
+          link('LLMNodeRuntimeUnresponsive'),
+          link('LLMNodeModelUnavailable'),
+        ],
       }),
     )
     .withRow(new RowBuilder('Latency (every node, per model)'))

@@ -16,14 +16,25 @@ export interface SimulatedDcgmOptions {
   readonly activity: (gpu: number) => GpuActivity;
   /** GPUs gone from the bus: dcgm-exporter stops reporting them. */
   readonly lost: () => ReadonlySet<number>;
+  /** GPUs in MIG mode, split into two 3g.40gb instances. */
+  readonly mig?: ReadonlySet<number>;
 }
+
+/** The MIG instances of a MIG GPU here: two halves of an H100 80GB. */
+const INSTANCES = [
+  { id: '1', profile: '3g.40gb', share: 1 },
+  { id: '2', profile: '3g.40gb', share: 0.5 },
+] as const;
+const INSTANCE_MIB = 40_192;
 
 const NVLINK_ERRORS = ['CRC_FLIT', 'CRC_DATA', 'REPLAY', 'RECOVERY'] as const;
 
 /**
  * A dcgm-exporter on loopback with the profiling fields (SM, tensor and DRAM activity), the
  * exact energy counter and the NVLink error counters, for the same GPUs the fake nvidia-smi
- * shows. NVLink errors can be made to climb on one GPU.
+ * shows. NVLink errors can be made to climb on one GPU. A MIG GPU is written as dcgm-exporter
+ * writes one: every field on each instance's rows (GPU_I_PROFILE, GPU_I_ID), the GPU-wide
+ * ones repeated, and no row of the GPU itself.
  */
 export class SimulatedDcgmExporter {
   private readonly server: Server;
@@ -79,22 +90,36 @@ export class SimulatedDcgmExporter {
         this.nvlinkErrors[gpu] = (this.nvlinkErrors[gpu] ?? 0) + 40 * seconds;
       if (lost.has(gpu)) continue;
       const labels = `gpu="${gpu}",UUID="${uuidOf(gpu)}",pci_bus_id="${busOf(gpu)}",device="nvidia${gpu}",modelName="NVIDIA H100 80GB HBM3",Hostname="${this.options.hostname}",DCGM_FI_DRIVER_VERSION="590.48.01"`;
-      add('DCGM_FI_PROF_GR_ENGINE_ACTIVE', labels, round(utilization * 0.95));
-      add('DCGM_FI_PROF_SM_ACTIVE', labels, round(utilization * 0.8));
-      add('DCGM_FI_PROF_SM_OCCUPANCY', labels, round(utilization * 0.35));
-      add('DCGM_FI_PROF_PIPE_TENSOR_ACTIVE', labels, round(utilization * 0.45));
-      add('DCGM_FI_PROF_DRAM_ACTIVE', labels, round(utilization * 0.6));
-      add(
-        'DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION',
-        labels,
-        Math.floor(this.energyMillijoules[gpu] ?? 0),
-      );
-      for (const kind of NVLINK_ERRORS)
+      const rows = this.options.mig?.has(gpu)
+        ? INSTANCES.map((i) => ({
+            labels: `${labels},GPU_I_PROFILE="${i.profile}",GPU_I_ID="${i.id}"`,
+            busy: utilization * i.share,
+            memory: true,
+          }))
+        : [{ labels, busy: utilization, memory: false }];
+      for (const row of rows) {
+        add('DCGM_FI_PROF_GR_ENGINE_ACTIVE', row.labels, round(row.busy * 0.95));
+        add('DCGM_FI_PROF_SM_ACTIVE', row.labels, round(row.busy * 0.8));
+        add('DCGM_FI_PROF_SM_OCCUPANCY', row.labels, round(row.busy * 0.35));
+        add('DCGM_FI_PROF_PIPE_TENSOR_ACTIVE', row.labels, round(row.busy * 0.45));
+        add('DCGM_FI_PROF_DRAM_ACTIVE', row.labels, round(row.busy * 0.6));
+        if (row.memory) {
+          const used = Math.round(INSTANCE_MIB * (0.2 + 0.7 * row.busy));
+          add('DCGM_FI_DEV_FB_USED', row.labels, used);
+          add('DCGM_FI_DEV_FB_FREE', row.labels, INSTANCE_MIB - used);
+        }
         add(
-          `DCGM_FI_DEV_NVLINK_${kind}_ERROR_COUNT_TOTAL`,
-          labels,
-          kind === 'CRC_DATA' ? Math.floor(this.nvlinkErrors[gpu] ?? 0) : 0,
+          'DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION',
+          row.labels,
+          Math.floor(this.energyMillijoules[gpu] ?? 0),
         );
+        for (const kind of NVLINK_ERRORS)
+          add(
+            `DCGM_FI_DEV_NVLINK_${kind}_ERROR_COUNT_TOTAL`,
+            row.labels,
+            kind === 'CRC_DATA' ? Math.floor(this.nvlinkErrors[gpu] ?? 0) : 0,
+          );
+      }
     }
     const out: string[] = [];
     for (const [name, lines] of families)

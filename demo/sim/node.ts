@@ -99,6 +99,8 @@ export class SimulatedNode {
   readonly kernelLog: string;
   readonly nvidiaSmiControl: string;
   readonly gpus: number;
+  /** On a node of two GPUs or more, the last runs in MIG mode: the mixed node many sites have. */
+  readonly migGpus: ReadonlySet<number>;
   private readonly procfs: SimulatedProcfs;
   private readonly dcgm: SimulatedDcgmExporter;
   private dcgmUrl = '';
@@ -117,6 +119,7 @@ export class SimulatedNode {
 
   private constructor(readonly options: NodeOptions) {
     this.gpus = options.gpus ?? 8;
+    this.migGpus = new Set(this.gpus >= 2 ? [this.gpus - 1] : []);
     this.random = seededRandom(options.seed ?? 20261122);
     mkdirSync(options.dir, { recursive: true });
     this.kernelLog = join(options.dir, 'kernel.log');
@@ -143,6 +146,7 @@ export class SimulatedNode {
       hostname: options.name,
       activity: (gpu) => this.activity(gpu),
       lost: () => this.lost,
+      mig: this.migGpus,
     });
     this.tick();
     this.ticker = setInterval(() => this.tick(), 1000);
@@ -411,6 +415,9 @@ export class SimulatedNode {
         `set ${gpu} utilization.gpu=${Math.round(utilization * 100)} power.draw=${powerWatts.toFixed(2)} power.draw.instant=${powerWatts.toFixed(2)} power.draw.average=${powerWatts.toFixed(2)} temperature.gpu=${Math.round(38 + 30 * utilization)}`,
       );
     }
+    // Under MIG, nvidia-smi has no whole-GPU utilization to print.
+    for (const gpu of this.migGpus)
+      lines.push(`set ${gpu} mig.mode.current=Enabled utilization.gpu=[N/A]`);
     for (const [gpu, fields] of this.gpuOverrides) lines.push(`set ${gpu} ${fields}`);
     for (const [gpu, since] of this.throttledSince) {
       // The driver's counter of time spent slowed down, in microseconds: 90% of the time since.

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 export type Behaviour =
   | { readonly mode: 'serve' }
   | { readonly mode: 'hang' }
+  | { readonly mode: 'slow'; readonly delayMs: number }
+  | { readonly mode: 'reset' }
   | { readonly mode: 'status'; readonly status: number }
   | { readonly mode: 'garbage' }
   | { readonly mode: 'huge'; readonly bytes: number };
@@ -40,6 +42,7 @@ export class RuntimeServer {
         res.on('close', () => this.hung.delete(res));
         return;
       }
+      if (b.mode === 'reset' && path !== '/') return void req.socket.destroy();
       if (b.mode === 'status' && path !== '/') return void res.writeHead(b.status).end('error');
       if (b.mode === 'garbage' && path !== '/') {
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -47,9 +50,19 @@ export class RuntimeServer {
       }
       if (b.mode === 'huge' && path !== '/') return this.huge(res, b.bytes);
       const route = this.routes.get(path);
-      if (!route)
-        return void res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found');
-      res.writeHead(200, { 'content-type': route.contentType }).end(route.body);
+      const answer = () => {
+        if (!route)
+          return void res
+            .writeHead(404, { 'content-type': 'text/plain' })
+            .end('404 page not found');
+        res.writeHead(200, { 'content-type': route.contentType }).end(route.body);
+      };
+      if (b.mode === 'slow' && path !== '/') {
+        const timer = setTimeout(answer, b.delayMs);
+        res.on('close', () => clearTimeout(timer));
+        return;
+      }
+      answer();
     });
   }
 

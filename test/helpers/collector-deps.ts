@@ -2,7 +2,8 @@ import { GpuInventory } from '../../agent/collectors/gpu-inventory.js';
 import { GpuSources } from '../../agent/collectors/gpu-sources.js';
 import type { CollectorDeps } from '../../agent/collectors/registry.js';
 import { RuntimeEndpoints } from '../../agent/collectors/runtime-endpoints.js';
-import { fetchClient } from '../../agent/core/http.js';
+import { Durable } from '../../agent/core/durable.js';
+import { httpClient } from '../../agent/core/http.js';
 import { createLogger } from '../../agent/core/logger.js';
 import { StateLog } from '../../agent/core/state-log.js';
 import { ProbeStore } from '../../agent/probe/store.js';
@@ -12,7 +13,7 @@ export function collectorDeps(overrides: Partial<CollectorDeps> = {}): Collector
   const logger = overrides.logger ?? createLogger('error', { write: () => undefined });
   return {
     runner: { start: () => Promise.reject(new Error('no processes in this test')) } as never,
-    http: fetchClient,
+    http: httpClient,
     clock: { monotonicMs: () => 0, epochMs: () => 0 },
     logger,
     errors: { count: () => undefined },
@@ -21,6 +22,7 @@ export function collectorDeps(overrides: Partial<CollectorDeps> = {}): Collector
     sources: new GpuSources(),
     runtimeEndpoints: new RuntimeEndpoints(),
     probeStore: new ProbeStore(),
+    durable: new Durable(),
     ...overrides,
   };
 }

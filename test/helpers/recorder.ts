@@ -23,6 +23,12 @@ export class Recorder implements Emitter {
     this.degraded = message;
   }
 
+  lastGoodAt: { readAtEpochMs: number; reason: string } | undefined;
+
+  lastGood(readAtEpochMs: number, reason: string): void {
+    this.lastGoodAt = { readAtEpochMs, reason };
+  }
+
   value(def: MetricDef, labels: Record<string, string> = {}): number | undefined {
     return this.samples.find(
       (s) => s.def === def && JSON.stringify(s.labels) === JSON.stringify(labels),

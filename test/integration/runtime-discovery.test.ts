@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { discover, identify } from '../../agent/collectors/runtimes/discovery.js';
-import { fetchClient } from '../../agent/core/http.js';
+import { httpClient } from '../../agent/core/http.js';
 import { RuntimeServer } from '../fake/runtime-server.js';
 import { readFixture } from '../helpers/fixtures.js';
 
@@ -43,7 +43,7 @@ const options = { timeoutMs: 1000, maxBytes: 10 * 1024 * 1024 };
 describe('identifying a runtime by what its endpoints answer', () => {
   it.each(Object.entries(SHAPES))('%s', async (name, routes) => {
     const server = await serve(routes);
-    const adapter = await identify(fetchClient, server.url, options);
+    const adapter = await identify(httpClient, server.url, options);
     expect(adapter?.kind).toBe(name.split(' ')[0]);
   });
 
@@ -53,12 +53,12 @@ describe('identifying a runtime by what its endpoints answer', () => {
       '/info': '<html>not json</html>',
       '/metrics': '# TYPE go_goroutines gauge\ngo_goroutines 12\n',
     });
-    expect(await identify(fetchClient, web.url, options)).toBeUndefined();
+    expect(await identify(httpClient, web.url, options)).toBeUndefined();
     const closed = await serve({});
     const url = closed.url;
     await closed.close();
     servers.pop();
-    expect(await identify(fetchClient, url, options)).toBeUndefined();
+    expect(await identify(httpClient, url, options)).toBeUndefined();
   });
 
   it('discovers every listening runtime at once, within its time cap', async () => {
@@ -68,7 +68,7 @@ describe('identifying a runtime by what its endpoints answer', () => {
     hung.set({ mode: 'hang' });
     const ports = [a, b, hung].map((s) => Number(new URL(s.url).port));
     const started = Date.now();
-    const found = await discover(fetchClient, {
+    const found = await discover(httpClient, {
       host: '127.0.0.1',
       ports,
       timeoutMs: 1500,

@@ -3,7 +3,7 @@ import { RuntimesCollector } from '../../agent/collectors/runtimes/collector.js'
 import { RUNTIME_INFO, RUNTIME_UP } from '../../agent/collectors/runtimes/metrics.js';
 import { systemClock } from '../../agent/core/clock.js';
 import { nodeProcessRunner } from '../../agent/core/exec.js';
-import { fetchClient } from '../../agent/core/http.js';
+import { httpClient } from '../../agent/core/http.js';
 import { createLogger } from '../../agent/core/logger.js';
 import { StateLog } from '../../agent/core/state-log.js';
 import { collectorDeps } from '../helpers/collector-deps.js';
@@ -38,11 +38,13 @@ function collector(
       timeoutMs: 500,
       maxBodyBytes: 1024 * 1024,
       refreshIntervalMs: 3_600_000,
+      maxModels: 100,
+      maxStalenessMs: 60_000,
       discovery: { host: '127.0.0.1', ports, timeoutMs: 1000 },
     },
     collectorDeps({
       runner: nodeProcessRunner,
-      http: fetchClient,
+      http: httpClient,
       clock: systemClock,
       logger,
       errors: { count: (collector, reason) => void errors.push(`${collector}/${reason}`) },

@@ -140,30 +140,135 @@ describe('runtimes read by the agent', () => {
   });
 
   it.each([
-    ['hang', { mode: 'hang' } as const, 'timeout'],
     ['answer 500', { mode: 'status', status: 500 } as const, 'http_500'],
     ['send garbage', { mode: 'garbage' } as const, 'garbage'],
     ['send 50 MB', { mode: 'huge', bytes: 50 * 1024 * 1024 } as const, 'too_large'],
-  ])('a runtime that starts to %s costs only its own series', async (_, behaviour, reason) => {
+    ['reset connections', { mode: 'reset' } as const, 'unreachable'],
+  ])(
+    'a runtime that starts to %s is down, and costs only its own series',
+    async (_, behaviour, reason) => {
+      const a = await started();
+      vllm.set(behaviour);
+      const m = await a.metrics();
+      expect(family(m, 'inferwatch_llm_runtime_up').get('{runtime="vllm",target="vllm-a"}')).toBe(
+        0,
+      );
+      expect(
+        family(m, 'inferwatch_llm_runtime_unresponsive').get('{runtime="vllm",target="vllm-a"}'),
+      ).toBe(0);
+      expect(family(m, 'inferwatch_llm_requests_waiting').get(VLLM_SERIES)).toBeUndefined();
+      // Ollama's series are still there.
+      expect(family(m, 'inferwatch_llm_model_loaded').size).toBeGreaterThan(0);
+      expect(family(m, 'inferwatch_collector_success').get('{collector="runtimes"}')).toBe(0);
+      expect(
+        family(m, 'inferwatch_source_errors_total').get(
+          `{collector="runtimes",reason="${reason}"}`,
+        ),
+      ).toBeGreaterThanOrEqual(1);
+      vllm.set({ mode: 'serve' });
+      await eventually(
+        async () =>
+          family(await a.metrics(), 'inferwatch_llm_requests_waiting').get(VLLM_SERIES) === 5,
+        5000,
+        'the runtime back',
+      );
+    },
+  );
+
+  it('a runtime that stops listening is down', async () => {
     const a = await started();
-    vllm.set(behaviour);
+    await vllm.close();
     const m = await a.metrics();
     expect(family(m, 'inferwatch_llm_runtime_up').get('{runtime="vllm",target="vllm-a"}')).toBe(0);
-    expect(family(m, 'inferwatch_llm_requests_waiting').get(VLLM_SERIES)).toBeUndefined();
-    // Ollama's series are still there: the runtime's own deadline cut it off, not the
-    // collector's timeout, which would have cost every runtime its series.
-    expect(family(m, 'inferwatch_llm_model_loaded').size).toBeGreaterThan(0);
-    expect(family(m, 'inferwatch_collector_success').get('{collector="runtimes"}')).toBe(0);
     expect(
-      family(m, 'inferwatch_source_errors_total').get(`{collector="runtimes",reason="${reason}"}`),
+      family(m, 'inferwatch_source_errors_total').get(
+        '{collector="runtimes",reason="unreachable"}',
+      ),
     ).toBeGreaterThanOrEqual(1);
-    vllm.set({ mode: 'serve' });
+    expect(family(m, 'inferwatch_llm_requests_waiting').get(VLLM_SERIES)).toBeUndefined();
+    vllm = new RuntimeServer({ '/metrics': V1 }); // afterEach closes it
+    await vllm.listen();
+  });
+
+  it('busy is not down: a runtime that takes the connection and never answers is unresponsive, served from its last read, and no scrape waits on it', async () => {
+    const a = await started();
+    const before = await a.metrics();
+    const readAt = family(before, 'inferwatch_llm_runtime_last_read_timestamp_seconds').get(
+      '{runtime="vllm",target="vllm-a"}',
+    );
+    expect(readAt).toBeGreaterThan(Date.now() / 1000 - 60);
+    vllm.set({ mode: 'hang' });
+    // The runtime's request deadline is 600 ms: after it the runtime is known unresponsive.
+    const m = await eventually(async () => {
+      const now = await a.metrics();
+      return family(now, 'inferwatch_llm_runtime_unresponsive').get(
+        '{runtime="vllm",target="vllm-a"}',
+      ) === 1
+        ? now
+        : undefined;
+    });
+    expect(family(m, 'inferwatch_llm_runtime_up').get('{runtime="vllm",target="vllm-a"}')).toBe(1);
+    // Its last good figures are still served, with the time they were read.
+    expect(family(m, 'inferwatch_llm_requests_waiting').get(VLLM_SERIES)).toBe(5);
+    expect(
+      family(m, 'inferwatch_llm_runtime_last_read_timestamp_seconds').get(
+        '{runtime="vllm",target="vllm-a"}',
+      ),
+    ).toBeLessThanOrEqual(Date.now() / 1000);
+    expect(
+      family(m, 'inferwatch_source_errors_total').get(
+        '{collector="runtimes",reason="unresponsive"}',
+      ),
+    ).toBeGreaterThanOrEqual(1);
+    expect(family(m, 'inferwatch_collector_success').get('{collector="runtimes"}')).toBe(0);
+    // No scrape waits for it past collectors.timeout_ms (1500 ms) and its grace.
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      await a.metrics();
+      expect(performance.now() - t0).toBeLessThan(1500 + 250 + 500);
+    }
+  });
+
+  it('a slow runtime does not hold the scrape: its last read is served, and the slowness counted', async () => {
+    const a = await agent({
+      noNvidiaSmi: true,
+      config: config()
+        .replace('timeout_ms: 1500', 'timeout_ms: 300')
+        .replace('timeout_ms: 600', 'timeout_ms: 5000'),
+    });
     await eventually(
       async () =>
         family(await a.metrics(), 'inferwatch_llm_requests_waiting').get(VLLM_SERIES) === 5,
       5000,
-      'the runtime back',
+      'a first read',
     );
+    const slowSince = Date.now() / 1000;
+    vllm.set({ mode: 'slow', delayMs: 2000 });
+    const t0 = performance.now();
+    const m = await a.metrics();
+    expect(performance.now() - t0).toBeLessThan(300 + 250 + 400);
+    expect(family(m, 'inferwatch_llm_requests_waiting').get(VLLM_SERIES)).toBe(5);
+    expect(family(m, 'inferwatch_llm_runtime_up').get('{runtime="vllm",target="vllm-a"}')).toBe(1);
+    expect(
+      family(m, 'inferwatch_source_errors_total').get('{collector="runtimes",reason="slow"}'),
+    ).toBe(1);
+    expect(family(m, 'inferwatch_collector_success').get('{collector="runtimes"}')).toBe(0);
+    // The figures served, and the collector's last success, are from before it turned slow.
+    const lastSuccess = family(m, 'inferwatch_collector_last_success_timestamp_seconds').get(
+      '{collector="runtimes"}',
+    );
+    const readAt = family(m, 'inferwatch_llm_runtime_last_read_timestamp_seconds').get(
+      '{runtime="vllm",target="vllm-a"}',
+    );
+    expect(readAt).toBeLessThan(slowSince);
+    expect(lastSuccess).toBeLessThan(slowSince);
+    // The same read, still in flight, is counted once however many scrapes go without it.
+    await a.metrics();
+    expect(
+      family(await a.metrics(), 'inferwatch_source_errors_total').get(
+        '{collector="runtimes",reason="slow"}',
+      ),
+    ).toBe(1);
   });
 
   it('keeps counters rising through a runtime restart and a switch from V0 to V1 names', async () => {

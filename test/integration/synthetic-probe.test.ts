@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../agent/core/clock.js';
-import { fetchClient } from '../../agent/core/http.js';
+import { httpClient } from '../../agent/core/http.js';
 import { runProbe, type ProbeWorld } from '../../agent/probe/run.js';
-import { fetchStreaming } from '../../agent/probe/transport.js';
+import { nodeStreaming } from '../../agent/probe/transport.js';
 import type { Canary, ProbeSettings, ProbeTarget } from '../../agent/probe/types.js';
 import { chat, sse, StreamServer, type Step } from '../fake/stream-server.js';
 import { readFixture } from '../helpers/fixtures.js';
@@ -24,8 +24,8 @@ const SETTINGS: ProbeSettings = {
 
 let ids = 0;
 const WORLD: ProbeWorld = {
-  http: fetchClient,
-  stream: fetchStreaming,
+  http: httpClient,
+  stream: nodeStreaming,
   clock: systemClock,
   requestId: () => `id-${++ids}`,
 };
@@ -54,6 +54,7 @@ async function vllm(
     headers: { authorization: 'Bearer secret' },
     api: 'openai-chat',
     apiPinned: false,
+    promptTokensCounted: 'all',
     model: undefined,
   };
   return { server, target };
@@ -83,7 +84,7 @@ describe('the probe against a scripted stream', () => {
       stream: {
         post: (url, request) => {
           sentAt = performance.now();
-          return fetchStreaming.post(url, request);
+          return nodeStreaming.post(url, request);
         },
       },
     };
@@ -271,6 +272,7 @@ describe('the probe against a scripted stream', () => {
       headers: {},
       api: 'openai-chat',
       apiPinned: false,
+      promptTokensCounted: 'all',
       model: undefined,
     };
     expect(await runProbe(target, 'latency', undefined, SETTINGS, WORLD)).toMatchObject({
@@ -381,6 +383,7 @@ describe('do no harm', () => {
       headers: {},
       api: 'ollama-chat',
       apiPinned: false,
+      promptTokensCounted: 'all',
       model: undefined,
     };
     return { server, target };

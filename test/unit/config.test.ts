@@ -71,9 +71,18 @@ describe('config', () => {
     ['collectors: {host: {filesystem_paths: [""]}}', 'collectors.host.filesystem_paths.0'],
     ['collectors: {timeout_ms: 0}', 'collectors.timeout_ms'],
     ['collectors: {dcgm: {url: "localhost:9400"}}', 'collectors.dcgm.url: must be an http://'],
+    ['listen: "0.0.0.0:99999"', 'listen: the port must be 0 to 65535'],
     [
-      'collectors: {timeout_ms: 1000, dcgm: {timeout_ms: 2000}}',
-      'collectors.dcgm.timeout_ms: must be less than collectors.timeout_ms',
+      'collectors: {dcgm: {url: "http://admin:hunter2@127.0.0.1:9400/metrics"}}',
+      'collectors.dcgm.url: must not hold credentials',
+    ],
+    [
+      'probe: {otlp: {endpoint: "https://u:p@otel.example:4318/v1/traces"}}',
+      'probe.otlp.endpoint: must not hold credentials',
+    ],
+    [
+      'collectors: {runtimes: {targets: [{url: "http://h:1", headers: {X-Key: "a\\nb"}}]}}',
+      'collectors.runtimes.targets.0.headers.X-Key: must not hold a line break',
     ],
     [
       'collectors: {nvidia_smi: {processes: {runtime_attribution: sometimes}}}',
@@ -95,10 +104,8 @@ describe('config', () => {
       'collectors: {runtimes: {targets: [{url: "http://h:1", headers: {"Bad Header": x}}]}}',
       'collectors.runtimes.targets.0.headers',
     ],
-    [
-      'collectors: {timeout_ms: 1000, runtimes: {timeout_ms: 1000}}',
-      'collectors.runtimes.timeout_ms: must be less than collectors.timeout_ms',
-    ],
+    ['collectors: {runtimes: {max_models: 0}}', 'collectors.runtimes.max_models'],
+    ['collectors: {max_staleness_ms: 10}', 'collectors.max_staleness_ms'],
     ['collectors: {runtimes: {discovery: {ports: [0]}}}', 'collectors.runtimes.discovery.ports.0'],
     ['web: {max_requests: 0}', 'web.max_requests'],
     ['probe: {interval_s: 45}', 'probe.interval_s: must divide a minute'],

@@ -45,7 +45,7 @@ describe('parseDcgm on real dcgm-exporter text', () => {
     expect(byName.get('DCGM_FI_DEV_PCIE_REPLAY_COUNTER')).toBe(0);
     // Fields with no inferwatch family (encoder, vGPU licence, DEV_COUNT) are not mapped.
     expect(byName.has('DCGM_FI_DEV_ENC_UTIL')).toBe(false);
-    expect(reading.skipped).toEqual({ blank: 0, migInstance: 0, conflicting: 0, badLines: 0 });
+    expect(reading.skipped).toEqual({ blank: 0, conflicting: 0, badLines: 0 });
   });
 
   it('reads the V100 fragment, which starts mid-family without HELP or TYPE', () => {
@@ -56,10 +56,15 @@ describe('parseDcgm on real dcgm-exporter text', () => {
     expect(reading.mapped).toBeGreaterThan(0);
   });
 
-  it('leaves out DCGM blanks and per-MIG-instance series, and reads profiling, NVLink and violation fields', () => {
+  it('leaves out DCGM blanks, keeps a MIG instance row apart from its GPU, and reads profiling, NVLink and violation fields', () => {
     const reading = parseDcgm(H100);
-    expect(reading.skipped).toMatchObject({ blank: 1, migInstance: 1 });
+    expect(reading.skipped).toMatchObject({ blank: 1 });
     const gpu = reading.gpus.get(DCGM_ONLY_GPU)!;
+    const instance = gpu.migInstances.get('9')!;
+    expect(instance.profile).toBe('1g.10gb');
+    expect(new Map([...instance.values].map(([f, v]) => [f.name, v]))).toEqual(
+      new Map([['DCGM_FI_PROF_GR_ENGINE_ACTIVE', 0.123456]]),
+    );
     const byName = new Map([...gpu.values].map(([f, v]) => [f.name, v]));
     expect(byName.has('DCGM_FI_DEV_MEMORY_TEMP')).toBe(false);
     expect(byName.get('DCGM_FI_PROF_GR_ENGINE_ACTIVE')).toBe(0.998765);
@@ -173,6 +178,7 @@ function setup(options: { configured?: boolean; body?: string } = {}) {
       configured: options.configured ?? false,
       timeoutMs: 1000,
       maxBodyBytes: 1 << 20,
+      maxStalenessMs: 60_000,
     },
     collectorDeps({
       http,
@@ -313,12 +319,33 @@ describe('DcgmCollector', () => {
     const found = setup();
     await found.scrape();
     found.sources.energy.integrated(DCGM_ONLY_GPU, 0);
+    found.answer(async () => ({ status: 500, body: '' }));
+    await expect(found.scrape()).rejects.toMatchObject({ reason: 'http_500' });
+    found.sources.energy.integrated(DCGM_ONLY_GPU, 4);
+    expect(found.sources.energy.total(DCGM_ONLY_GPU)).toBe(4);
+  });
+
+  it('busy is not down: an exporter that took the connection and did not answer is served from its last good read, with its time', async () => {
+    const found = setup();
+    found.tick(1000);
+    const fresh = await found.scrape();
+    expect(fresh.lastGoodAt).toBeUndefined();
+    found.tick(5000);
     found.answer(() =>
       Promise.reject(new HttpError('timeout', 'no complete answer within 1000 ms')),
     );
+    const stale = await found.scrape();
+    expect(stale.lastGoodAt).toEqual({ readAtEpochMs: 1000, reason: 'unresponsive' });
+    expect(
+      stale.value(dm.GPU_SM_ACTIVE, {
+        gpu: '2',
+        uuid: DCGM_ONLY_GPU,
+        gpu_model: 'NVIDIA H100 80GB HBM3',
+      }),
+    ).toBeDefined();
+    // Past collectors.max_staleness_ms, nothing is served.
+    found.tick(60_001);
     await expect(found.scrape()).rejects.toMatchObject({ reason: 'timeout' });
-    found.sources.energy.integrated(DCGM_ONLY_GPU, 4);
-    expect(found.sources.energy.total(DCGM_ONLY_GPU)).toBe(4);
   });
 
   it('labels a GPU as nvidia-smi does when nvidia-smi knows it, and teaches the inventory a GPU it does not', async () => {

@@ -213,7 +213,7 @@ describe('the exposition parser and a runtime adapter', () => {
           clock: deps.clock,
           stateLog: deps.stateLog,
           errors,
-          timeoutMs: 1000,
+          waitMs: 1000,
         });
         await scraper.scrape();
         const parsed = parseExposition(await exposition.render());
@@ -258,7 +258,7 @@ describe('the scrape, whatever a collector emits', () => {
               clock: { monotonicMs: () => 0, epochMs: () => 0 },
               stateLog: new StateLog(quiet),
               errors,
-              timeoutMs: 1000,
+              waitMs: 1000,
             },
           );
           await scraper.scrape();

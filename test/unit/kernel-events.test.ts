@@ -5,6 +5,7 @@ import { KernelEventsCollector } from '../../agent/collectors/kernel-events/coll
 import { GPU_XID_ERRORS, OOM_KILL_VICTIMS } from '../../agent/collectors/kernel-events/metrics.js';
 import { PAGED_XIDS, parseKernelLine } from '../../agent/collectors/kernel-events/parse.js';
 import { readerProblem } from '../../agent/collectors/log-readers.js';
+import { Durable } from '../../agent/core/durable.js';
 import { createLogger } from '../../agent/core/logger.js';
 import { StateLog } from '../../agent/core/state-log.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
@@ -108,6 +109,7 @@ function setup() {
       backoff: { initialMs: 100, maxMs: 100 },
     },
     {
+      durable: new Durable(),
       runner,
       inventory,
       sources: new GpuSources(),

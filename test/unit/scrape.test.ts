@@ -21,7 +21,7 @@ function collector(
   return { name, metrics: OWN[name], collect, status: () => ({ state: 'ok', detail: '' }) };
 }
 
-function setup(collectors: Collector[], timeoutMs = 100) {
+function setup(collectors: Collector[], waitMs = 100) {
   const exposition = new Exposition({ processMetrics: false });
   const errors = defineSelfMetrics(exposition, '1.2.3');
   const logs: string[] = [];
@@ -32,7 +32,7 @@ function setup(collectors: Collector[], timeoutMs = 100) {
     clock,
     stateLog: new StateLog(logger),
     errors,
-    timeoutMs,
+    waitMs,
   });
   return {
     logs,

@@ -61,22 +61,31 @@ describe('MetricsServer', () => {
     expect(plain.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
   });
 
-  it('answers 503 past max_requests', async () => {
+  it('concurrent /metrics requests share one scrape and its body; /healthz never waits behind them', async () => {
+    let calls = 0;
     let release: () => void = () => undefined;
     const base = await serve(
       {
-        metrics: () =>
-          new Promise((resolve) => {
-            release = () => resolve('slow 1\n');
-          }),
+        metrics: () => {
+          calls++;
+          return new Promise((resolve) => {
+            release = () => resolve('shared 1\n'.repeat(500));
+          });
+        },
       },
       1,
     );
-    const first = fetch(`${base}/metrics`);
-    await new Promise((r) => setTimeout(r, 50));
-    expect((await fetch(`${base}/metrics`)).status).toBe(503);
+    const scrapes = Array.from({ length: 50 }, () =>
+      raw(`${base}/metrics`, 'GET', { 'Accept-Encoding': 'gzip' }),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const health = await raw(`${base}/healthz`, 'GET');
+    expect(health.status).toBe(200);
     release();
-    expect((await first).status).toBe(200);
+    const answers = await Promise.all(scrapes);
+    expect(calls).toBe(1);
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(new Set(answers.map((a) => gunzipSync(a.body).toString())).size).toBe(1);
   });
 
   it('HEAD has no body, other methods get 405, unknown paths 404', async () => {
@@ -148,26 +157,52 @@ describe('MetricsServer', () => {
     expect(answer === '' || answer.startsWith('HTTP/1.1 408')).toBe(true);
   });
 
-  it('refuses oversized headers, caps connections, and never echoes the request', async () => {
-    const base = await serve({}, 40, { maxConnections: 2 });
+  it('refuses oversized headers and never echoes the request', async () => {
+    const base = await serve({});
     const big = await raw(`${base}/metrics`, 'GET', { 'x-filler': 'a'.repeat(10_000) });
     expect(big.status).toBe(431);
     const notFound = await raw(`${base}/%3Cscript%3Ealert(1)%3C/script%3E`, 'GET');
     expect(notFound.status).toBe(404);
     expect(notFound.body.toString()).not.toMatch(/script|alert/);
+  });
+
+  it('at the connection cap, an idle or header-trickling connection makes room for a new one; busy ones do not', async () => {
+    let release: () => void = () => undefined;
+    const base = await serve(
+      {
+        metrics: () =>
+          new Promise((resolve) => {
+            release = () => resolve('up 1\n');
+          }),
+      },
+      40,
+      { maxConnections: 2 },
+    );
     const port = Number(new URL(base).port);
     const open = (): Promise<Socket> =>
       new Promise((resolve) => {
         const s = connect(port, '127.0.0.1', () => resolve(s));
       });
-    const held = [await open(), await open()];
+    const closedWithin = (socket: Socket, ms: number) =>
+      new Promise<boolean>((resolve) => {
+        if (socket.destroyed) return resolve(true);
+        socket.once('close', () => resolve(true));
+        setTimeout(() => resolve(false), ms);
+      });
+    // Two connections that sent half their headers (slowloris) fill the cap.
+    const slow = [await open(), await open()];
+    for (const s of slow) s.write('GET /metrics HTTP/1.1\r\nHost: x\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    const health = await raw(`${base}/healthz`, 'GET');
+    expect(health.status).toBe(200);
+    expect(await closedWithin(slow[0]!, 1000)).toBe(true);
+    // Two connections each waiting on a scrape are busy: a third is turned away.
+    const busy = [await open(), await open()];
+    for (const s of busy) s.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 50));
     const third = await open();
-    const closed = await new Promise<boolean>((resolve) => {
-      third.on('close', () => resolve(true));
-      third.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
-      setTimeout(() => resolve(false), 2000);
-    });
-    expect(closed).toBe(true);
-    for (const s of held) s.destroy();
+    expect(await closedWithin(third, 2000)).toBe(true);
+    release();
+    for (const s of [...slow, ...busy]) s.destroy();
   });
 });

@@ -49,8 +49,8 @@ describe('StreamSupervisor', () => {
     expect(downs).toEqual(['exited', 'exited', 'exited', 'exited', 'exited']);
   });
 
-  it('a good sample resets the backoff', async () => {
-    const { s, runner } = supervisor();
+  it('a stream that stayed healthy for stableAfterMs resets the backoff', async () => {
+    const { s, runner } = supervisor({ stableAfterMs: 5000, now: () => Date.now() });
     s.start();
     await vi.advanceTimersByTimeAsync(0);
     runner.last.exit();
@@ -58,9 +58,33 @@ describe('StreamSupervisor', () => {
     runner.last.exit();
     await vi.advanceTimersByTimeAsync(200);
     s.markHealthy();
+    await vi.advanceTimersByTimeAsync(5000);
     runner.last.exit();
     await vi.advanceTimersByTimeAsync(100);
     expect(runner.streams).toHaveLength(4);
+  });
+
+  it('a crash loop that prints one good sample before each exit still backs off', async () => {
+    const { s, runner } = supervisor({
+      stableAfterMs: 5000,
+      now: () => Date.now(),
+      backoff: { initialMs: 1000, maxMs: 60_000 },
+    });
+    s.start();
+    await vi.advanceTimersByTimeAsync(0);
+    // 90 s of a tool that prints one good sample and exits at once, every time.
+    let handled = 0;
+    const end = Date.now() + 90_000;
+    while (Date.now() < end) {
+      while (handled < runner.streams.length) {
+        handled++;
+        s.markHealthy();
+        runner.last.exit(1);
+      }
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    // Starts at 0, 1, 3, 7, 15, 31 and 63 s: 7, not the 87 of a backoff reset by each sample.
+    expect(runner.streams).toHaveLength(7);
   });
 
   it('kills a process that falls silent and starts another', async () => {

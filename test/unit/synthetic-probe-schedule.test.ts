@@ -15,6 +15,7 @@ const TARGET: ProbeTarget = {
   headers: {},
   api: 'openai-chat',
   apiPinned: false,
+  promptTokensCounted: 'all',
   model: undefined,
 };
 const CANARIES: Canary[] = [

@@ -161,6 +161,7 @@ describe('which runtimes are probed', () => {
     target,
     url: `http://127.0.0.1/${target}`,
     headers: { authorization: 'Bearer k' },
+    promptTokensCounted: 'all',
     readLoad: () => Promise.resolve({}),
   });
   const endpoints = [

@@ -84,7 +84,10 @@ describe('real captured streams parse to the right counts', () => {
     expect(r.outputEvents).toBe(6);
     expect(r.outputTokens).toBe(15);
     expect(r.tokenSource).toBe('native');
-    expect(r.inputTokens).toBe(1955);
+    // The model saw 1963 prompt tokens (tokens_evaluated); 8 came from its prompt cache, so it
+    // evaluated 1955 (timings.prompt_n), which is what its prompt-token counter counts.
+    expect(r.inputTokens).toBe(1963);
+    expect(r.evaluatedInputTokens).toBe(1955);
     expect(r.finish).toBe('eos');
     expect(r.server?.promptS).toBeCloseTo(0.139716, 9);
     expect(r.server?.decodeS).toBeCloseTo(0.088739, 9);

@@ -5,21 +5,35 @@ import { fixedUsdPerHour, type CostModel } from './model.js';
 
 const JOULES_PER_KWH = 3.6e6;
 
+/** What has been spent so far; it outlives a reload, so the counter never falls. */
+interface Spent {
+  fixedUsd: number;
+  energyUsd: number;
+  atMs: number;
+  joules: number;
+}
+
 /**
  * The configured costs as gauges, and the fully loaded cost accumulated in the agent: fixed
- * cost per hour of monotonic time, and the GPUs' measured energy x PUE x price. A counter, so a
- * month's spend is one increase() with no recording-rule gaps.
+ * cost per hour of monotonic time, and the GPUs' measured energy x PUE x price, each added as
+ * it accrues at the prices of the moment (a price changed on reload counts from then on). A
+ * counter, so a month's spend is one increase() with no recording-rule gaps.
  */
 export class CostCollector implements Collector {
   readonly name = 'cost';
   readonly metrics = M.COST_METRICS;
-  private readonly startedMs: number;
+  private readonly spent: Spent;
 
   constructor(
     private readonly model: CostModel,
     private readonly deps: CollectorDeps,
   ) {
-    this.startedMs = deps.clock.monotonicMs();
+    this.spent = deps.durable.get<Spent>('cost/spent', () => ({
+      fixedUsd: 0,
+      energyUsd: 0,
+      atMs: deps.clock.monotonicMs(),
+      joules: 0,
+    }));
   }
 
   collect(out: Emitter): void {
@@ -41,21 +55,29 @@ export class CostCollector implements Collector {
       );
       out.emit(M.COST_API_REFERENCE_INFO, { reference: r.name, as_of: r.as_of }, 1);
     }
-    const fixed = fixedUsdPerHour(m);
+    this.accrue();
     const hasFixed =
       m.hardwareUsdPerHour !== undefined || Object.keys(m.operationsUsdPerHour).length > 0;
-    if (hasFixed) {
-      const hours = (this.deps.clock.monotonicMs() - this.startedMs) / 3_600_000;
-      out.emit(M.COST_TOTAL, { component: 'fixed' }, fixed * hours);
-    }
+    if (hasFixed) out.emit(M.COST_TOTAL, { component: 'fixed' }, this.spent.fixedUsd);
     if (m.energyUsdPerKwh !== undefined) {
       out.emit(M.COST_ENERGY_PRICE, {}, m.energyUsdPerKwh);
       out.emit(M.COST_PUE, {}, m.pue);
-      // The ledger counts joules since the agent started, monotone across nvidia-smi and DCGM,
-      // so the energy cost is too.
-      const kwh = this.deps.sources.energy.sum() / JOULES_PER_KWH;
-      out.emit(M.COST_TOTAL, { component: 'energy' }, kwh * m.pue * m.energyUsdPerKwh);
+      out.emit(M.COST_TOTAL, { component: 'energy' }, this.spent.energyUsd);
     }
+  }
+
+  /** Adds what accrued since the last scrape, at today's prices. */
+  private accrue(): void {
+    const m = this.model;
+    const now = this.deps.clock.monotonicMs();
+    // The ledger counts joules since the agent started, monotone across nvidia-smi and DCGM.
+    const joules = this.deps.sources.energy.sum();
+    this.spent.fixedUsd += (fixedUsdPerHour(m) * Math.max(0, now - this.spent.atMs)) / 3_600_000;
+    if (m.energyUsdPerKwh !== undefined)
+      this.spent.energyUsd +=
+        (Math.max(0, joules - this.spent.joules) / JOULES_PER_KWH) * m.pue * m.energyUsdPerKwh;
+    this.spent.atMs = now;
+    this.spent.joules = joules;
   }
 
   status(): SourceStatus {

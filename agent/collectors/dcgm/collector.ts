@@ -1,3 +1,4 @@
+import { BackgroundRead } from '../../core/background-read.js';
 import {
   CollectorError,
   failureOf,
@@ -5,13 +6,14 @@ import {
   type Emitter,
   type SourceStatus,
 } from '../../core/collector.js';
+import { HttpError } from '../../core/http.js';
 import type { Labels, MetricDef } from '../../core/metric.js';
 import { GPU_XID_ERRORS } from '../kernel-events/metrics.js';
 import { PAGED_XIDS } from '../kernel-events/parse.js';
 import * as smi from '../nvidia-smi/metrics.js';
 import type { CollectorDeps } from '../registry.js';
 import { DCGM_FIELDS } from './fields.js';
-import { DCGM_ONLY_METRICS } from './metrics.js';
+import { DCGM_ONLY_METRICS, MIG_INSTANCE_INFO } from './metrics.js';
 import { parseDcgm, type DcgmGpu, type DcgmReading } from './parse.js';
 import { DcgmXidEvents } from './xid-events.js';
 
@@ -22,6 +24,8 @@ export interface DcgmOptions {
   readonly configured: boolean;
   readonly timeoutMs: number;
   readonly maxBodyBytes: number;
+  /** The last good read is served at most this long after it was read. */
+  readonly maxStalenessMs: number;
 }
 
 const NAME = 'dcgm';
@@ -38,61 +42,73 @@ export const DCGM_METRICS: readonly MetricDef[] = [
 ];
 
 /**
- * GPU depth from a local dcgm-exporter's /metrics, read at scrape time with a deadline and a
- * size cap: SM, tensor and DRAM activity, PCIe and NVLink traffic and errors, clock violation
- * time. nvidia-smi speaks for every GPU it streams; DCGM fills nvidia-smi's families only for
- * GPUs it does not, and feeds the shared energy and Xid counters (see GpuSources).
+ * GPU depth from a local dcgm-exporter's /metrics: SM, tensor and DRAM activity, PCIe and
+ * NVLink traffic and errors, clock violation time, MIG instances. A scrape asks for a fresh
+ * read and waits for it only until it must hand over; a slow or hung exporter is served from
+ * its last good read, with its age. nvidia-smi speaks for every GPU it streams; DCGM fills
+ * nvidia-smi's families only for GPUs it does not, and feeds the shared energy and Xid counters
+ * (see GpuSources) once per read.
  */
 export class DcgmCollector implements Collector {
   readonly name = NAME;
   readonly metrics = DCGM_METRICS;
   private readonly xidEvents = new DcgmXidEvents();
+  private readonly reader: BackgroundRead<DcgmReading>;
   private seen = new Set<string>();
   private found = false;
   private lastLookMs: number | undefined;
   private absent: string | undefined;
   private failure: string | undefined;
   private summary: string | undefined;
+  private slowCounted = false;
 
   constructor(
     private readonly options: DcgmOptions,
     private readonly deps: CollectorDeps,
-  ) {}
+  ) {
+    this.reader = new BackgroundRead((signal) => this.read(signal), {
+      clock: deps.clock,
+      timeoutMs: options.timeoutMs + 1000,
+      settled: (outcome) => (outcome.ok ? this.took(outcome.value) : this.lost(outcome.error)),
+    });
+  }
 
-  async collect(out: Emitter, signal: AbortSignal): Promise<void> {
+  async stop(): Promise<void> {
+    this.reader.stop();
+  }
+
+  async collect(out: Emitter, handOver: AbortSignal): Promise<void> {
     const lookingFor = !this.options.configured && !this.found;
     if (lookingFor) {
       const now = this.deps.clock.monotonicMs();
       if (this.lastLookMs !== undefined && now - this.lastLookMs < RECHECK_MS) return;
       this.lastLookMs = now;
     }
-    let reading: DcgmReading;
-    try {
-      reading = await this.read(signal);
-    } catch (error) {
-      this.lose();
-      const { reason, message } = failureOf(error);
-      if (lookingFor) {
-        if (this.absent === undefined)
-          this.deps.logger.info(
-            { source: NAME, reason },
-            `no dcgm-exporter at ${this.options.url} (${message}); DCGM-only metrics are off`,
-          );
-        this.absent = `${reason}: ${message}`;
-        return;
-      }
-      this.failure = `${reason}: ${message}`;
-      throw new CollectorError(reason, message);
+    const inTime = await this.reader.refresh(handOver);
+    if (!inTime && !this.slowCounted) {
+      this.slowCounted = true;
+      this.deps.errors.count(NAME, 'slow');
     }
-    if (!this.found)
-      this.deps.logger.info(
-        { source: NAME, gpus: reading.gpus.size },
-        `reading dcgm-exporter at ${this.options.url}`,
-      );
-    this.found = true;
-    this.absent = undefined;
-    this.failure = undefined;
-    this.publish(out, reading);
+    // Not configured and never found: no dcgm-exporter runs here, which is not a failure.
+    if (!this.found && !this.options.configured) return;
+    const failure = this.reader.failure;
+    const last = this.reader.last;
+    // Busy is not down: an exporter that took the connection and did not answer in time is
+    // served from its last good read; one that refused it or answered an error is not.
+    const busy = failure === undefined || isUnresponsive(failure.error);
+    const tooOld =
+      !last || this.deps.clock.monotonicMs() - last.atMonotonicMs > this.options.maxStalenessMs;
+    if (!busy || tooOld || !last) {
+      const { reason, message } = failure
+        ? failureOf(failure.error)
+        : { reason: 'slow', message: 'no read finished in time' };
+      throw new CollectorError(reason, message, { counted: true });
+    }
+    this.publish(out, last.value);
+    if (!inTime || failure !== undefined) {
+      const reason = failure ? 'unresponsive' : 'slow';
+      out.lastGood(last.atEpochMs, reason, 'served from the last good read of dcgm-exporter');
+    }
   }
 
   status(): SourceStatus {
@@ -120,28 +136,77 @@ export class DcgmCollector implements Collector {
     return parseDcgm(response.body);
   }
 
-  private publish(out: Emitter, reading: DcgmReading): void {
+  /** A read came in: the counters it feeds advance, once per read. */
+  private took(reading: DcgmReading): void {
+    this.slowCounted = false;
+    if (!this.found)
+      this.deps.logger.info(
+        { source: NAME, gpus: reading.gpus.size },
+        `reading dcgm-exporter at ${this.options.url}`,
+      );
+    this.found = true;
+    this.absent = undefined;
+    this.failure = undefined;
+    this.deps.stateLog.ok(NAME);
     const { sources, inventory } = this.deps;
-    const kernelLogReads = sources.kernelLogReads();
     for (const uuid of this.seen) {
       if (reading.gpus.has(uuid)) continue;
       sources.energy.dcgmLost(uuid);
       this.xidEvents.forget(uuid);
     }
     this.seen = new Set(reading.gpus.keys());
-    let spokenFor = 0;
+    const kernelLogReads = sources.kernelLogReads();
     for (const gpu of reading.gpus.values()) {
-      const known = inventory.byUuid(gpu.uuid);
-      if (!known && gpu.pciBusId)
+      if (!inventory.byUuid(gpu.uuid) && gpu.pciBusId)
         inventory.update([
           { gpu: gpu.gpu, uuid: gpu.uuid, gpuModel: gpu.model, pciBusId: gpu.pciBusId },
         ]);
-      const identity = {
-        gpu: known?.gpu ?? gpu.gpu,
-        uuid: gpu.uuid,
-        gpuModel: known?.gpuModel ?? gpu.model,
-        pciBusId: known?.pciBusId ?? gpu.pciBusId ?? '',
-      };
+      if (gpu.energyJoules === undefined) sources.energy.dcgmLost(gpu.uuid);
+      else sources.energy.dcgm(gpu.uuid, gpu.energyJoules);
+      const events = this.xidEvents.events(gpu);
+      if (kernelLogReads) continue;
+      const identity = this.identityOf(gpu);
+      for (const [xid, count] of events) sources.xids.count(identity, xid, count);
+      for (const xid of PAGED_XIDS) sources.xids.ensure(identity, xid);
+    }
+  }
+
+  private lost(error: unknown): void {
+    this.slowCounted = false;
+    for (const uuid of this.seen) this.deps.sources.energy.dcgmLost(uuid);
+    this.seen = new Set();
+    this.xidEvents.forget();
+    const { reason, message } = failureOf(error);
+    if (!this.options.configured && !this.found) {
+      if (this.absent === undefined)
+        this.deps.logger.info(
+          { source: NAME, reason },
+          `no dcgm-exporter at ${this.options.url} (${message}); DCGM-only metrics are off`,
+        );
+      this.absent = `${reason}: ${message}`;
+      return;
+    }
+    this.failure = `${reason}: ${message}`;
+    this.deps.errors.count(NAME, isUnresponsive(error) ? 'unresponsive' : reason);
+    this.deps.stateLog.failing(NAME, reason, `dcgm-exporter at ${this.options.url}: ${message}`);
+  }
+
+  private identityOf(gpu: DcgmGpu) {
+    const known = this.deps.inventory.byUuid(gpu.uuid);
+    return {
+      gpu: known?.gpu ?? gpu.gpu,
+      uuid: gpu.uuid,
+      gpuModel: known?.gpuModel ?? gpu.model,
+      pciBusId: known?.pciBusId ?? gpu.pciBusId ?? '',
+    };
+  }
+
+  private publish(out: Emitter, reading: DcgmReading): void {
+    const { sources } = this.deps;
+    const kernelLogReads = sources.kernelLogReads();
+    let spokenFor = 0;
+    for (const gpu of reading.gpus.values()) {
+      const identity = this.identityOf(gpu);
       const labels = { gpu: identity.gpu, uuid: gpu.uuid, gpu_model: identity.gpuModel };
       const nvidiaSmiReads = sources.nvidiaSmiReads(gpu.uuid);
       if (nvidiaSmiReads) spokenFor++;
@@ -149,14 +214,12 @@ export class DcgmCollector implements Collector {
         if (field.shared && nvidiaSmiReads) continue;
         out.emit(field.metric, withLabels(labels, field.labels), value);
       }
-      if (gpu.energyJoules === undefined) sources.energy.dcgmLost(gpu.uuid);
-      else sources.energy.dcgm(gpu.uuid, gpu.energyJoules);
+      for (const instance of gpu.migInstances.values()) {
+        const at = { ...labels, gpu_instance: instance.id, mig_profile: instance.profile };
+        out.emit(MIG_INSTANCE_INFO, at, 1);
+        for (const [field, value] of instance.values) if (field.mig) out.emit(field.mig, at, value);
+      }
       if (!nvidiaSmiReads) this.publishInstead(out, gpu, labels, identity.pciBusId);
-
-      const events = this.xidEvents.events(gpu);
-      if (kernelLogReads) continue;
-      for (const [xid, count] of events) sources.xids.count(identity, xid, count);
-      for (const xid of PAGED_XIDS) sources.xids.ensure(identity, xid);
     }
     if (!kernelLogReads) {
       for (const { labels, value } of sources.xids.entries())
@@ -176,7 +239,7 @@ export class DcgmCollector implements Collector {
         pci_bus_id: pciBusId,
         vbios_version: '',
         compute_cap: '',
-        mig_mode: '',
+        mig_mode: gpu.migInstances.size > 0 ? 'Enabled' : '',
         persistence_mode: '',
       },
       1,
@@ -184,12 +247,10 @@ export class DcgmCollector implements Collector {
     const joules = this.deps.sources.energy.total(gpu.uuid);
     if (joules !== undefined) out.emit(smi.GPU_ENERGY, labels, joules);
   }
+}
 
-  private lose(): void {
-    for (const uuid of this.seen) this.deps.sources.energy.dcgmLost(uuid);
-    this.seen = new Set();
-    this.xidEvents.forget();
-  }
+function isUnresponsive(error: unknown): boolean {
+  return error instanceof HttpError && (error.reason === 'timeout' || error.reason === 'aborted');
 }
 
 function withLabels(base: Labels, extra: Labels): Labels {
@@ -203,18 +264,23 @@ function summarize(
   kernelLogReads: boolean,
 ): string {
   const families = new Set<string>();
-  for (const gpu of reading.gpus.values())
+  let instances = 0;
+  for (const gpu of reading.gpus.values()) {
     for (const field of gpu.values.keys()) if (!field.shared) families.add(field.metric.name);
+    for (const instance of gpu.migInstances.values())
+      for (const field of instance.values.keys())
+        if (!field.shared) families.add(field.metric.name);
+    instances += gpu.migInstances.size;
+  }
   const profiling = [...families].some((n) => n.endsWith('_active_ratio'));
-  const { blank, migInstance, conflicting } = reading.skipped;
-  const left = [
-    blank && `${blank} blank`,
-    migInstance && `${migInstance} per-MIG-instance`,
-    conflicting && `${conflicting} conflicting`,
-  ].filter(Boolean);
+  const { blank, conflicting } = reading.skipped;
+  const left = [blank && `${blank} blank`, conflicting && `${conflicting} conflicting`].filter(
+    Boolean,
+  );
   return (
     `${reading.gpus.size} GPU(s) at ${url}; ${families.size} DCGM-only famil${families.size === 1 ? 'y' : 'ies'}` +
     (profiling ? '' : ' (no profiling fields: enable DCGM_FI_PROF_* in its counters CSV)') +
+    (instances ? `; ${instances} MIG instance(s)` : '') +
     (spokenFor ? `; nvidia-smi speaks for ${spokenFor} of them` : '') +
     (kernelLogReads ? '' : '; Xid errors from DCGM (the kernel log cannot be read)') +
     (left.length ? `; left out: ${left.join(', ')} series` : '')

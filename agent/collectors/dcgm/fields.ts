@@ -12,6 +12,8 @@ export interface DcgmField {
   readonly labels: Labels;
   readonly convert: (value: number) => number;
   readonly shared: boolean;
+  /** Where DCGM measures the field per MIG instance: the per-instance family. */
+  readonly mig?: MetricDef;
 }
 
 const MIB = 1024 * 1024;
@@ -36,13 +38,18 @@ const shared = (
   convert = same,
   labels: Labels = {},
 ): DcgmField => ({ name, metric, labels, convert, shared: true });
+/** A field DCGM also measures per MIG instance, landing in `mig` for an instance's row. */
+const perInstance = (field: DcgmField, mig: MetricDef): DcgmField => ({ ...field, mig });
 
 export const DCGM_FIELDS: readonly DcgmField[] = [
-  own('DCGM_FI_PROF_GR_ENGINE_ACTIVE', m.GPU_GRAPHICS_ENGINE_ACTIVE),
-  own('DCGM_FI_PROF_SM_ACTIVE', m.GPU_SM_ACTIVE),
-  own('DCGM_FI_PROF_SM_OCCUPANCY', m.GPU_SM_OCCUPANCY),
-  own('DCGM_FI_PROF_PIPE_TENSOR_ACTIVE', m.GPU_TENSOR_ACTIVE),
-  own('DCGM_FI_PROF_DRAM_ACTIVE', m.GPU_DRAM_ACTIVE),
+  perInstance(
+    own('DCGM_FI_PROF_GR_ENGINE_ACTIVE', m.GPU_GRAPHICS_ENGINE_ACTIVE),
+    m.MIG_GRAPHICS_ENGINE_ACTIVE,
+  ),
+  perInstance(own('DCGM_FI_PROF_SM_ACTIVE', m.GPU_SM_ACTIVE), m.MIG_SM_ACTIVE),
+  perInstance(own('DCGM_FI_PROF_SM_OCCUPANCY', m.GPU_SM_OCCUPANCY), m.MIG_SM_OCCUPANCY),
+  perInstance(own('DCGM_FI_PROF_PIPE_TENSOR_ACTIVE', m.GPU_TENSOR_ACTIVE), m.MIG_TENSOR_ACTIVE),
+  perInstance(own('DCGM_FI_PROF_DRAM_ACTIVE', m.GPU_DRAM_ACTIVE), m.MIG_DRAM_ACTIVE),
   own('DCGM_FI_PROF_PCIE_TX_BYTES', m.GPU_PCIE_THROUGHPUT, same, { direction: 'transmit' }),
   own('DCGM_FI_PROF_PCIE_RX_BYTES', m.GPU_PCIE_THROUGHPUT, same, { direction: 'receive' }),
   own('DCGM_FI_PROF_NVLINK_TX_BYTES', m.GPU_NVLINK_THROUGHPUT, same, { direction: 'transmit' }),
@@ -73,10 +80,13 @@ export const DCGM_FIELDS: readonly DcgmField[] = [
 
   shared('DCGM_FI_DEV_GPU_UTIL', smi.GPU_UTILIZATION, percent),
   shared('DCGM_FI_DEV_MEM_COPY_UTIL', smi.GPU_MEMORY_BANDWIDTH_UTILIZATION, percent),
-  shared('DCGM_FI_DEV_FB_USED', smi.GPU_MEMORY_USED, mib),
-  shared('DCGM_FI_DEV_FB_FREE', smi.GPU_MEMORY_FREE, mib),
-  shared('DCGM_FI_DEV_FB_RESERVED', smi.GPU_MEMORY_RESERVED, mib),
-  shared('DCGM_FI_DEV_FB_TOTAL', smi.GPU_MEMORY_TOTAL, mib),
+  perInstance(shared('DCGM_FI_DEV_FB_USED', smi.GPU_MEMORY_USED, mib), m.MIG_MEMORY_USED),
+  perInstance(shared('DCGM_FI_DEV_FB_FREE', smi.GPU_MEMORY_FREE, mib), m.MIG_MEMORY_FREE),
+  perInstance(
+    shared('DCGM_FI_DEV_FB_RESERVED', smi.GPU_MEMORY_RESERVED, mib),
+    m.MIG_MEMORY_RESERVED,
+  ),
+  perInstance(shared('DCGM_FI_DEV_FB_TOTAL', smi.GPU_MEMORY_TOTAL, mib), m.MIG_MEMORY_TOTAL),
   shared('DCGM_FI_DEV_GPU_TEMP', smi.GPU_TEMPERATURE, same, { sensor: 'gpu' }),
   shared('DCGM_FI_DEV_MEMORY_TEMP', smi.GPU_TEMPERATURE, same, { sensor: 'memory' }),
   shared('DCGM_FI_DEV_POWER_USAGE', smi.GPU_POWER_DRAW),

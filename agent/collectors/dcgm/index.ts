@@ -14,7 +14,8 @@ export const dcgm: CollectorFactory = {
         {
           url: c.url ?? DEFAULT_DCGM_URL,
           configured: c.url !== undefined,
-          timeoutMs: c.timeout_ms ?? Math.floor(config.collectors.timeout_ms * 0.8),
+          timeoutMs: c.timeout_ms,
+          maxStalenessMs: config.collectors.max_staleness_ms,
           maxBodyBytes: c.max_body_bytes,
         },
         deps,

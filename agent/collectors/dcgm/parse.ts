@@ -9,6 +9,16 @@ import {
   type DcgmField,
 } from './fields.js';
 
+/** One MIG GPU instance as dcgm-exporter reported it (its GPU_I_ID rows). */
+export interface MigInstance {
+  /** GPU_I_ID: the NVML GPU instance id, unique within its GPU. */
+  readonly id: string;
+  /** GPU_I_PROFILE, such as 1g.10gb. */
+  readonly profile: string;
+  /** The fields DCGM measures per instance (activity, memory), in base units. */
+  readonly values: ReadonlyMap<DcgmField, number>;
+}
+
 /** One GPU as dcgm-exporter reported it. */
 export interface DcgmGpu {
   readonly uuid: string;
@@ -24,6 +34,8 @@ export interface DcgmGpu {
   readonly xidWindow: ReadonlyMap<number, number>;
   /** DCGM_FI_DEV_XID_ERRORS: the code of the last Xid, 0 before any. */
   readonly lastXid: number | undefined;
+  /** Its MIG instances, by GPU_I_ID; empty when MIG is off. */
+  readonly migInstances: ReadonlyMap<string, MigInstance>;
 }
 
 export interface DcgmReading {
@@ -34,8 +46,6 @@ export interface DcgmReading {
   readonly skipped: {
     /** DCGM's "no value" sentinels, which older exporters print as numbers. */
     readonly blank: number;
-    /** Per-MIG-instance series (GPU_I_ID): the GPU families are per physical GPU. */
-    readonly migInstance: number;
     /** A field reported twice for one GPU with different values (per-pod series, say). */
     readonly conflicting: number;
     readonly badLines: number;
@@ -63,20 +73,27 @@ interface MutableGpu {
   energyJoules: number | undefined;
   xidWindow: Map<number, number>;
   lastXid: number | undefined;
+  migInstances: Map<string, { id: string; profile: string; values: Map<DcgmField, number> }>;
+  /** GPU-level fields read from instance rows, where dcgm-exporter repeats them per instance. */
+  fromInstances: Map<DcgmField, { id: number; value: number }>;
 }
 
 /**
  * dcgm-exporter's /metrics text, grouped by GPU UUID and converted to base units. Throws a
  * CollectorError when the text holds no DCGM series at all: what answered is not dcgm-exporter.
+ *
+ * Under MIG, dcgm-exporter writes every field on each instance's rows (labels GPU_I_ID and
+ * GPU_I_PROFILE) and none on a row of the GPU itself. What DCGM measures per instance (engine
+ * activity, memory) becomes the instance's; the rest is the GPU's, repeated per instance and
+ * read a moment apart: one value is kept (a gauge from the lowest instance id, a counter at
+ * its highest), and a row of the GPU itself, where there is one, wins over them.
  */
 export function parseDcgm(text: string): DcgmReading {
   const exposition = parseExposition(text);
   const gpus = new Map<string, MutableGpu>();
   const conflicted = new Set<string>();
   let dcgmSamples = 0;
-  let mapped = 0;
   let blank = 0;
-  let migInstance = 0;
   let conflicting = 0;
 
   for (const family of exposition.families.values()) {
@@ -85,48 +102,54 @@ export function parseDcgm(text: string): DcgmReading {
       dcgmSamples++;
       const uuid = sample.labels.UUID;
       if (!uuid) continue;
-      if (sample.labels.GPU_I_ID) {
-        migInstance++;
-        continue;
-      }
       if (isBlank(sample.value)) {
         blank++;
         continue;
       }
       const gpu = gpuFor(gpus, uuid, sample);
       const name = sample.name;
+      const instanceId = sample.labels.GPU_I_ID;
       if (name === ENERGY_FIELD) {
-        gpu.energyJoules = sample.value / 1000;
-        mapped++;
+        const joules = sample.value / 1000;
+        // Per-instance copies of the counter: the highest is the latest read.
+        gpu.energyJoules = Math.max(gpu.energyJoules ?? 0, joules);
       } else if (name === XID_WINDOW_FIELD) {
         const xid = Number(sample.labels.xid);
         if (Number.isInteger(xid))
-          gpu.xidWindow.set(xid, (gpu.xidWindow.get(xid) ?? 0) + sample.value);
+          gpu.xidWindow.set(xid, Math.max(gpu.xidWindow.get(xid) ?? 0, sample.value));
       } else if (name === XID_LAST_FIELD) {
         gpu.lastXid = sample.value;
       } else {
         const field = BY_NAME.get(name);
         if (!field) continue;
-        const key = `${uuid}\u0000${name}`;
-        if (conflicted.has(key)) continue;
         const value = field.convert(sample.value);
-        const before = gpu.values.get(field);
-        if (before !== undefined && before !== value) {
-          // Two readings of one field for one GPU: neither can be told right, so neither is used.
-          gpu.values.delete(field);
-          conflicted.add(key);
-          conflicting++;
-          mapped--;
-          continue;
-        }
-        if (before === undefined) {
+        if (instanceId !== undefined && field.mig) {
+          instanceOf(gpu, instanceId, sample.labels.GPU_I_PROFILE ?? '').values.set(field, value);
+        } else if (instanceId !== undefined) {
+          fromInstance(gpu, field, Number(instanceId), value);
+        } else {
+          const key = `${uuid}\u0000${name}`;
+          if (conflicted.has(key)) continue;
+          const before = gpu.values.get(field);
+          if (before !== undefined && before !== value) {
+            // Two readings of one field for one GPU: neither can be told right, so neither is used.
+            gpu.values.delete(field);
+            conflicted.add(key);
+            conflicting++;
+            continue;
+          }
           gpu.values.set(field, value);
-          mapped++;
         }
       }
     }
   }
-  for (const gpu of gpus.values()) deriveMemoryTotal(gpu.values);
+  for (const gpu of gpus.values()) {
+    for (const [field, { value }] of gpu.fromInstances)
+      if (!gpu.values.has(field) && !conflicted.has(`${gpu.uuid}\u0000${field.name}`))
+        gpu.values.set(field, value);
+    deriveMemoryTotal(gpu.values);
+    for (const instance of gpu.migInstances.values()) deriveMemoryTotal(instance.values);
+  }
   if (dcgmSamples === 0) {
     throw new CollectorError(
       'garbage',
@@ -135,11 +158,27 @@ export function parseDcgm(text: string): DcgmReading {
         : 'the answer has no DCGM_* series: this is not dcgm-exporter',
     );
   }
-  return {
-    gpus,
-    mapped,
-    skipped: { blank, migInstance, conflicting, badLines: exposition.badLines },
-  };
+  let mapped = 0;
+  for (const gpu of gpus.values()) {
+    mapped += gpu.values.size;
+    for (const instance of gpu.migInstances.values()) mapped += instance.values.size;
+  }
+  return { gpus, mapped, skipped: { blank, conflicting, badLines: exposition.badLines } };
+}
+
+function instanceOf(gpu: MutableGpu, id: string, profile: string) {
+  let instance = gpu.migInstances.get(id);
+  if (!instance) gpu.migInstances.set(id, (instance = { id, profile, values: new Map() }));
+  return instance;
+}
+
+/** A GPU-level field on an instance's row: a gauge from the lowest instance, a counter's highest. */
+function fromInstance(gpu: MutableGpu, field: DcgmField, id: number, value: number): void {
+  const before = gpu.fromInstances.get(field);
+  const keep =
+    before === undefined ||
+    (field.metric.type === 'counter' ? value > before.value : id < before.id);
+  if (keep) gpu.fromInstances.set(field, { id, value });
 }
 
 const FB_TOTAL = BY_NAME.get('DCGM_FI_DEV_FB_TOTAL')!;
@@ -173,6 +212,8 @@ function gpuFor(gpus: Map<string, MutableGpu>, uuid: string, sample: ParsedSampl
       energyJoules: undefined,
       xidWindow: new Map(),
       lastXid: undefined,
+      migInstances: new Map(),
+      fromInstances: new Map(),
     };
     gpus.set(uuid, gpu);
   }

@@ -6,6 +6,7 @@ import {
   type SourceStatus,
 } from '../../core/collector.js';
 import type { ProcessRunner } from '../../core/exec.js';
+import type { Durable } from '../../core/durable.js';
 import type { SourceErrors } from '../../core/self-metrics.js';
 import type { StateLog } from '../../core/state-log.js';
 import { StreamSupervisor, type Backoff, type Launch } from '../../core/supervisor.js';
@@ -14,7 +15,7 @@ import type { GpuInventory } from '../gpu-inventory.js';
 import type { GpuSources } from '../gpu-sources.js';
 import { GPU_XID_ERRORS, KERNEL_EVENT_METRICS, OOM_KILL_VICTIMS } from './metrics.js';
 import { readerProblem } from '../log-readers.js';
-import { PAGED_XIDS, parseKernelLine } from './parse.js';
+import { KernelLogAssembler, PAGED_XIDS } from './parse.js';
 
 export interface KernelEventsOptions {
   readonly dmesgCommand: string;
@@ -23,6 +24,7 @@ export interface KernelEventsOptions {
 }
 
 export interface KernelEventsDeps {
+  readonly durable: Durable;
   readonly runner: ProcessRunner;
   readonly clock: Clock;
   readonly errors: SourceErrors;
@@ -53,10 +55,12 @@ export class KernelEventsCollector implements Collector {
   readonly name = NAME;
   readonly metrics = KERNEL_EVENT_METRICS;
   private readonly supervisor: StreamSupervisor;
-  private readonly victims = new Map<string, number>();
+  /** OOM-killer victims by process name, kept in the durable ledger through a reload. */
+  private readonly victims: Map<string, number>;
   private readonly lastXid79 = new Map<string, number>();
   private readonly refused = new Map<Reader, string>();
   private readonly waiters = new Waiters();
+  private assembler = new KernelLogAssembler();
   private reading: Reader | undefined;
   private down: { reason: string; detail: string } | undefined;
 
@@ -64,6 +68,7 @@ export class KernelEventsCollector implements Collector {
     private readonly options: KernelEventsOptions,
     private readonly deps: KernelEventsDeps,
   ) {
+    this.victims = deps.durable.get(`${NAME}/victims`, () => new Map<string, number>());
     this.supervisor = new StreamSupervisor(deps.runner, {
       prepare: async () => this.launch(),
       firstLineMs: Infinity,
@@ -147,7 +152,7 @@ export class KernelEventsCollector implements Collector {
       this.supervisor.restart(problem, line.trim());
       return;
     }
-    const event = parseKernelLine(line);
+    const event = this.assembler.push(line);
     if (!event) return;
     const now = this.deps.clock.monotonicMs();
     switch (event.kind) {
@@ -172,6 +177,7 @@ export class KernelEventsCollector implements Collector {
   }
 
   private onDown(reason: string, detail: string): void {
+    this.assembler = new KernelLogAssembler();
     if (reason === 'not_found' && this.reading) this.refused.set(this.reading, reason);
     this.reading = undefined;
     this.deps.sources.setKernelLog(false);

@@ -72,7 +72,6 @@ export class NvidiaSmiCollector implements Collector {
   private probe: ProbeResult | undefined;
   private snapshot: GpuSnapshot | undefined;
   private down: { reason: string; detail: string } | undefined;
-  private rowsSeen = false;
   private unavailable = new Map<string, string>();
   private readonly waiters = new Waiters();
   private readonly labelCache = new Map<
@@ -91,6 +90,8 @@ export class NvidiaSmiCollector implements Collector {
       firstLineMs: options.startTimeoutMs,
       silenceMs: options.intervalMs * options.silenceIntervals,
       backoff: options.backoff,
+      stableAfterMs: Math.max(10_000, 10 * options.intervalMs),
+      now: () => deps.clock.monotonicMs(),
       maxLineBytes: MAX_LINE_BYTES,
       onLine: (line) => this.onLine(line),
       onOversizeLine: () => this.badLine('a line over 64 KiB'),
@@ -184,7 +185,6 @@ export class NvidiaSmiCollector implements Collector {
     const parsed = parseGpuLine(line, this.probe.selection);
     switch (parsed.kind) {
       case 'row':
-        this.rowsSeen = true;
         if (parsed.row.badValues > 0) {
           this.deps.errors.count(NAME, 'bad_value', parsed.row.badValues);
           this.warnings.warn(
@@ -195,13 +195,13 @@ export class NvidiaSmiCollector implements Collector {
         this.assembler.push(parsed.row);
         return;
       case 'gpu_unavailable': {
+        // Wherever the line comes (before the rows, among them, after them, every loop or
+        // once), the other GPUs go on streaming: this one stays out of the exposition and the
+        // collector reports it. Restarting would blank every GPU while the one stays lost.
         const reason = parsed.lost ? 'gpu_lost' : 'gpu_unavailable';
-        if (this.rowsSeen) {
-          // A GPU fell away mid-stream: drop everything now and let nvidia-smi enumerate again.
-          this.supervisor.restart(reason, parsed.message);
-        } else if (!this.unavailable.has(parsed.busId)) {
-          // Reported at start: the other GPUs still stream; this one stays out of the exposition.
-          this.unavailable.set(parsed.busId, parsed.message);
+        const key = normalizeBusId(parsed.busId) ?? parsed.busId;
+        if (!this.unavailable.has(key)) {
+          this.unavailable.set(key, parsed.message);
           this.deps.errors.count(NAME, reason);
           this.deps.logger.warn({ source: NAME, bus_id: parsed.busId }, parsed.message);
         }
@@ -255,7 +255,6 @@ export class NvidiaSmiCollector implements Collector {
     this.snapshot = undefined;
     this.deps.sources.setNvidiaSmi([]);
     this.assembler.reset();
-    this.rowsSeen = false;
     this.unavailable = new Map();
     this.down = { reason, detail };
     // A missing binary may be installed later, but the probe must run again on a new driver.

@@ -69,6 +69,8 @@ export class ComputeAppsCollector implements Collector {
       firstLineMs: Infinity,
       silenceMs: Infinity,
       backoff: options.backoff,
+      stableAfterMs: Math.max(30_000, 3 * options.intervalMs),
+      now: () => deps.clock.monotonicMs(),
       maxLineBytes: 64 * 1024,
       onLine: (line) => this.onLine(line),
       onOversizeLine: () => this.deps.errors.count(NAME, 'bad_line'),

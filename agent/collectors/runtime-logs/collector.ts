@@ -37,7 +37,8 @@ const HUNG_POLL_MS = 10_000;
 interface Followed {
   readonly runtime: string;
   readonly target: string;
-  count: number;
+  /** Its count lives in the durable ledger, keyed so: it carries on through a reload. */
+  readonly key: string;
   lastMatchAt: number;
   problem: string | undefined;
   file?: FileFollower;
@@ -53,6 +54,7 @@ export class RuntimeLogsCollector implements Collector {
   readonly name = NAME;
   readonly metrics = [CUDA_OOM_EVENTS];
   private readonly followed: Followed[];
+  private readonly counts: Map<string, number>;
   private timer: NodeJS.Timeout | undefined;
   /** When the poll in progress started; undefined when none is. */
   private pollStartedAt: number | undefined;
@@ -61,6 +63,7 @@ export class RuntimeLogsCollector implements Collector {
     private readonly options: RuntimeLogsOptions,
     private readonly deps: CollectorDeps,
   ) {
+    this.counts = deps.durable.get(`${NAME}/counts`, () => new Map<string, number>());
     this.followed = options.sources.map((source) => this.follow(source));
   }
 
@@ -85,7 +88,12 @@ export class RuntimeLogsCollector implements Collector {
     }
     for (const f of this.followed) {
       // A log that cannot be read gives no series: 0 would claim there was no OOM.
-      if (!f.problem) out.emit(CUDA_OOM_EVENTS, { runtime: f.runtime, target: f.target }, f.count);
+      if (!f.problem)
+        out.emit(
+          CUDA_OOM_EVENTS,
+          { runtime: f.runtime, target: f.target },
+          this.counts.get(f.key) ?? 0,
+        );
     }
     if (failing.length > 0) out.degrade('read_failed', failing.map((f) => f.problem).join('; '));
   }
@@ -105,10 +113,11 @@ export class RuntimeLogsCollector implements Collector {
   }
 
   private follow(source: LogSource): Followed {
+    const target = source.target ?? source.journaldUnit ?? basename(source.path ?? '');
     const f: Followed = {
       runtime: source.runtime,
-      target: source.target ?? source.journaldUnit ?? basename(source.path ?? ''),
-      count: 0,
+      target,
+      key: `${source.runtime}\u0000${target}`,
       lastMatchAt: -Infinity,
       problem: undefined,
     };
@@ -150,7 +159,7 @@ export class RuntimeLogsCollector implements Collector {
   private onLine(f: Followed, line: string): void {
     if (!isCudaOom(line)) return;
     const now = this.deps.clock.monotonicMs();
-    if (now - f.lastMatchAt >= BURST_MS) f.count++;
+    if (now - f.lastMatchAt >= BURST_MS) this.counts.set(f.key, (this.counts.get(f.key) ?? 0) + 1);
     f.lastMatchAt = now;
   }
 

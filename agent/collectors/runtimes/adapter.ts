@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { RUNTIMES } from '../../config/schema.js';
 import { CollectorError } from '../../core/collector.js';
 import type { HttpResponse } from '../../core/http.js';
@@ -6,6 +6,8 @@ import { parseExposition, type ParsedExposition } from '../../core/prom-text.js'
 import type { Reading } from './reading.js';
 
 export type RuntimeKind = (typeof RUNTIMES)[number];
+
+import type { RuntimeLoad } from './load.js';
 
 /** One target's HTTP API: its base URL, headers, deadline and size cap already applied. */
 export interface RuntimeApi {
@@ -31,6 +33,36 @@ export interface RuntimeAdapter {
   facts(api: RuntimeApi): Promise<Facts>;
   /** One read; throws a CollectorError when the runtime does not answer as it should. */
   read(api: RuntimeApi, facts: Facts, target: string): Promise<Reading>;
+  /** Its prompt-token counter leaves out tokens served from its prompt cache. */
+  readonly countsEvaluatedPromptTokens?: boolean;
+  /** How busy it is with real work, for the probe's do-no-harm check; default: loadOf. */
+  liveLoad?(reading: Reading, facts: Facts): RuntimeLoad;
+}
+
+/**
+ * An object whose every field is optional and forgiving: a field that is missing, null or of
+ * another type than expected reads as undefined. Runtimes add fields, leave them null by
+ * default (SGLang's max_running_requests) and change their types across versions; one such
+ * field never discards the rest of an answer.
+ */
+export function lenientObject<S extends Record<string, z.ZodType>>(shape: S) {
+  const fields = Object.fromEntries(
+    Object.entries(shape).map(([name, schema]) => [name, schema.optional().catch(undefined)]),
+  ) as { [K in keyof S]: z.ZodCatch<z.ZodOptional<S[K]>> };
+  return z.looseObject(fields);
+}
+
+/** A list whose entries that do not fit are left out, not the whole list. */
+export function lenientList<T extends z.ZodType>(item: T) {
+  return z
+    .array(z.unknown())
+    .catch([])
+    .transform((items) =>
+      items.flatMap((entry) => {
+        const parsed = item.safeParse(entry);
+        return parsed.success ? [parsed.data as z.output<T>] : [];
+      }),
+    );
 }
 
 /** A JSON endpoint's answer checked against a schema; undefined when it is absent or not that. */

@@ -1,73 +1,65 @@
-import {
-  CollectorError,
-  failureOf,
-  type Collector,
-  type Emitter,
-  type SourceStatus,
-} from '../../core/collector.js';
-import type { MetricDef, Sample } from '../../core/metric.js';
-import { readSmallFile, SmallFileError } from '../../core/small-file.js';
+import { type Collector, type Emitter, type SourceStatus } from '../../core/collector.js';
+import { CredentialError, readApiKey } from '../../core/credentials.js';
+import type { MetricDef } from '../../core/metric.js';
 import type { CollectorDeps } from '../registry.js';
-import type { Facts, RuntimeAdapter, RuntimeKind } from './adapter.js';
+import type { RuntimeAdapter } from './adapter.js';
 import { adapterFor } from './adapters/index.js';
 import { runtimeApi } from './api.js';
 import { discover, identify } from './discovery.js';
 import { TargetFolder } from './fold.js';
-import { loadOf } from './load.js';
-import { METRICS_SOURCE, RUNTIME_INFO, RUNTIME_METRICS, RUNTIME_UP } from './metrics.js';
-import { CONCEPTS, type Reading } from './reading.js';
+import { liveLoadOf } from './load.js';
+import {
+  METRICS_SOURCE,
+  MODELS_DROPPED,
+  RUNTIME_INFO,
+  RUNTIME_LAST_READ,
+  RUNTIME_METRICS,
+  RUNTIME_UNRESPONSIVE,
+  RUNTIME_UP,
+} from './metrics.js';
+import { CONCEPTS } from './reading.js';
+import {
+  RuntimeTarget,
+  type Served,
+  type Standing,
+  type TargetConfig,
+  type TargetLedger,
+} from './target.js';
 
-export interface TargetConfig {
-  readonly kind?: RuntimeKind | undefined;
-  readonly url: string;
-  readonly name?: string | undefined;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly apiKeyFile?: string | undefined;
-  readonly apiKeyEnv?: string | undefined;
-}
+export type { TargetConfig } from './target.js';
 
 export interface RuntimesOptions {
   readonly targets: readonly TargetConfig[];
+  /** Deadline of one request to a runtime. */
   readonly timeoutMs: number;
   readonly maxBodyBytes: number;
   readonly refreshIntervalMs: number;
+  /** Models per runtime that get series; more are left out and counted. */
+  readonly maxModels: number;
+  /** A runtime's last good figures are served at most this long after they were read. */
+  readonly maxStalenessMs: number;
   readonly discovery:
     | { readonly host: string; readonly ports: readonly number[]; readonly timeoutMs: number }
     | undefined;
 }
 
 const NAME = 'runtimes';
-const MAX_KEY_FILE_BYTES = 64 * 1024;
 /** Identifying a configured target of no given kind tries every adapter; all of it is bounded. */
 const IDENTIFY_BUDGET_MS = 10_000;
 
-interface Target {
-  readonly name: string;
-  readonly url: string;
-  /** Set for a configured target; a discovered one has none. */
-  readonly config?: TargetConfig;
-  adapter: RuntimeAdapter | undefined;
-  headers: Readonly<Record<string, string>>;
-  /** The API key read from its file or variable; reads wait for it. */
-  credentials: Promise<string | undefined> | undefined;
-  facts: Facts;
-  readonly folder: TargetFolder;
-  inFlight: boolean;
-  /** The last read, for doctor; undefined until one succeeded. */
-  lastReading: Reading | undefined;
-  problem: string | undefined;
-}
-
 /**
- * LLM runtimes, read at scrape time so values are never older than one scrape: configured
- * targets and the ones discovery found, each read in parallel, bounded, one read at a time,
- * and normalized onto the inferwatch_llm_* families. A runtime that is down, hung or lying
- * costs only its own series: it shows as inferwatch_llm_runtime_up 0.
+ * LLM runtimes: configured targets and the ones discovery found, normalized onto the
+ * inferwatch_llm_* families. A scrape asks each runtime for a fresh read and waits for it only
+ * until the scrape must hand over; a runtime still reading then is served from its last good
+ * figures, with their age. A runtime that is down (refuses, resets) shows as up 0; one that
+ * takes the connection and does not answer in time shows as unresponsive, not down. Each costs
+ * only its own series.
  */
 export class RuntimesCollector implements Collector {
   readonly name = NAME;
   readonly metrics: readonly MetricDef[] = RUNTIME_METRICS;
-  private readonly targets = new Map<string, Target>();
+  private readonly targets = new Map<string, RuntimeTarget>();
+  private readonly ledgers: Map<string, TargetLedger>;
   private timer: NodeJS.Timeout | undefined;
   private firstRefresh: Promise<void> | undefined;
   private refreshing: Promise<void> | undefined;
@@ -77,9 +69,13 @@ export class RuntimesCollector implements Collector {
     private readonly options: RuntimesOptions,
     private readonly deps: CollectorDeps,
   ) {
+    this.ledgers = deps.durable.get(`${NAME}/ledgers`, () => new Map<string, TargetLedger>());
     for (const config of options.targets) {
       const name = config.name ?? hostPort(config.url);
-      this.targets.set(name, this.newTarget(name, config.url, config));
+      this.targets.set(
+        name,
+        this.newTarget(name, config.url, config, config.kind ? adapterFor(config.kind) : undefined),
+      );
     }
   }
 
@@ -93,6 +89,7 @@ export class RuntimesCollector implements Collector {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    for (const target of this.targets.values()) target.reader.stop();
     await this.refreshing?.catch(() => undefined);
   }
 
@@ -115,58 +112,67 @@ export class RuntimesCollector implements Collector {
 
   private async refreshNow(): Promise<void> {
     const { discovery } = this.options;
-    if (discovery) {
-      // A configured runtime is not found a second time (as localhost and as 127.0.0.1, say).
-      const taken = new Set(
-        [...this.targets.values()]
-          .filter((t) => t.config && sameHost(new URL(t.url).hostname, discovery.host))
-          .map((t) => portOf(t.url)),
-      );
-      const found = await discover(this.deps.http, {
-        host: discovery.host,
-        ports: discovery.ports.filter((p) => !taken.has(p)),
-        timeoutMs: discovery.timeoutMs,
-        requestTimeoutMs: this.options.timeoutMs,
-        maxBytes: this.options.maxBodyBytes,
-      });
-      const names = new Set<string>();
-      for (const { adapter, url } of found) {
-        const name = hostPort(url);
-        names.add(name);
-        const known = this.targets.get(name);
-        if (known && known.adapter === adapter) continue;
-        this.targets.set(name, { ...this.newTarget(name, url), adapter });
-        this.deps.logger.info({ target: name, runtime: adapter.kind }, 'runtime found');
-      }
-      for (const [name, target] of this.targets) {
-        // One slow answer during a pass does not drop a runtime that still reads well.
-        if (target.config || names.has(name) || target.problem === undefined) continue;
-        this.targets.delete(name);
-        this.deps.logger.info(
-          { target: name },
-          'runtime no longer answers; dropped until found again',
-        );
-      }
-    }
+    if (discovery) await this.rediscover(discovery);
     if (this.stopped) return;
     await Promise.all([...this.targets.values()].map((t) => this.refreshTarget(t)));
+    this.publish();
+  }
+
+  private async rediscover(discovery: NonNullable<RuntimesOptions['discovery']>): Promise<void> {
+    // A configured runtime is not found a second time (as localhost and as 127.0.0.1, say).
+    const taken = new Set(
+      [...this.targets.values()]
+        .filter((t) => t.config && sameHost(new URL(t.url).hostname, discovery.host))
+        .map((t) => portOf(t.url)),
+    );
+    const found = await discover(this.deps.http, {
+      host: discovery.host,
+      ports: discovery.ports.filter((p) => !taken.has(p)),
+      timeoutMs: discovery.timeoutMs,
+      requestTimeoutMs: this.options.timeoutMs,
+      maxBytes: this.options.maxBodyBytes,
+    });
+    const names = new Set<string>();
+    for (const { adapter, url } of found) {
+      const name = hostPort(url);
+      names.add(name);
+      const known = this.targets.get(name);
+      if (known && known.adapter === adapter) continue;
+      known?.reader.stop();
+      this.targets.set(name, this.newTarget(name, url, undefined, adapter));
+      this.deps.logger.info({ target: name, runtime: adapter.kind }, 'runtime found');
+    }
+    for (const [name, target] of this.targets) {
+      // One slow answer during a pass does not drop a runtime that still reads well.
+      if (target.config || names.has(name) || target.standing()?.kind === 'ok') continue;
+      target.reader.stop();
+      this.targets.delete(name);
+      this.deps.logger.info(
+        { target: name },
+        'runtime no longer answers; dropped until found again',
+      );
+    }
+  }
+
+  /** The runtimes the probe and the process attribution work with: only those it may talk to. */
+  private publish(): void {
     this.deps.runtimeEndpoints.set(
       [...this.targets.values()].flatMap((t) => {
         const adapter = t.adapter;
-        if (!adapter) return [];
+        // No API key, no request: the probe must never call a runtime without its key.
+        if (!adapter || t.credentialProblem) return [];
         return [
           {
             runtime: adapter.kind,
             target: t.name,
             url: t.url,
             headers: t.headers,
+            promptTokensCounted: adapter.countsEvaluatedPromptTokens ? 'evaluated' : 'all',
             readLoad: async (signal: AbortSignal) =>
-              loadOf(
-                await adapter.read(
-                  runtimeApi(this.deps.http, { ...this.apiOptions(t), signal }),
-                  t.facts,
-                  t.name,
-                ),
+              liveLoadOf(
+                adapter,
+                await adapter.read(this.api(t, signal), t.facts, t.name),
+                t.facts,
               ),
           },
         ];
@@ -174,96 +180,112 @@ export class RuntimesCollector implements Collector {
     );
   }
 
-  private async refreshTarget(target: Target): Promise<void> {
+  private async refreshTarget(target: RuntimeTarget): Promise<void> {
     // Read again each refresh: a rotated key is picked up.
-    target.credentials = undefined;
-    const problem = await this.credentialsOf(target);
-    if (problem) {
-      target.problem = problem;
-      return;
+    if (target.config) {
+      try {
+        const key = await readApiKey(target.config);
+        target.headers = key
+          ? { ...target.config.headers, authorization: `Bearer ${key}` }
+          : { ...target.config.headers };
+        target.credentialProblem = undefined;
+      } catch (error) {
+        target.credentialProblem =
+          error instanceof CredentialError ? error.message : 'the API key cannot be read';
+        this.deps.stateLog.failing(
+          `${NAME}/${target.name}/credentials`,
+          'credentials',
+          `${target.name}: ${target.credentialProblem}`,
+        );
+        return;
+      }
+      this.deps.stateLog.ok(`${NAME}/${target.name}/credentials`);
     }
-    const api = runtimeApi(this.deps.http, this.apiOptions(target));
+    const api = this.api(target, AbortSignal.timeout(IDENTIFY_BUDGET_MS));
     if (!target.adapter && target.config) {
-      target.adapter = target.config.kind
-        ? adapterFor(target.config.kind)
-        : await identify(this.deps.http, target.url, {
-            timeoutMs: this.options.timeoutMs,
-            maxBytes: this.options.maxBodyBytes,
-            headers: target.headers,
-            signal: AbortSignal.timeout(IDENTIFY_BUDGET_MS),
-          });
+      target.adapter = await identify(this.deps.http, target.url, {
+        timeoutMs: this.options.timeoutMs,
+        maxBytes: this.options.maxBodyBytes,
+        headers: target.headers,
+        signal: AbortSignal.timeout(IDENTIFY_BUDGET_MS),
+      });
       if (!target.adapter) {
         target.problem = `nothing at ${target.url} answers like a known runtime`;
         return;
       }
+      target.problem = undefined;
     }
     if (target.adapter) target.facts = await target.adapter.facts(api).catch(() => target.facts);
   }
 
-  async collect(out: Emitter, signal: AbortSignal): Promise<void> {
+  async collect(out: Emitter, handOver: AbortSignal): Promise<void> {
     const targets = [...this.targets.values()];
-    const results = await Promise.all(targets.map((t) => this.readTarget(t, signal)));
-    let failure: CollectorError | undefined;
+    const ended = await Promise.all(
+      targets.map((t) =>
+        t.adapter && !t.credentialProblem ? t.reader.refresh(handOver) : Promise.resolve(true),
+      ),
+    );
+    const now = this.deps.clock.monotonicMs();
+    let failure: { reason: string; message: string } | undefined;
+    let stale: { atEpochMs: number; reason: string; message: string } | undefined;
     for (const [i, target] of targets.entries()) {
-      const result = results[i] as (typeof results)[number];
-      const kind = target.adapter?.kind ?? target.config?.kind ?? 'unknown';
-      out.emit(RUNTIME_UP, { runtime: kind, target: target.name }, result instanceof Error ? 0 : 1);
-      if (result instanceof Error) {
-        failure ??= result;
+      const labels = { runtime: target.kind, target: target.name };
+      if (!target.adapter || target.credentialProblem) {
+        out.emit(RUNTIME_UP, labels, 0);
+        failure ??= target.credentialProblem
+          ? { reason: 'credentials', message: `${target.name}: ${target.credentialProblem}` }
+          : {
+              reason: 'unidentified',
+              message: `${target.name}: ${target.problem ?? 'not identified yet'}`,
+            };
         continue;
       }
-      this.emitReading(out, target, kind, result.reading, result.samples);
+      const inTime = ended[i] as boolean;
+      if (!inTime && !target.slowCounted) {
+        // Counted once per read that a scrape had to go without.
+        target.slowCounted = true;
+        this.deps.errors.count(NAME, 'slow');
+      }
+      const standing = target.standing();
+      const hung = (target.reader.runningForMs() ?? 0) > this.options.timeoutMs;
+      if (standing === undefined) {
+        // No read has ended yet: nothing is known of it.
+        failure ??= { reason: 'slow', message: `${target.name}: its first read is still running` };
+        if (hung) out.emit(RUNTIME_UNRESPONSIVE, labels, 1);
+        continue;
+      }
+      const up = standing.kind === 'ok' || standing.kind === 'unresponsive';
+      out.emit(RUNTIME_UP, labels, up ? 1 : 0);
+      out.emit(RUNTIME_UNRESPONSIVE, labels, standing.kind === 'unresponsive' || hung ? 1 : 0);
+      if (!up) {
+        failure ??= { reason: standing.reason, message: `${target.name}: ${standing.message}` };
+        continue;
+      }
+      const last = target.reader.last;
+      if (!last || now - last.atMonotonicMs > this.options.maxStalenessMs) {
+        if (standing.kind === 'unresponsive')
+          failure ??= { reason: 'unresponsive', message: `${target.name}: ${standing.message}` };
+        continue;
+      }
+      this.emitServed(out, target, last.value);
+      out.emit(RUNTIME_LAST_READ, labels, last.atEpochMs / 1000);
+      if (!inTime || standing.kind !== 'ok') {
+        const reason = standing.kind === 'unresponsive' ? 'unresponsive' : 'slow';
+        if (stale === undefined || last.atEpochMs < stale.atEpochMs)
+          stale = {
+            atEpochMs: last.atEpochMs,
+            reason,
+            message: `${target.name}: served from its last good read`,
+          };
+      }
     }
     if (failure) out.degrade(failure.reason, failure.message);
+    if (stale) out.lastGood(stale.atEpochMs, stale.reason, stale.message);
   }
 
-  private async readTarget(
-    target: Target,
-    signal: AbortSignal,
-  ): Promise<{ reading: Reading; samples: Map<MetricDef, Sample[]> } | CollectorError> {
-    const fail = (reason: string, message: string) => {
-      const error = new CollectorError(reason, `${target.name}: ${message}`);
-      this.deps.errors.count(NAME, reason);
-      target.problem = error.message;
-      this.deps.stateLog.failing(`${NAME}/${target.name}`, reason, error.message);
-      return error;
-    };
-    if (!target.adapter) return fail('unidentified', target.problem ?? 'not identified yet');
-    if (target.inFlight) return fail('busy', 'the previous read is still running');
-    const problem = await this.credentialsOf(target);
-    if (problem) return fail('credentials', problem);
-    target.inFlight = true;
-    try {
-      const api = runtimeApi(this.deps.http, { ...this.apiOptions(target), signal });
-      const reading = await target.adapter.read(api, target.facts, target.name);
-      target.lastReading = reading;
-      target.problem = undefined;
-      this.deps.stateLog.ok(`${NAME}/${target.name}`);
-      // Served, but said: a runtime printing lines that are not the format is lying somewhere.
-      if (reading.skippedLines > 0) {
-        this.deps.errors.count(NAME, 'bad_lines');
-        this.deps.stateLog.failing(
-          `${NAME}/${target.name}/lines`,
-          'bad_lines',
-          `${target.name}: ${reading.skippedLines} lines of its metrics did not parse and were left out`,
-        );
-      } else this.deps.stateLog.ok(`${NAME}/${target.name}/lines`);
-      return { reading, samples: target.folder.fold(reading.samples) };
-    } catch (error) {
-      const { reason, message } = failureOf(error);
-      return fail(reason, message);
-    } finally {
-      target.inFlight = false;
-    }
-  }
-
-  private emitReading(
-    out: Emitter,
-    target: Target,
-    kind: string,
-    reading: Reading,
-    samples: Map<MetricDef, Sample[]>,
-  ): void {
+  private emitServed(out: Emitter, target: RuntimeTarget, served: Served): void {
+    const { reading } = served;
+    const kind = target.kind;
     const version = target.facts.version ?? '';
     for (const model of reading.models.length ? reading.models : ['']) {
       out.emit(
@@ -292,7 +314,8 @@ export class RuntimesCollector implements Collector {
         1,
       );
     }
-    for (const [def, list] of samples) {
+    out.emit(MODELS_DROPPED, { runtime: kind, target: target.name }, served.dropped);
+    for (const [def, list] of served.samples) {
       for (const sample of list) {
         if (sample.histogram) out.emitHistogram(def, sample.labels, sample.histogram);
         else out.emit(def, sample.labels, sample.value);
@@ -300,43 +323,63 @@ export class RuntimesCollector implements Collector {
     }
   }
 
-  /** Loads the target's headers and API key once per refresh; the problem, if any. */
-  private credentialsOf(target: Target): Promise<string | undefined> {
-    const config = target.config;
-    if (!config) return Promise.resolve(undefined);
-    target.credentials ??= headersOf(config).then(
-      (headers) => {
-        target.headers = headers;
-        return undefined;
-      },
-      (error: unknown) => (error as Error).message,
-    );
-    return target.credentials;
+  /** A read ended: counted and logged as it happens, not at the next scrape. */
+  private settled(target: RuntimeTarget, standing: Standing): void {
+    target.slowCounted = false;
+    const source = `${NAME}/${target.name}`;
+    if (standing.kind !== 'ok') {
+      this.deps.errors.count(NAME, standing.reason);
+      target.problem = standing.message;
+      this.deps.stateLog.failing(source, standing.reason, `${target.name}: ${standing.message}`);
+      return;
+    }
+    target.problem = undefined;
+    this.deps.stateLog.ok(source);
+    const served = target.reader.last?.value;
+    const skipped = served?.reading.skippedLines ?? 0;
+    // Served, but said: a runtime printing lines that are not the format is lying somewhere.
+    if (skipped > 0) {
+      this.deps.errors.count(NAME, 'bad_lines');
+      this.deps.stateLog.failing(
+        `${source}/lines`,
+        'bad_lines',
+        `${target.name}: ${skipped} lines of its metrics did not parse and were left out`,
+      );
+    } else this.deps.stateLog.ok(`${source}/lines`);
+    if (served && served.dropped > 0)
+      this.deps.stateLog.failing(
+        `${source}/models`,
+        'too_many_models',
+        `${target.name}: reports more models than collectors.runtimes.max_models (${this.options.maxModels}); ${served.dropped} left out`,
+      );
+    else this.deps.stateLog.ok(`${source}/models`);
   }
 
-  private newTarget(name: string, url: string, config?: TargetConfig): Target {
-    return {
-      name,
-      url,
-      ...(config ? { config } : {}),
-      adapter: config?.kind ? adapterFor(config.kind) : undefined,
-      headers: config?.headers ?? {},
-      credentials: undefined,
-      facts: {},
-      folder: new TargetFolder(),
-      inFlight: false,
-      lastReading: undefined,
-      problem: undefined,
-    };
+  private newTarget(
+    name: string,
+    url: string,
+    config: TargetConfig | undefined,
+    adapter: RuntimeAdapter | undefined,
+  ): RuntimeTarget {
+    let ledger = this.ledgers.get(name);
+    if (!ledger) this.ledgers.set(name, (ledger = { folder: new TargetFolder() }));
+    return new RuntimeTarget(name, url, config, adapter, ledger, {
+      clock: this.deps.clock,
+      readTimeoutMs: this.options.timeoutMs,
+      maxModels: this.options.maxModels,
+      api: (target, signal) => this.api(target, signal),
+      settled: (target, standing) => this.settled(target, standing),
+    });
   }
 
-  private apiOptions(target: Target) {
-    return {
+  private api(target: RuntimeTarget, signal: AbortSignal) {
+    return runtimeApi(this.deps.http, {
       baseUrl: target.url,
       headers: target.headers,
       timeoutMs: this.options.timeoutMs,
       maxBytes: this.options.maxBodyBytes,
-    };
+      signal,
+    });
   }
 
   status(): SourceStatus {
@@ -350,27 +393,34 @@ export class RuntimesCollector implements Collector {
           : 'no runtime configured and discovery is off',
         lines,
       };
-    const failing = targets.filter((t) => t.problem !== undefined);
+    const failing = targets.filter(
+      (t) => t.credentialProblem !== undefined || t.problem !== undefined,
+    );
     return {
-      state: failing.length ? 'failing' : targets.some((t) => !t.lastReading) ? 'starting' : 'ok',
+      state: failing.length ? 'failing' : targets.some((t) => !t.reader.last) ? 'starting' : 'ok',
       detail: `${targets.length} runtime${targets.length === 1 ? '' : 's'}${failing.length ? `, ${failing.length} failing` : ''}`,
       lines,
     };
   }
 }
 
-function describeTarget(t: Target): string {
+function describeTarget(t: RuntimeTarget): string {
   const kind = t.adapter?.kind ?? 'unidentified';
   const head = `${t.name} (${t.url}): ${kind}${t.facts.version ? ` ${t.facts.version}` : ''}`;
-  if (t.problem) return `${head}; problem: ${t.problem}`;
-  const reading = t.lastReading;
-  if (!reading) return `${head}; not read yet`;
+  const problem = t.credentialProblem ?? t.problem;
+  if (problem) return `${head}; problem: ${problem}`;
+  const served = t.reader.last?.value;
+  if (!served) return `${head}; not read yet`;
+  const { reading } = served;
   const by = (source: string) =>
     CONCEPTS.filter((c) => (reading.concepts.get(c)?.source ?? 'none') === source).join(', ') ||
     '-';
   return [
     head,
     `    models: ${reading.models.filter((m) => m !== '').join(', ') || '-'}`,
+    ...(served.dropped > 0
+      ? [`    models left out: ${served.dropped} (over collectors.runtimes.max_models)`]
+      : []),
     `    native: ${by('native')}`,
     `    derived: ${by('derived')}`,
     `    missing: ${by('none')}`,
@@ -391,24 +441,4 @@ function portOf(url: string): number {
 
 function hostPort(url: string): string {
   return `${new URL(url).hostname}:${portOf(url)}`;
-}
-
-async function headersOf(config: TargetConfig): Promise<Record<string, string>> {
-  let key: string | undefined;
-  if (config.apiKeyFile) {
-    try {
-      key = (await readSmallFile(config.apiKeyFile, MAX_KEY_FILE_BYTES)).trim();
-    } catch (error) {
-      // The reason only: a message quoting the file could quote the key.
-      const reason =
-        error instanceof SmallFileError
-          ? error.message
-          : ((error as NodeJS.ErrnoException).code ?? 'error');
-      throw new Error(`cannot read api_key_file ${config.apiKeyFile}: ${reason}`);
-    }
-  } else if (config.apiKeyEnv) {
-    key = process.env[config.apiKeyEnv];
-    if (!key) throw new Error(`environment variable ${config.apiKeyEnv} is empty or unset`);
-  }
-  return key ? { ...config.headers, authorization: `Bearer ${key}` } : { ...config.headers };
 }

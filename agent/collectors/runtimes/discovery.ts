@@ -1,4 +1,4 @@
-import type { HttpClient } from '../../core/http.js';
+import { HttpError, type HttpClient } from '../../core/http.js';
 import type { RuntimeAdapter } from './adapter.js';
 import { ADAPTERS } from './adapters/index.js';
 import { runtimeApi } from './api.js';
@@ -12,9 +12,13 @@ export const DEFAULT_PORTS: readonly number[] = [
   ...new Set(ADAPTERS.flatMap((a) => a.defaultPorts)),
 ];
 
+/** Small enough for any health answer; a server that sends more is still there. */
+const ALIVE_MAX_BYTES = 64 * 1024;
+
 /**
- * Identifies the runtime answering at `url` by what its endpoints say, trying the adapters
- * that listen on its port by default first, then the others. Each endpoint is asked once.
+ * Identifies the runtime answering at `url` by what its small endpoints say (never `/`, which
+ * is a web UI on some: llama.cpp's is over a megabyte), trying the adapters that listen on its
+ * port by default first, then the others. Each endpoint is asked once.
  */
 export async function identify(
   http: HttpClient,
@@ -37,11 +41,19 @@ export async function identify(
     },
     true,
   );
-  // Nothing listening: one refused connection settles it.
-  const alive = await api.get('/').then(
-    () => true,
-    () => false,
-  );
+  // Nothing listening: one refused connection settles it. Any answer, of any status or size,
+  // says something listens.
+  const alive = await http
+    .get(`${url.replace(/\/+$/, '')}/health`, {
+      timeoutMs: options.timeoutMs,
+      maxBytes: ALIVE_MAX_BYTES,
+      headers: options.headers ?? {},
+      ...(options.signal ? { signal: options.signal } : {}),
+    })
+    .then(
+      () => true,
+      (error: unknown) => error instanceof HttpError && error.reason === 'too_large',
+    );
   if (!alive) return undefined;
   const port = Number(new URL(url).port);
   const likely = ADAPTERS.filter((a) => a.defaultPorts.includes(port));

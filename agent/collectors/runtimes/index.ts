@@ -20,8 +20,10 @@ export const runtimes: CollectorFactory = {
             apiKeyFile: t.api_key_file,
             apiKeyEnv: t.api_key_env,
           })),
-          timeoutMs: c.timeout_ms ?? Math.floor(config.collectors.timeout_ms * 0.8),
+          timeoutMs: c.timeout_ms,
           maxBodyBytes: c.max_body_bytes,
+          maxModels: c.max_models,
+          maxStalenessMs: config.collectors.max_staleness_ms,
           refreshIntervalMs: c.refresh_interval_s * 1000,
           discovery: c.discovery.enabled
             ? {

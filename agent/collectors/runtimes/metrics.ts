@@ -15,7 +15,22 @@ export const METRICS_SOURCE = gauge(
 );
 export const RUNTIME_UP = gauge(
   'inferwatch_llm_runtime_up',
-  'Whether the runtime answered the last scrape (1) or not (0).',
+  'Whether the runtime is up (1): it answered its last read, or took the connection and is only slow to answer (see inferwatch_llm_runtime_unresponsive). 0: it refused or reset the connection, could not be reached, or answered with an error.',
+  ['runtime', 'target'],
+);
+export const RUNTIME_UNRESPONSIVE = gauge(
+  'inferwatch_llm_runtime_unresponsive',
+  'Whether the runtime took the connection but did not answer its last read in time (1): busy or saturated, not down. Its last good values are served meanwhile, see inferwatch_llm_runtime_last_read_timestamp_seconds.',
+  ['runtime', 'target'],
+);
+export const RUNTIME_LAST_READ = gauge(
+  'inferwatch_llm_runtime_last_read_timestamp_seconds',
+  "When the runtime's figures served now were read, in seconds since the epoch: time() minus it is their age.",
+  ['runtime', 'target'],
+);
+export const MODELS_DROPPED = gauge(
+  'inferwatch_llm_models_dropped',
+  'Models the runtime reported in its last read beyond collectors.runtimes.max_models, whose series were left out.',
   ['runtime', 'target'],
 );
 export const REQUESTS_WAITING = gauge(
@@ -127,6 +142,9 @@ export const RUNTIME_METRICS = [
   RUNTIME_INFO,
   METRICS_SOURCE,
   RUNTIME_UP,
+  RUNTIME_UNRESPONSIVE,
+  RUNTIME_LAST_READ,
+  MODELS_DROPPED,
   REQUESTS_WAITING,
   REQUESTS_RUNNING,
   MAX_CONCURRENCY,

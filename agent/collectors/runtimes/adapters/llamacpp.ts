@@ -1,22 +1,48 @@
 import { z } from 'zod';
 import type { ParsedExposition } from '../../../core/prom-text.js';
-import { getJson, getMetrics, requireJson, type Facts, type RuntimeAdapter } from '../adapter.js';
+import {
+  getJson,
+  getMetrics,
+  lenientList,
+  lenientObject,
+  requireJson,
+  type Facts,
+  type RuntimeAdapter,
+  type RuntimeApi,
+} from '../adapter.js';
+import { loadOf } from '../load.js';
 import * as M from '../metrics.js';
 import { modelName } from '../model-name.js';
 import { ReadingBuilder, type Reading } from '../reading.js';
 import { MetricsView } from '../view.js';
 import { loadedModels } from './common.js';
 
-const PROPS = z.looseObject({
-  total_slots: z.number().optional(),
-  model_path: z.string().optional(),
-  build_info: z.string().optional(),
-  default_generation_settings: z.unknown().optional(),
+const PROPS = lenientObject({
+  total_slots: z.number(),
+  model_alias: z.string(),
+  model_path: z.string(),
+  build_info: z.string(),
+  default_generation_settings: z.unknown(),
 });
+const MODELS = lenientObject({ data: lenientList(lenientObject({ id: z.string() })) });
+
+/**
+ * The name clients ask for, the same the probe labels its runs with: the model list's id
+ * (`--alias`, else the model's own name), then /props' alias, then its file.
+ */
+async function servedModel(
+  api: RuntimeApi,
+  props: z.output<typeof PROPS> | undefined,
+): Promise<string | undefined> {
+  const models = await getJson(api, '/v1/models', MODELS);
+  return models?.data?.find((m) => m.id)?.id ?? props?.model_alias ?? props?.model_path;
+}
 
 export const llamacpp: RuntimeAdapter = {
   kind: 'llamacpp',
   defaultPorts: [8080],
+  // llamacpp:prompt_tokens_total counts n_prompt_tokens_processed: cached tokens are not in it.
+  countsEvaluatedPromptTokens: true,
   async identify(api) {
     const props = await getJson(api, '/props', PROPS);
     return (
@@ -28,8 +54,21 @@ export const llamacpp: RuntimeAdapter = {
     const props = await getJson(api, '/props', PROPS);
     return {
       version: props?.build_info,
-      model: props?.model_path,
+      model: await servedModel(api, props),
       maxConcurrency: props?.total_slots,
+    };
+  },
+  /**
+   * Live load is busy slots and deferred requests. Not the KV cache: llama.cpp keeps each idle
+   * slot's last prompt cached, so an idle server can read 90% full (and its KV gauges went
+   * away in 2025).
+   */
+  liveLoad(reading) {
+    const { waiting, running, maxConcurrency } = loadOf(reading);
+    return {
+      ...(waiting !== undefined ? { waiting } : {}),
+      ...(running !== undefined ? { running } : {}),
+      ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
     };
   },
   async read(api, facts, target) {
@@ -40,7 +79,7 @@ export const llamacpp: RuntimeAdapter = {
     ]);
     const current = {
       ...facts,
-      model: props.model_path ?? facts.model,
+      model: (await servedModel(api, props)) ?? facts.model,
       maxConcurrency: props.total_slots ?? facts.maxConcurrency,
     };
     if (answer.ok) return mapLlamacpp(answer.exposition, current, target);

@@ -4,6 +4,8 @@ import {
   getJson,
   getMetrics,
   httpStatusError,
+  lenientList,
+  lenientObject,
   metricsMention,
   type Facts,
   type MetricsAnswer,
@@ -14,8 +16,8 @@ import * as M from '../metrics.js';
 import { loadedModels, modelLabelledReading } from './common.js';
 import type { Reading } from '../reading.js';
 
-const MODELS = z.looseObject({ data: z.array(z.looseObject({ id: z.string() })) });
-const VERSION = z.looseObject({ release: z.string().optional(), api: z.string().optional() });
+const MODELS = lenientObject({ data: lenientList(lenientObject({ id: z.string() })) });
+const VERSION = lenientObject({ release: z.string(), api: z.string() });
 
 /** NIM's own names: vLLM V0's without the `vllm:` prefix. */
 const NIM_MARKER = /^(?:num_requests_running|gpu_cache_usage_perc|num_request_max)\b/m;
@@ -40,7 +42,10 @@ export const nim: RuntimeAdapter = {
       getJson(api, '/v1/models', MODELS),
       getJson(api, '/v1/version', VERSION),
     ]);
-    return { version: version?.release ?? version?.api, model: models?.data[0]?.id };
+    return {
+      version: version?.release ?? version?.api,
+      model: models?.data?.find((m) => m.id)?.id,
+    };
   },
   async read(api, facts, target) {
     const answer = await nimMetrics(api);

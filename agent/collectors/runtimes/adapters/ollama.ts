@@ -1,19 +1,25 @@
 import { z } from 'zod';
-import { getJson, requireJson, type RuntimeAdapter } from '../adapter.js';
+import {
+  getJson,
+  lenientList,
+  lenientObject,
+  requireJson,
+  type RuntimeAdapter,
+} from '../adapter.js';
 import * as M from '../metrics.js';
 import { ReadingBuilder, type Reading } from '../reading.js';
 
-const VERSION = z.looseObject({ version: z.string() });
+const VERSION = lenientObject({ version: z.string() });
 const PS = z.looseObject({
-  models: z.array(
-    z.looseObject({
+  models: lenientList(
+    lenientObject({
       name: z.string(),
-      size: z.number().nonnegative().optional(),
-      size_vram: z.number().nonnegative().optional(),
-    }),
+      size: z.number().nonnegative(),
+      size_vram: z.number().nonnegative(),
+    }).refine((m) => m.name !== undefined),
   ),
 });
-const TAGS = z.looseObject({ models: z.array(z.looseObject({ name: z.string() })) });
+const TAGS = lenientObject({ models: lenientList(lenientObject({ name: z.string() })) });
 
 export type OllamaPs = z.output<typeof PS>;
 
@@ -21,7 +27,7 @@ export const ollama: RuntimeAdapter = {
   kind: 'ollama',
   defaultPorts: [11434],
   async identify(api) {
-    return (await getJson(api, '/api/version', VERSION)) !== undefined;
+    return (await getJson(api, '/api/version', VERSION))?.version !== undefined;
   },
   async facts(api) {
     // Installed models change on a pull or a delete: read with the version, not every scrape.
@@ -29,7 +35,10 @@ export const ollama: RuntimeAdapter = {
       getJson(api, '/api/version', VERSION),
       getJson(api, '/api/tags', TAGS),
     ]);
-    return { version: version?.version, installedModels: tags?.models.map((m) => m.name) };
+    return {
+      version: version?.version,
+      installedModels: tags?.models?.flatMap((m) => (m.name ? [m.name] : [])),
+    };
   },
   async read(api, facts, target) {
     // /api/ps reads what is loaded; it never loads or evicts a model.
@@ -47,12 +56,13 @@ export function mapOllama(ps: OllamaPs, installed: readonly string[], target: st
   b.mark('models', 'native');
   const loaded = new Set<string>();
   for (const model of ps.models) {
-    loaded.add(model.name);
-    b.gauge('models', M.MODEL_LOADED, model.name, 1, 'mean');
+    const name = model.name ?? '';
+    loaded.add(name);
+    b.gauge('models', M.MODEL_LOADED, name, 1, 'mean');
     if (model.size_vram !== undefined)
-      b.gaugeWithLabels(M.MODEL_MEMORY, model.name, model.size_vram, { location: 'vram' });
+      b.gaugeWithLabels(M.MODEL_MEMORY, name, model.size_vram, { location: 'vram' });
     if (model.size !== undefined)
-      b.gaugeWithLabels(M.MODEL_MEMORY, model.name, model.size, { location: 'total' });
+      b.gaugeWithLabels(M.MODEL_MEMORY, name, model.size, { location: 'total' });
   }
   for (const model of installed) {
     if (!loaded.has(model)) b.gaugeWithLabels(M.MODEL_LOADED, model, 0, {});

@@ -3,6 +3,7 @@ import type { ParsedExposition } from '../../../core/prom-text.js';
 import {
   getJson,
   getMetrics,
+  lenientObject,
   metricsMention,
   type Facts,
   type RuntimeAdapter,
@@ -14,12 +15,12 @@ import { modelName } from '../model-name.js';
 import { ReadingBuilder, type Reading } from '../reading.js';
 import { labelKey, MetricsView } from '../view.js';
 
-const MODEL_INFO = z.looseObject({ model_path: z.string() });
-const SERVER_INFO = z.looseObject({
-  version: z.string().optional(),
-  max_running_requests: z.number().optional(),
-  served_model_name: z.string().nullable().optional(),
-  model_path: z.string().optional(),
+const MODEL_INFO = lenientObject({ model_path: z.string() });
+const SERVER_INFO = lenientObject({
+  version: z.string(),
+  max_running_requests: z.number(),
+  served_model_name: z.string(),
+  model_path: z.string(),
 });
 
 /** Ranks that report copies of rank 0's figures; SGLang's default reports rank 0 only. */
@@ -38,7 +39,7 @@ export const sglang: RuntimeAdapter = {
   defaultPorts: [30000],
   async identify(api) {
     if (await metricsMention(api, '/metrics', /^sglang[:_]/m)) return true;
-    return (await modelInfo(api)) !== undefined;
+    return (await modelInfo(api))?.model_path !== undefined;
   },
   async facts(api) {
     const [info, model] = await Promise.all([
@@ -77,8 +78,19 @@ export function mapSglang(exposition: ParsedExposition, facts: Facts, target: st
       : // The first releases with metrics called the label `name`.
         (labels.model_name ?? labels.name),
   );
-  b.fromGauge('requests_waiting', M.REQUESTS_WAITING, view.gauge('sglang:num_queue_reqs'), 'sum');
-  b.fromGauge('requests_running', M.REQUESTS_RUNNING, view.gauge('sglang:num_running_reqs'), 'sum');
+  // The first releases with metrics (late 2024) named these num_requests_waiting and _running.
+  b.fromGauge(
+    'requests_waiting',
+    M.REQUESTS_WAITING,
+    view.gauge('sglang:num_queue_reqs', 'sglang:num_requests_waiting'),
+    'sum',
+  );
+  b.fromGauge(
+    'requests_running',
+    M.REQUESTS_RUNNING,
+    view.gauge('sglang:num_running_reqs', 'sglang:num_requests_running'),
+    'sum',
+  );
   b.fromGauge('kv_cache_usage', M.KV_CACHE_USAGE, view.gauge('sglang:token_usage'), 'mean');
   // Older builds have only the gauge sglang:num_retracted_reqs, which is not a count of events.
   b.fromCounter('preemptions', M.PREEMPTIONS, view.counter('sglang:num_retracted_requests'));
@@ -97,7 +109,11 @@ export function mapSglang(exposition: ParsedExposition, facts: Facts, target: st
     M.REQUEST_DURATION,
     view.histogram('sglang:e2e_request_latency_seconds'),
   );
-  b.fromHistogram('request_queue', M.REQUEST_QUEUE, view.histogram('sglang:queue_time_seconds'));
+  b.fromHistogram(
+    'request_queue',
+    M.REQUEST_QUEUE,
+    view.histogram('sglang:queue_time_seconds', 'sglang:waiting_request_latency_seconds'),
+  );
   const prompt = view.counter('sglang:prompt_tokens');
   b.fromCounter('prompt_tokens', M.PROMPT_TOKENS, prompt);
   b.fromCounter('generation_tokens', M.GENERATION_TOKENS, view.counter('sglang:generation_tokens'));
@@ -108,10 +124,18 @@ export function mapSglang(exposition: ParsedExposition, facts: Facts, target: st
     b.fromCounter('prefix_cache', M.PREFIX_CACHE_QUERIES, prompt);
   }
   outcomes(b, view);
+  // From /get_server_info where it says (its max_running_requests is null unless set on the
+  // command line); else from the gauge the first releases with metrics exported.
   if (facts.maxConcurrency !== undefined) {
     for (const model of b.models)
       b.gauge('max_concurrency', M.MAX_CONCURRENCY, model, facts.maxConcurrency);
-  }
+  } else
+    b.fromGauge(
+      'max_concurrency',
+      M.MAX_CONCURRENCY,
+      view.gauge('sglang:max_running_requests'),
+      'sum',
+    );
   loadedModels(b);
   return b.build();
 }

@@ -4,6 +4,7 @@ import {
   getJson,
   getMetrics,
   httpStatusError,
+  lenientObject,
   type Facts,
   type RuntimeAdapter,
 } from '../adapter.js';
@@ -13,11 +14,11 @@ import { ReadingBuilder, type Reading } from '../reading.js';
 import { MetricsView } from '../view.js';
 import { loadedModels } from './common.js';
 
-const INFO = z.looseObject({
+const INFO = lenientObject({
   model_id: z.string(),
-  version: z.string().optional(),
-  max_concurrent_requests: z.number().optional(),
-  router: z.string().optional(),
+  version: z.string(),
+  max_concurrent_requests: z.number(),
+  router: z.string(),
 });
 
 export const tgi: RuntimeAdapter = {
@@ -26,7 +27,7 @@ export const tgi: RuntimeAdapter = {
   async identify(api) {
     const info = await getJson(api, '/info', INFO);
     return (
-      info !== undefined &&
+      info?.model_id !== undefined &&
       (info.router !== undefined || info.max_concurrent_requests !== undefined)
     );
   },

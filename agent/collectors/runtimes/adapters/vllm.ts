@@ -4,17 +4,20 @@ import {
   getJson,
   getMetrics,
   httpStatusError,
+  lenientList,
+  lenientObject,
   metricsMention,
   type Facts,
   type RuntimeAdapter,
 } from '../adapter.js';
 import * as M from '../metrics.js';
 import { loadedModels, modelLabelledReading } from './common.js';
-import type { Reading } from '../reading.js';
+import type { Reading, ReadingBuilder } from '../reading.js';
+import type { MetricsView } from '../view.js';
 
-const VERSION = z.looseObject({ version: z.string() });
-const MODELS = z.looseObject({
-  data: z.array(z.looseObject({ id: z.string(), owned_by: z.string().optional() })),
+const VERSION = lenientObject({ version: z.string() });
+const MODELS = lenientObject({
+  data: lenientList(lenientObject({ id: z.string(), owned_by: z.string() })),
 });
 
 /** vLLM's finish reasons: a "success" counter that counts every finished request. */
@@ -33,14 +36,14 @@ export const vllm: RuntimeAdapter = {
   async identify(api) {
     if (await metricsMention(api, '/metrics', /^vllm[:_]/m)) return true;
     const models = await getJson(api, '/v1/models', MODELS);
-    return models?.data.some((m) => m.owned_by === 'vllm') ?? false;
+    return models?.data?.some((m) => m.owned_by === 'vllm') ?? false;
   },
   async facts(api) {
     const [version, models] = await Promise.all([
       getJson(api, '/version', VERSION),
       getJson(api, '/v1/models', MODELS),
     ]);
-    return { version: version?.version, model: models?.data[0]?.id };
+    return { version: version?.version, model: models?.data?.find((m) => m.id)?.id };
   },
   async read(api, facts, target) {
     // vLLM always serves /metrics: a 404 is a failure, not metrics switched off.
@@ -107,16 +110,37 @@ export function mapVllm(exposition: ParsedExposition, facts: Facts, target: stri
     })
   )
     b.startAtZero(M.REQUESTS, VLLM_OUTCOMES);
-  // Hits and queries from one generation: 0.8 counted the deprecated gpu_ pair in blocks.
+  prefixCache(b, view);
+  loadedModels(b);
+  return b.build();
+}
+
+/**
+ * Prefix-cache hits and queries, in tokens or not at all. The pair named since 0.10 counts
+ * tokens; the deprecated gpu_ pair before it counted blocks in 0.8 and tokens later, and only
+ * its HELP text tells which. A figure in blocks under a _tokens_total name would be wrong by
+ * the block size, so a pair not known to count tokens is left out, and said so.
+ */
+function prefixCache(b: ReadingBuilder, view: MetricsView): void {
   const modern =
     view.counter('vllm:prefix_cache_hits') ?? view.counter('vllm:prefix_cache_queries');
   const prefix = modern ? 'vllm:prefix_cache' : 'vllm:gpu_prefix_cache';
-  b.fromCounter('prefix_cache', M.PREFIX_CACHE_HITS, view.counter(`${prefix}_hits`), {
-    approx: !modern,
+  const hits = view.counter(`${prefix}_hits`);
+  const queries = view.counter(`${prefix}_queries`);
+  if (!hits && !queries) return;
+  // 0.10 printed "queriedtokens", run together.
+  const inTokens = [hits, queries].every((c) => {
+    if (c === undefined) return true;
+    const help = c.family.help;
+    if (help === undefined) return modern !== undefined;
+    return /token/i.test(help) && !/block/i.test(help);
   });
-  b.fromCounter('prefix_cache', M.PREFIX_CACHE_QUERIES, view.counter(`${prefix}_queries`), {
-    approx: !modern,
-  });
-  loadedModels(b);
-  return b.build();
+  if (!inTokens) {
+    b.notes.push(
+      'this vLLM counts prefix-cache hits and queries in blocks (or does not say): they are left out, as the normalized families count tokens',
+    );
+    return;
+  }
+  b.fromCounter('prefix_cache', M.PREFIX_CACHE_HITS, hits);
+  b.fromCounter('prefix_cache', M.PREFIX_CACHE_QUERIES, queries);
 }
