@@ -230,12 +230,15 @@ async function run(
   const { config, security } = startup;
   const w = world(config);
   let agent = new Agent(config, w);
+  let servingAgent: Promise<Agent> = Promise.resolve(agent);
   const { host, port } = splitHostPort(config.listen);
   let server: MetricsServer;
   try {
     server = new MetricsServer(
       {
-        metrics: () => agent.metrics(),
+        // During a reload, a scrape waits for the new agent (at most collectors.timeout_ms
+        // past its start) rather than finding the sources between two configurations.
+        metrics: async () => (await servingAgent).metrics(),
         contentType: agent.exposition.contentType,
         statuses: () => agent.statuses(),
         probe: (target, module) => agent.probeAnswer(target, module),
@@ -278,7 +281,16 @@ async function run(
   let reloads = Promise.resolve();
   const onHup = () => {
     reloads = reloads.then(async () => {
-      agent = await reload(agent, server, source, w);
+      const next = reload(agent, server, source, w).catch((error: unknown) => {
+        // Not a config problem (those are refused by field): say so, and keep what runs.
+        w.logger.error(
+          { reason: error instanceof Error ? error.name : 'unknown' },
+          'reload failed; still running on the previous configuration',
+        );
+        return agent;
+      });
+      servingAgent = next;
+      agent = await next;
     });
   };
   signals.on('SIGHUP', onHup);
@@ -323,6 +335,11 @@ async function reload(
     [config.listen !== current.config.listen, 'listen'],
     [config.web.process_metrics !== current.config.web.process_metrics, 'web.process_metrics'],
     [config.web.max_connections !== current.config.web.max_connections, 'web.max_connections'],
+    [config.web.max_requests !== current.config.web.max_requests, 'web.max_requests'],
+    [
+      config.web.header_timeout_ms !== current.config.web.header_timeout_ms,
+      'web.header_timeout_ms',
+    ],
   ] as const)
     if (changed) w.logger.warn({ field: what }, `${what} changed: restart the agent to apply it`);
   const refused = server.setSecurity(next.security);
@@ -337,6 +354,8 @@ async function reload(
     new Map(),
   );
   await agent.start();
+  // Scrapes wait for this (see run): the sources get the time a scrape would give them.
+  await agent.ready(config.collectors.timeout_ms);
   reloaded(agent, w, true);
   w.logger.info({ collectors: agent.collectors.map((c) => c.name) }, 'configuration reloaded');
   return agent;

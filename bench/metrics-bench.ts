@@ -11,43 +11,21 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuSeconds, freePort, rssBytes } from './process-stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const STEADY_SECONDS = Number(process.env.BENCH_SECONDS ?? '60');
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? '10');
 const SCRAPES = Number(process.env.BENCH_SCRAPES ?? '1000');
 const SCRAPE_INTERVAL_MS = 15_000;
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 interface Target {
   readonly name: string;
   readonly child: ChildProcess;
   readonly url: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? 0) * 1024;
 }
 
 // Like Prometheus: a kept-alive connection, gzip asked for, the whole body read.

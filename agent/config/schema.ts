@@ -618,7 +618,9 @@ export const ConfigSchema = z.strictObject({
         .min(1)
         .max(10_000)
         .default(128)
-        .describe('Open connections at once; more are refused.'),
+        .describe(
+          'Open connections at once. Past it, each new connection closes the oldest one not serving a request (a client trickling its headers, an idle keep-alive); while all are serving, up to 8 times as many are let in, and more are refused.',
+        ),
       config_file: z
         .string()
         .min(1)

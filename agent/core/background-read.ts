@@ -27,6 +27,11 @@ export class BackgroundRead<T> {
   private failed: Failed | undefined;
   /** Which of the two came last (clocks in tests may stand still). */
   private lastWasGood = false;
+  /**
+   * A read outlasted a scrape's wait, and none has succeeded since: the source is hung or
+   * slow, so the next scrapes do not wait for it (their reads go on in the background).
+   */
+  private outlasted = false;
   private readonly stopped = new AbortController();
 
   constructor(
@@ -41,19 +46,22 @@ export class BackgroundRead<T> {
   ) {}
 
   /**
-   * Starts a read unless one is running, and waits for it at most until `handOver` fires.
+   * Starts a read unless one is running, and waits for it at most until `handOver` fires;
+   * not at all while the source is known to outlast a wait (until a read succeeds again).
    * True when the read ended in time (its result is then `last` or `failure`).
    */
   async refresh(handOver: AbortSignal): Promise<boolean> {
     const run = (this.running ??= this.start());
-    if (handOver.aborted) return false;
+    if (handOver.aborted || this.outlasted) return false;
     let onAbort: (() => void) | undefined;
     const gaveUp = new Promise<false>((resolve) => {
       onAbort = () => resolve(false);
       handOver.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      return await Promise.race([run.then(() => true as const), gaveUp]);
+      const inTime = await Promise.race([run.then(() => true as const), gaveUp]);
+      if (!inTime) this.outlasted = true;
+      return inTime;
     } finally {
       if (onAbort) handOver.removeEventListener('abort', onAbort);
     }
@@ -86,6 +94,7 @@ export class BackgroundRead<T> {
     this.good = undefined;
     this.failed = undefined;
     this.lastWasGood = false;
+    this.outlasted = false;
   }
 
   private start(): Promise<void> {
@@ -101,6 +110,7 @@ export class BackgroundRead<T> {
           const now = this.options.clock.monotonicMs();
           this.good = { value, atEpochMs: this.options.clock.epochMs(), atMonotonicMs: now };
           this.lastWasGood = true;
+          this.outlasted = false;
           this.options.settled?.({ ok: true, value });
         },
         (error: unknown) => {

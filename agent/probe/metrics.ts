@@ -76,7 +76,7 @@ export const PROBE_LAST_SUCCESS = gauge(
 );
 export const PROBE_CONSECUTIVE_SKIPS = gauge(
   'inferwatch_probe_consecutive_skips',
-  'Probe runs skipped in a row since the last run that sent a request (the runtime saturated, its model not loaded, backing off): a probe that keeps being skipped measures nothing.',
+  'Probe runs skipped in a row to do no harm (the runtime saturated: requests queued, KV cache full, every slot busy) since the last run of the target that sent a request: a probe that keeps standing aside measures nothing.',
   RUN,
 );
 export const PROBE_RUNS = counter(

@@ -3,6 +3,9 @@ import type { Labels, MetricDef } from '../core/metric.js';
 import * as M from './metrics.js';
 import type { ProbeModule, ProbeResult } from './types.js';
 
+/** The do-no-harm reasons: the runtime was too busy to be probed without hurting its users. */
+const STANDS_ASIDE = new Set(['saturated_queue', 'saturated_kv_cache', 'saturated_slots']);
+
 interface Count {
   readonly labels: Labels;
   value: number;
@@ -32,12 +35,19 @@ export class ProbeStore {
     const run = { target: result.target, model, probe: result.module };
     this.add(M.PROBE_RUNS, { ...run, result: result.outcome, reason: result.reason }, 1);
     const streak = keyOf(result.target, result.module);
-    const skipped = this.skips.get(streak);
     if (result.outcome === 'skipped') {
+      // Only standing aside for the runtime's load makes a streak: a skip while backing off
+      // or while a run is in flight follows runs that did measure, and a model Ollama has not
+      // loaded is served to no one either.
+      if (!STANDS_ASIDE.has(result.reason)) return;
+      const skipped = this.skips.get(streak);
       if (skipped && skipped.labels.model === model) skipped.value++;
       else this.skips.set(streak, { labels: run, value: (skipped?.value ?? 0) + 1 });
       return;
     }
+    // A run that reached the runtime measured it, whichever module it was.
+    for (const count of this.skips.values())
+      if (count.labels.target === result.target) count.value = 0;
     this.skips.set(streak, { labels: run, value: 0 });
     // At 0 from the first canary run on, so the rules' increase() sees the first wrong answer.
     if (result.module === 'canary')

@@ -104,9 +104,9 @@ const WINDOW_MS = 60_000;
 /**
  * HTTP basic credentials checked against bcrypt hashes as the Prometheus exporter-toolkit
  * checks them, and then some:
- * - verdicts are cached, right and wrong alike, under a hash of the user and password (never
+ * - verdicts are cached, right and wrong apart, under a hash of the user and password (never
  *   the password), so a scrape every few seconds and a client repeating a wrong password cost
- *   no bcrypt after the first time;
+ *   no bcrypt after the first time, and wrong passwords cannot push a right one out;
  * - bcrypt runs in a worker thread, so checks never hold the event loop;
  * - checks waiting for it are bounded, and so are the failed checks one client address may
  *   cause per minute: past either, a request is turned away (429) without checking;
@@ -114,7 +114,9 @@ const WINDOW_MS = 60_000;
  *   unknown name take the same time.
  */
 export class BasicAuth {
-  private readonly verdicts = new Map<string, boolean>();
+  /** Right and wrong apart, so a flood of wrong passwords cannot evict a scraper's login. */
+  private readonly granted = new Map<string, true>();
+  private readonly refused = new Map<string, true>();
   private readonly failures = new Map<string, { since: number; count: number }>();
   private readonly decoy: Promise<string>;
   private pending = 0;
@@ -143,13 +145,8 @@ export class BasicAuth {
     const user = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
     const key = createHash('sha256').update(`${user}\0${password}`).digest('hex');
-    const known = this.verdicts.get(key);
-    if (known !== undefined) {
-      // Least recently used goes first when the cache is full.
-      this.verdicts.delete(key);
-      this.verdicts.set(key, known);
-      return known ? 'ok' : 'denied';
-    }
+    if (touch(this.granted, key)) return 'ok';
+    if (touch(this.refused, key)) return 'denied';
     if (this.pending >= this.maxPending || this.failedTooOften(client)) return 'throttled';
     this.pending++;
     let ok: boolean;
@@ -163,11 +160,7 @@ export class BasicAuth {
     } finally {
       this.pending--;
     }
-    if (this.verdicts.size >= CACHE_SIZE) {
-      const oldest = this.verdicts.keys().next().value;
-      if (oldest !== undefined) this.verdicts.delete(oldest);
-    }
-    this.verdicts.set(key, ok);
+    remember(ok ? this.granted : this.refused, key);
     if (!ok) this.countFailure(client);
     return ok ? 'ok' : 'denied';
   }
@@ -188,6 +181,22 @@ export class BasicAuth {
     if (this.failures.size >= MAX_CLIENTS) this.failures.clear();
     this.failures.set(client, { since: now, count: 1 });
   }
+}
+
+/** Whether the cache holds the key, marking it most recently used. */
+function touch(cache: Map<string, true>, key: string): boolean {
+  if (!cache.delete(key)) return false;
+  cache.set(key, true);
+  return true;
+}
+
+/** Keeps the key, the least recently used going first when the cache is full. */
+function remember(cache: Map<string, true>, key: string): void {
+  if (cache.size >= CACHE_SIZE) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+  cache.set(key, true);
 }
 
 /** The cost most users' hashes have ($2b$12$... is 12), so a decoy costs what they do. */

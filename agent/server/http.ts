@@ -24,15 +24,25 @@ export interface ServerOptions {
   /** Requests served at once, /healthz and /metrics aside (they never queue behind others). */
   readonly maxRequests: number;
   readonly version: string;
-  /** Open connections at once (default 128). */
+  /** Open connections at once before idle ones make room for new ones (default 128). */
   readonly maxConnections?: number;
   /** Longest a client may take to send its headers (default 10 s). */
   readonly headerTimeoutMs?: number;
+  /** How long a new connection is spared from making room for others (default 1 s). */
+  readonly admissionGraceMs?: number;
+  /** The pause before answering wrong credentials (default 1 s). */
+  readonly authFailureDelayMs?: number;
   /** TLS, basic auth and extra headers from the exporter-toolkit web config file. */
   readonly security?: WebSecurity;
   /** Where basic auth's bcrypt runs (default: a worker thread). */
   readonly bcrypt?: Bcrypt;
 }
+
+/** Clients waiting out the pause after wrong credentials, at most (see slowly()). */
+const MAX_TARPITTED = 256;
+
+/** How many times web.max_connections may be open while every connection is serving. */
+const BUSY_OVERFLOW = 8;
 
 /** Request headers larger than this are refused: the agent reads a path and a few headers. */
 const MAX_HEADER_BYTES = 8 * 1024;
@@ -41,6 +51,8 @@ interface Connection {
   readonly socket: Socket;
   /** A request on it is being answered: it is doing real work, not holding a slot. */
   busy: boolean;
+  /** performance.now() when it was let in. */
+  readonly since: number;
 }
 
 /** One scrape's answer, rendered once and compressed at most once, shared by its requests. */
@@ -68,6 +80,9 @@ export class MetricsServer {
   private headers: Readonly<Record<string, string>>;
   private readonly connections = new Map<string, Connection>();
   private readonly maxConnections: number;
+  private readonly admissionGraceMs: number;
+  private readonly authFailureDelayMs: number;
+  private tarpitted = 0;
   private inFlight = 0;
   private scrape: Promise<Rendered> | undefined;
 
@@ -92,6 +107,8 @@ export class MetricsServer {
     this.headers = options.security?.headers ?? {};
     this.auth = this.authFor(options.security);
     this.maxConnections = options.maxConnections ?? 128;
+    this.admissionGraceMs = options.admissionGraceMs ?? 1000;
+    this.authFailureDelayMs = options.authFailureDelayMs ?? 1000;
     // A client that trickles its headers (slowloris) or its request is cut off.
     this.server.headersTimeout = headerTimeout;
     this.server.requestTimeout = Math.max(30_000, headerTimeout + 1000);
@@ -146,19 +163,55 @@ export class MetricsServer {
     return security?.users ? new BasicAuth(security.users, this.bcrypt) : undefined;
   }
 
-  /** A new connection; at the cap, the oldest one doing nothing makes room for it. */
+  /**
+   * Answers a client that sent wrong credentials after a pause, as login prompts do: a client
+   * guessing in a loop then costs a few requests a second, not a core. At most
+   * MAX_TARPITTED wait at once; past that, the answer goes at once.
+   */
+  private slowly(res: ServerResponse, answer: () => void): void {
+    if (this.tarpitted >= MAX_TARPITTED) return answer();
+    this.tarpitted++;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      this.tarpitted--;
+      clearTimeout(timer);
+    };
+    const timer = setTimeout(() => {
+      finish();
+      if (!res.destroyed) answer();
+    }, this.authFailureDelayMs);
+    // A client that leaves frees its place at once.
+    res.once('close', finish);
+  }
+
+  /**
+   * A new connection. At the cap, the oldest one doing nothing (for a second at least) makes
+   * room for it. Connections
+   * serving a request are never closed for a newcomer: they cost a socket and a share of one
+   * rendered body. When every connection is busy, a new one is let in up to
+   * BUSY_OVERFLOW times the cap (a health check must get through a crowd of scrapers), and
+   * refused past that.
+   */
   private admit(socket: Socket): void {
     if (this.connections.size >= this.maxConnections) {
-      const idle = [...this.connections.values()].find((c) => !c.busy);
-      if (!idle) {
+      // A connection just let in is spared for a moment, or a crowd of newcomers would close
+      // one another (a health check among them) before any could send its request.
+      const now = performance.now();
+      const idle = [...this.connections.values()].find(
+        (c) => !c.busy && now - c.since >= this.admissionGraceMs,
+      );
+      if (idle) {
+        this.connections.delete(keyOf(idle.socket));
+        idle.socket.destroy();
+      } else if (this.connections.size >= this.maxConnections * BUSY_OVERFLOW) {
         socket.destroy();
         return;
       }
-      this.connections.delete(keyOf(idle.socket));
-      idle.socket.destroy();
     }
     const key = keyOf(socket);
-    this.connections.set(key, { socket, busy: false });
+    this.connections.set(key, { socket, busy: false, since: performance.now() });
     socket.once('close', () => {
       if (this.connections.get(key)?.socket === socket) this.connections.delete(key);
     });
@@ -183,13 +236,19 @@ export class MetricsServer {
           req.socket.remoteAddress ?? '',
         );
         if (verdict === 'throttled')
-          return this.reply(res, 429, TEXT, 'too many authentication attempts\n', {
-            'Retry-After': '5',
-          });
-        if (verdict !== 'ok')
-          return this.reply(res, 401, TEXT, 'unauthorized\n', {
-            'WWW-Authenticate': 'Basic realm="inferwatch", charset="UTF-8"',
-          });
+          return this.slowly(res, () =>
+            this.reply(res, 429, TEXT, 'too many authentication attempts\n', {
+              'Retry-After': '5',
+            }),
+          );
+        if (verdict !== 'ok') {
+          const refuse = () =>
+            this.reply(res, 401, TEXT, 'unauthorized\n', {
+              'WWW-Authenticate': 'Basic realm="inferwatch", charset="UTF-8"',
+            });
+          // Asked without credentials (a first request): answered at once.
+          return req.headers.authorization === undefined ? refuse() : this.slowly(res, refuse);
+        }
       }
       if (path === '/metrics') return await this.serveMetrics(req, res);
       if (this.inFlight >= this.options.maxRequests)

@@ -115,7 +115,7 @@ export async function loadWebConfig(path: string): Promise<WebSecurity> {
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       throw new ConfigError(path, [
-        `tls_server_config: the certificate, key${tls.ca ? ' or client CA' : ''} do not load together (${typeof code === 'string' ? code : 'TLS error'})`,
+        `tls_server_config: ${tlsProblem(typeof code === 'string' ? code : '', tls.ca !== undefined)}`,
       ]);
     }
   }
@@ -125,4 +125,14 @@ export async function loadWebConfig(path: string): Promise<WebSecurity> {
     users: c.basic_auth_users ? new Map(Object.entries(c.basic_auth_users)) : undefined,
     headers: c.http_server_config?.headers ?? {},
   };
+}
+
+/** What OpenSSL's refusal means for the files named, in the words of the web config. */
+function tlsProblem(code: string, withCa: boolean): string {
+  const files = `cert_file, key_file${withCa ? ' and client_ca_file' : ''}`;
+  if (code === 'ERR_OSSL_X509_KEY_VALUES_MISMATCH')
+    return `key_file is not the key of cert_file (${code})`;
+  if (code.startsWith('ERR_OSSL_PEM_') || code === 'ERR_OSSL_UNSUPPORTED')
+    return `${files}: one is not a PEM certificate or key (${code})`;
+  return `${files} do not load together (${code || 'TLS error'})`;
 }

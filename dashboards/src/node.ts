@@ -197,9 +197,9 @@ export function node(settings: DashboardSettings): DashboardBuilder {
     )
     .withPanel(
       timeseries({
-        title: 'MIG instances: memory used and total',
+        title: 'MIG instances: memory used and free',
         description:
-          'Device memory of each MIG GPU instance against its size (dcgm-exporter). Empty without MIG or without dcgm-exporter.',
+          "Device memory of each MIG GPU instance, used and free (dcgm-exporter's default counters; the instance's size adds the driver's reserve where DCGM_FI_DEV_FB_RESERVED is read). Empty without MIG or without dcgm-exporter.",
         unit: 'bytes',
         min: 0,
         queries: [
@@ -208,8 +208,8 @@ export function node(settings: DashboardSettings): DashboardBuilder {
             'GPU {{gpu}} {{mig_profile}} #{{gpu_instance}} used',
           ),
           query(
-            `inferwatch_gpu_mig_memory_total_bytes{${GPU}}`,
-            'GPU {{gpu}} {{mig_profile}} #{{gpu_instance}} total',
+            `inferwatch_gpu_mig_memory_free_bytes{${GPU}}`,
+            'GPU {{gpu}} {{mig_profile}} #{{gpu_instance}} free',
           ),
         ],
       }),

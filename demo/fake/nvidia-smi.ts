@@ -7,7 +7,10 @@
  *   FAKE_NVSMI_GPUS     how many GPUs to present (copies of the capture's first row)
  *   FAKE_NVSMI_APPS     query-compute-apps capture (default: none: no processes)
  *   FAKE_NVSMI_CONTROL  control file, one command a line, re-read every sample:
- *                         hang | exit | garbage | driver-error | ok | lose-gpu N |
+ *                         hang | exit | garbage | driver-error | ok |
+ *                         lose-gpu N [first|in-place|last] [every]  (where its "GPU is lost"
+ *                         line goes among the rows, and whether every sample repeats it:
+ *                         which a real nvidia-smi does is not established; default first, once)
  *                         set N|all FIELD=VALUE [FIELD=VALUE ...]  (a bare number takes the
  *                         capture's unit: "set 3 utilization.gpu=40" prints "40 %";
  *                         _ stands for a space: "Not_Active")
@@ -33,10 +36,15 @@ const loopMs = loopIndex >= 0 ? Number(args[loopIndex + 1]) : undefined;
 const format = flag('--format') ?? '';
 const nounits = format.includes('nounits');
 
+interface LostAt {
+  readonly position: 'first' | 'in-place' | 'last';
+  readonly every: boolean;
+}
+
 interface Control {
   /** The first line that is neither lose-gpu nor set: hang, exit, garbage, driver-error. */
   readonly command: string;
-  readonly lost: ReadonlySet<number>;
+  readonly lost: ReadonlyMap<number, LostAt>;
   /** Field overrides by GPU index; -1 holds those for every GPU. */
   readonly overrides: ReadonlyMap<number, Readonly<Record<string, string>>>;
 }
@@ -49,12 +57,16 @@ function control(): Control {
     // No control file: a healthy GPU.
   }
   let command = '';
-  const lost = new Set<number>();
+  const lost = new Map<number, LostAt>();
   const overrides = new Map<number, Record<string, string>>();
   for (const line of text.split('\n').map((l) => l.trim())) {
-    const lose = /^lose-gpu (\d+)$/.exec(line);
+    const lose = /^lose-gpu (\d+)(?: (first|in-place|last))?( every)?$/.exec(line);
     const set = /^set (\d+|all) (.+)$/.exec(line);
-    if (lose) lost.add(Number(lose[1]));
+    if (lose)
+      lost.set(Number(lose[1]), {
+        position: (lose[2] ?? 'first') as LostAt['position'],
+        every: lose[3] !== undefined,
+      });
     else if (set) {
       const gpu = set[1] === 'all' ? -1 : Number(set[1]);
       const fields = overrides.get(gpu) ?? {};
@@ -153,21 +165,23 @@ async function queryGpu(fieldList: string): Promise<number> {
       return false;
     }
     if (command === 'garbage') process.stdout.write('this is not, a row\n');
-    for (const gpu of lost) {
-      if (reportedLost.has(gpu)) continue;
-      process.stdout.write(
-        `Unable to determine the device handle for GPU ${busOf(gpu)}: GPU is lost.  Reboot the system to recover this GPU\n`,
-      );
-      reportedLost.add(gpu);
-    }
     const current = rowsFor(overrides);
     const rows = 'rows' in current ? current.rows : [];
-    process.stdout.write(
-      rows
-        .filter((_, i) => !lost.has(i))
-        .map((r) => `${r}\n`)
-        .join(''),
-    );
+    const lostLine = (gpu: number, at: LostAt['position']): string[] => {
+      const how = lost.get(gpu);
+      if (!how || how.position !== at || (!how.every && reportedLost.has(gpu))) return [];
+      reportedLost.add(gpu);
+      return [
+        `Unable to determine the device handle for GPU ${busOf(gpu)}: GPU is lost.  Reboot the system to recover this GPU`,
+      ];
+    };
+    const indices = rows.map((_, i) => i);
+    const lines = [
+      ...indices.flatMap((i) => lostLine(i, 'first')),
+      ...indices.flatMap((i) => [...lostLine(i, 'in-place'), ...(lost.has(i) ? [] : [rows[i]])]),
+      ...indices.flatMap((i) => lostLine(i, 'last')),
+    ];
+    process.stdout.write(lines.map((l) => `${l}\n`).join(''));
     return true;
   });
   return code;

@@ -63,8 +63,9 @@ export const INCIDENTS = {
   },
   saturation: {
     scope: 'runtime',
-    summary: 'the runtime saturates: 80-120 requests queue, KV cache full, preemptions, slow TTFT',
-    fires: ['LLMNodeTTFTBudgetBurn'],
+    summary:
+      'the runtime saturates: 80-120 requests queue, KV cache full, preemptions, slow TTFT; the probe stands aside',
+    fires: ['LLMNodeTTFTBudgetBurn', 'LLMNodeProbeSkipped'],
     pending: ['LLMNodeKVCacheSaturated', 'LLMNodeQueueBacklog'],
   },
   'runtime-errors': {

@@ -99,7 +99,7 @@ export class SimulatedNode {
   readonly kernelLog: string;
   readonly nvidiaSmiControl: string;
   readonly gpus: number;
-  /** On a node of two GPUs or more, the last runs in MIG mode: the mixed node many sites have. */
+  /** On a node of four GPUs or more, the last runs in MIG mode: the mixed node many sites have. */
   readonly migGpus: ReadonlySet<number>;
   private readonly procfs: SimulatedProcfs;
   private readonly dcgm: SimulatedDcgmExporter;
@@ -119,7 +119,7 @@ export class SimulatedNode {
 
   private constructor(readonly options: NodeOptions) {
     this.gpus = options.gpus ?? 8;
-    this.migGpus = new Set(this.gpus >= 2 ? [this.gpus - 1] : []);
+    this.migGpus = new Set(this.gpus >= 4 ? [this.gpus - 1] : []);
     this.random = seededRandom(options.seed ?? 20261122);
     mkdirSync(options.dir, { recursive: true });
     this.kernelLog = join(options.dir, 'kernel.log');

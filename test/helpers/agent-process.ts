@@ -97,7 +97,11 @@ export async function startAgent(options: StartOptions = {}): Promise<AgentProce
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`agent exited with ${code}:\n${buffered}`));
+      reject(
+        new Error(
+          `agent exited with ${code}:\n${logs.map((l) => JSON.stringify(l)).join('\n')}${buffered}`,
+        ),
+      );
     });
   });
   const base = `http://127.0.0.1:${port}`;

@@ -191,6 +191,43 @@ describe('the agent against a fake nvidia-smi', () => {
     ).toBeGreaterThanOrEqual(1);
   });
 
+  // Where a real nvidia-smi prints "GPU is lost" among its rows, and whether it repeats it, is
+  // not established: every position, once and every sample, keeps the 7 healthy GPUs streaming.
+  it.each([
+    ['lose-gpu 7 last every', 7],
+    ['lose-gpu 7 last', 7],
+    ['lose-gpu 0 first every', 0],
+    ['lose-gpu 3 in-place every', 3],
+    ['lose-gpu 3 in-place', 3],
+    ['lose-gpu 3 first', 3],
+  ])(
+    'one lost GPU of 8 (%s): the other 7 stay, counted once, no restart',
+    async (command, lost) => {
+      const a = await agent({ env: { FAKE_NVSMI_GPUS: '8' } });
+      await eventually(async () => (await gpuCount(a)) === 8, 10_000, '8 GPUs');
+      a.control(command);
+      await eventually(
+        async () =>
+          (await a.metrics()).get('inferwatch_collector_success{collector="nvidia_smi"}') === 0,
+        10_000,
+        'the loss reported',
+      );
+      // Seven more sample rounds (200 ms each): the stream holds and keeps serving the other 7.
+      await new Promise((r) => setTimeout(r, 2000));
+      const series = await a.metrics();
+      expect(series.get('inferwatch_gpu_devices')).toBe(7);
+      const info = [...family(series, 'inferwatch_gpu_info').keys()];
+      expect(info).toHaveLength(7);
+      expect(info.some((k) => k.includes(`gpu="${lost}"`))).toBe(false);
+      expect(family(series, 'inferwatch_gpu_temperature_celsius').size).toBeGreaterThanOrEqual(7);
+      expect(series.get('inferwatch_collector_success{collector="nvidia_smi"}')).toBe(0);
+      expect(
+        series.get('inferwatch_source_errors_total{collector="nvidia_smi",reason="gpu_lost"}'),
+      ).toBe(1);
+      expect(streamStarts(a)).toBe(1);
+    },
+  );
+
   it('nvidia-smi missing: reported, and everything else is served', async () => {
     const a = await agent({ noNvidiaSmi: true });
     const series = await eventually(async () => {

@@ -83,6 +83,47 @@ describe('inferwatch run with an invalid config', () => {
   });
 });
 
+describe('check-config catches what run would refuse', () => {
+  const dir = tempDir();
+  const twoLines = join(dir, 'two-line-key');
+  writeFileSync(twoLines, 'MARKER-KEY-LINE-ONE\nMARKER-KEY-LINE-TWO\n');
+  const target = (fields: string) =>
+    `collectors:\n  runtimes:\n    targets: [{ kind: vllm, url: "http://127.0.0.1:1", ${fields} }]\n`;
+
+  it.each([
+    ['a port past 65535', 'listen: "0.0.0.0:99999"\n', 'listen: the port must be 0 to 65535'],
+    [
+      'an API key file that is not there',
+      target(`api_key_file: ${join(dir, 'missing-key')}`),
+      'collectors.runtimes.targets.0.api_key_file: cannot read api_key_file',
+    ],
+    [
+      'an API key file of two lines',
+      target(`api_key_file: ${twoLines}`),
+      'collectors.runtimes.targets.0.api_key_file: api_key_file',
+    ],
+    [
+      'an API key variable that is unset',
+      target('api_key_env: INFERWATCH_TEST_UNSET_KEY'),
+      'collectors.runtimes.targets.0.api_key_env: environment variable INFERWATCH_TEST_UNSET_KEY is empty or unset',
+    ],
+  ])('%s: exit 2 from both, naming the field, quoting no key', (_, yaml, problem) => {
+    const config = join(dir, `${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(config, yaml);
+    const check = inferwatch(['check-config', config]);
+    // --listen would override the file's listen; where the file's is the problem, it is left out.
+    const listen = yaml.startsWith('listen:') ? [] : ['--listen', '127.0.0.1:0'];
+    const run = inferwatch(['run', '--config', config, ...listen]);
+    for (const r of [check, run]) {
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(problem);
+      expect(r.stderr).not.toContain('MARKER-KEY');
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    }
+    expect(run.invocations).toEqual([]);
+  });
+});
+
 describe('a collector switched off', () => {
   it('is not run at all', () => {
     const dir = tempDir();

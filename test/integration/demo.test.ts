@@ -93,7 +93,7 @@ describe('inferwatch demo', () => {
     expect(list.status).toBe(0);
     expect(list.stdout).toMatch(/^xid-fatal\s+gpu\s+.+\n\s+-> LLMNodeGPUXidFatal$/m);
     expect(list.stdout).toMatch(
-      /^saturation\s+runtime .+\n\s+-> LLMNodeTTFTBudgetBurn, LLMNodeKVCacheSaturated \(pending: long for\)/m,
+      /^saturation\s+runtime .+\n\s+-> LLMNodeTTFTBudgetBurn, LLMNodeProbeSkipped, LLMNodeKVCacheSaturated \(pending: long for\)/m,
     );
   });
 

@@ -158,6 +158,88 @@ describe('the probe in the running agent', () => {
   }, 30_000);
 });
 
+describe('llama.cpp started with --alias, idle, its KV cache full of cached prompts', () => {
+  // llama-server's OpenAI stream carries its timings: 5 prompt tokens, 4 of them from its cache.
+  const LLAMA_STREAM: Step[] = [
+    { at: 10, write: chat.content('42') },
+    {
+      at: 20,
+      write: sse({
+        choices: [{ index: 0, delta: {}, finish_reason: 'length' }],
+        usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+        timings: { cache_n: 4, prompt_n: 1, prompt_ms: 2, predicted_n: 2, predicted_ms: 9 },
+      }),
+    },
+    { at: 21, write: chat.done() },
+  ];
+  const llama = new StreamServer()
+    .json('/health', { status: 'ok' })
+    .json('/props', readFixture('runtimes', 'llama.cpp_props_alias_constructed.json'))
+    .json('/v1/models', readFixture('runtimes', 'llama.cpp_v1-models_alias_constructed.json'))
+    .json(
+      '/metrics',
+      readFixture('runtimes', 'llama.cpp_metrics_constructed_full.txt')
+        .replace('llamacpp:requests_processing 1', 'llamacpp:requests_processing 0')
+        .replace('llamacpp:requests_deferred 2', 'llamacpp:requests_deferred 0') +
+        '# TYPE llamacpp:kv_cache_usage_ratio gauge\nllamacpp:kv_cache_usage_ratio 0.89\n',
+    )
+    .script('/v1/chat/completions', { steps: LLAMA_STREAM });
+  let llamaUrl = '';
+  beforeAll(async () => {
+    llamaUrl = await llama.listen();
+  });
+  afterAll(() => llama.close());
+
+  it('is probed (its live load is its slots), and one model label joins llm_* and probe_*; probe tokens counted as it counts them', async () => {
+    const a = await agent({
+      config: `
+collectors:
+  nvidia_smi: { enabled: false }
+  kernel_events: { enabled: false }
+  dcgm: { enabled: false }
+  runtimes:
+    discovery: { enabled: false }
+    targets: [{ kind: llamacpp, url: "${llamaUrl}", name: llama }]
+probe:
+  interval_s: 5
+  jitter_ratio: 0
+  timeout_ms: 4000
+  stall_ms: 2000
+  skip_when: { requests_waiting_above: 0, kv_cache_usage_above: 0.8 }
+  canary: { every_runs: 1000 }
+`,
+      noNvidiaSmi: true,
+    });
+    const deadline = Date.now() + 20_000;
+    let text = '';
+    while (Date.now() < deadline) {
+      text = await exposition(a.get);
+      if (/^inferwatch_probe_success\{/m.test(text)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const model = 'model="qwen2.5-coder"';
+    expect(text).toContain(`inferwatch_probe_success{target="llama",${model},probe="latency"} 1`);
+    expect(text).toContain(
+      `inferwatch_llm_prompt_tokens_total{runtime="llamacpp",target="llama",${model}} 143`,
+    );
+    expect(text).not.toMatch(/model="[^"]*\.gguf"/);
+    expect(text).not.toMatch(/reason="saturated_kv_cache"/);
+    // What the model saw, and what llama.cpp's prompt counter counted (cached tokens left out).
+    expect(text).toContain(
+      `inferwatch_probe_input_tokens{target="llama",${model},probe="latency"} 5`,
+    );
+    expect(text).toMatch(
+      new RegExp(
+        `^inferwatch_probe_input_tokens_total\\{runtime="llamacpp",target="llama",${model}\\} 1$`,
+        'm',
+      ),
+    );
+    expect(text).toContain(
+      `inferwatch_probe_consecutive_skips{target="llama",${model},probe="latency"} 0`,
+    );
+  }, 30_000);
+});
+
 describe('inferwatch probe', () => {
   it('probes the configured runtime once and prints the figures for a person; exit 0', async () => {
     const dir = tempDir();

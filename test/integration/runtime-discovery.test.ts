@@ -61,6 +61,25 @@ describe('identifying a runtime by what its endpoints answer', () => {
     expect(await identify(httpClient, url, options)).toBeUndefined();
   });
 
+  it('llama.cpp is identified through /props: its 1.3 MB web UI at / is never asked for', async () => {
+    const server = await serve({
+      ...(SHAPES.llamacpp as Record<string, string>),
+      '/': `<!doctype html>${'x'.repeat(1_300_000)}`,
+    });
+    const adapter = await identify(httpClient, server.url, { ...options, maxBytes: 1 << 20 });
+    expect(adapter?.kind).toBe('llamacpp');
+    expect(server.requests).not.toContain('/');
+    // Discovery asks the same small endpoints on every pass.
+    await discover(httpClient, {
+      host: '127.0.0.1',
+      ports: [Number(new URL(server.url).port)],
+      timeoutMs: 1500,
+      requestTimeoutMs: 500,
+      maxBytes: 1 << 20,
+    });
+    expect(server.requests).not.toContain('/');
+  });
+
   it('discovers every listening runtime at once, within its time cap', async () => {
     const a = await serve(SHAPES.ollama as Record<string, string>);
     const b = await serve(SHAPES.tgi as Record<string, string>);

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { request } from 'node:https';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { ConfigError } from '../../agent/config/load.js';
 import { createLogger } from '../../agent/core/logger.js';
 import { MetricsServer } from '../../agent/server/http.js';
 import { loadWebConfig } from '../../agent/server/web-config.js';
-import { agentsKilledAfterEach, FAST_CONFIG, tempDir } from '../helpers/agent-process.js';
+import { agentsKilledAfterEach, FAST_CONFIG, MAIN, tempDir } from '../helpers/agent-process.js';
 import { requireTool } from '../helpers/tools.js';
 
 /** A CA, a server certificate for 127.0.0.1 and a client certificate, made by openssl. */
@@ -222,6 +222,51 @@ describe('a web config file that is wrong', () => {
     });
     expect(code).toBe(2);
     expect(err).toContain(problem);
+  });
+});
+
+describe('a certificate that does not load: check-config and run refuse it alike, by name, exit 2', () => {
+  const runAgent = (config: string) =>
+    spawnSync(process.execPath, [MAIN, 'run', '--config', config, '--listen', '127.0.0.1:0'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { PATH: '/usr/bin:/bin' },
+    });
+
+  it.for([
+    [
+      "a key that is not the certificate's",
+      'client.key',
+      'server.pem',
+      /key_file is not the key of cert_file/,
+    ],
+    [
+      'a certificate file that is not PEM',
+      'server.key',
+      'garbage.pem',
+      /not a PEM certificate or key/,
+    ],
+  ] as const)('%s', async ([, key, cert, problem], ctx) => {
+    if (!requireTool('openssl', 'openssl', () => ctx.skip())) return;
+    writeFileSync(join(dir, 'garbage.pem'), 'this is not a certificate\n');
+    const config = join(dir, `config-${Math.random().toString(36).slice(2)}.yaml`);
+    const web = webConfig(
+      `tls_server_config:\n  cert_file: ${join(dir, cert)}\n  key_file: ${join(dir, key)}\n`,
+    );
+    writeFileSync(config, `web: { config_file: ${web} }\n`);
+    let err = '';
+    const code = await main(['check-config', config], {
+      out: () => undefined,
+      err: (t) => (err += t),
+    });
+    expect(code).toBe(2);
+    expect(err).toMatch(problem);
+    const run = runAgent(config);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(problem);
+    // A named problem, not a crash on the way up.
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    expect(run.stderr).not.toContain('PRIVATE KEY');
   });
 });
 

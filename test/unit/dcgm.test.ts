@@ -18,6 +18,18 @@ import { Recorder } from '../helpers/recorder.js';
 const T4 = readFixture('dcgm', 'dcgm-exporter_metrics_tesla-t4_drv460_datadog-fixture_partial.txt');
 const V100 = readFixture('dcgm', 'dcgm-exporter_metrics_v100x4_partial.txt');
 const H100 = readFixture('dcgm', 'dcgm-exporter_metrics_constructed_h100x3.txt');
+const A30_MIG_4X = readFixture(
+  'dcgm',
+  'dcgm-exporter_metrics_4.x_a30-mig-and-rtx2000_pr736_partial.txt',
+);
+const A30_MIG_3X = readFixture(
+  'dcgm',
+  'dcgm-exporter_metrics_3.x_a30x2-mig-4-instances_issue317_partial.txt',
+);
+const A100_MIG = readFixture(
+  'dcgm',
+  'dcgm-exporter_metrics_a100-80gb-mig-1g.10gb_dra-driver-issue166_partial.txt',
+);
 const SMI_GPU0 = 'GPU-00000000-1111-2222-3333-000000000000';
 const SMI_GPU1 = 'GPU-00000001-1111-2222-3333-000000000001';
 const DCGM_ONLY_GPU = 'GPU-7e1c2f3a-5b4d-4c6e-8f90-a1b2c3d4e5f6';
@@ -96,6 +108,58 @@ describe('parseDcgm on real dcgm-exporter text', () => {
     expect(isBlank(2147483632)).toBe(true);
     expect(isBlank(2147483648)).toBe(false);
     expect(isBlank(128996013)).toBe(false);
+  });
+});
+
+describe('parseDcgm on MIG GPUs (real dcgm-exporter 3.x and 4.x captures)', () => {
+  const A30_0 = 'GPU-265c9814-6156-355b-e589-ff2064894f16';
+  const A30_1 = 'GPU-2d20791a-b4a6-ba59-97f1-e95b99fe5b49';
+  const byName = (values: ReadonlyMap<{ name: string }, number>) =>
+    new Map([...values].map(([f, v]) => [f.name, v]));
+
+  it('keeps a MIG GPU: GPU-level fields are read once from its instance rows (gauges from the lowest instance)', () => {
+    const reading = parseDcgm(A30_MIG_3X);
+    expect([...reading.gpus.keys()].sort()).toEqual([A30_0, A30_1].sort());
+    const gpu0 = reading.gpus.get(A30_0)!;
+    const values = byName(gpu0.values);
+    // Instances 3 and 4 read 52.636 W, 5 and 6 read 52.746 W a moment later: one value, not four.
+    expect(values.get('DCGM_FI_DEV_POWER_USAGE')).toBe(52.636);
+    expect(values.get('DCGM_FI_DEV_GPU_TEMP')).toBe(35);
+    expect(byName(reading.gpus.get(A30_1)!.values).get('DCGM_FI_DEV_POWER_USAGE')).toBe(56.121);
+    expect([...gpu0.migInstances.keys()]).toEqual(['3', '4', '5', '6']);
+    expect(gpu0.migInstances.get('5')!.profile).toBe('1g.6gb');
+    // Repeated values on instance rows are not two readings of one field.
+    expect(reading.skipped).toEqual({ blank: 0, conflicting: 0, badLines: 0 });
+  });
+
+  it('reads instance memory and engine activity per instance, and the GPU-level fields of a MIG GPU beside a GPU without MIG (4.x)', () => {
+    const reading = parseDcgm(A30_MIG_4X);
+    const ada = reading.gpus.get('GPU-fc60126e-514d-3522-2828-c5daa8e99d85')!;
+    expect(ada.migInstances.size).toBe(0);
+    expect(byName(ada.values).get('DCGM_FI_DEV_FB_FREE')).toBe(11275 * MIB);
+    const a30 = reading.gpus.get('GPU-63bc0b91-2265-1b94-831c-15c41fe92675')!;
+    expect(a30.pciBusId).toBe('0000:ca:00');
+    expect(byName(a30.values).get('DCGM_FI_DEV_GPU_TEMP')).toBe(45);
+    // An instance's memory is the instance's, not the GPU's.
+    expect(byName(a30.values).has('DCGM_FI_DEV_FB_FREE')).toBe(false);
+    expect(byName(a30.migInstances.get('3')!.values).get('DCGM_FI_DEV_FB_FREE')).toBe(2207 * MIB);
+    const other = reading.gpus.get('GPU-9a63752e-af8d-fe52-7f0d-968bca6d52e3')!;
+    expect(byName(other.migInstances.get('6')!.values).get('DCGM_FI_DEV_FB_USED')).toBe(3744 * MIB);
+    expect(reading.skipped).toEqual({ blank: 0, conflicting: 0, badLines: 0 });
+
+    const a100 = parseDcgm(A100_MIG).gpus.get('GPU-2c2f45e8-0886-e3cc-02be-a4181a13fc9b')!;
+    expect(a100.driverVersion).toBe('560.35.03');
+    expect(
+      [...a100.migInstances.values()].map((i) => [
+        i.id,
+        i.profile,
+        byName(i.values).get('DCGM_FI_PROF_GR_ENGINE_ACTIVE'),
+      ]),
+    ).toEqual([
+      ['8', '1g.10gb', 0.029399],
+      ['9', '1g.10gb', 0.033893],
+      ['10', '1g.10gb', 0],
+    ]);
   });
 });
 
@@ -346,6 +410,43 @@ describe('DcgmCollector', () => {
     // Past collectors.max_staleness_ms, nothing is served.
     found.tick(60_001);
     await expect(found.scrape()).rejects.toMatchObject({ reason: 'timeout' });
+  });
+
+  it('where DCGM speaks for a MIG GPU (nvidia-smi off), the GPU keeps its identity, temperature and power, and each instance its series', async () => {
+    const { scrape } = setup({ body: A30_MIG_3X });
+    const out = await scrape();
+    const gpu0 = {
+      gpu: '0',
+      uuid: 'GPU-265c9814-6156-355b-e589-ff2064894f16',
+      gpu_model: 'NVIDIA A30',
+    };
+    expect(
+      out.samples.find((s) => s.def === smi.GPU_INFO && s.labels.gpu === '0')?.labels,
+    ).toMatchObject({ mig_mode: 'Enabled', uuid: gpu0.uuid });
+    expect(out.value(smi.GPU_TEMPERATURE, { ...gpu0, sensor: 'gpu' })).toBe(35);
+    expect(out.value(smi.GPU_TEMPERATURE, { ...gpu0, sensor: 'memory' })).toBe(35);
+    expect(
+      out.samples.filter((s) => s.def === smi.GPU_POWER_DRAW && s.labels.uuid === gpu0.uuid),
+    ).toHaveLength(1);
+    expect(out.value(smi.GPU_POWER_DRAW, gpu0)).toBe(52.636);
+    expect(
+      out.samples
+        .filter((s) => s.def === dm.MIG_INSTANCE_INFO && s.labels.uuid === gpu0.uuid)
+        .map((s) => s.labels.gpu_instance),
+    ).toEqual(['3', '4', '5', '6']);
+
+    const a100 = await setup({ body: A100_MIG }).scrape();
+    expect(
+      a100.value(dm.MIG_GRAPHICS_ENGINE_ACTIVE, {
+        gpu: '0',
+        uuid: 'GPU-2c2f45e8-0886-e3cc-02be-a4181a13fc9b',
+        gpu_model: 'NVIDIA A100 80GB PCIe',
+        gpu_instance: '9',
+        mig_profile: '1g.10gb',
+      }),
+    ).toBe(0.033893);
+    // Whole-GPU activity of a MIG GPU is not the sum of its instances: DCGM gives none, so none.
+    expect(a100.samples.some((s) => s.def === dm.GPU_GRAPHICS_ENGINE_ACTIVE)).toBe(false);
   });
 
   it('labels a GPU as nvidia-smi does when nvidia-smi knows it, and teaches the inventory a GPU it does not', async () => {

@@ -3,7 +3,11 @@ import { GpuInventory, normalizeBusId } from '../../agent/collectors/gpu-invento
 import { GpuSources } from '../../agent/collectors/gpu-sources.js';
 import { KernelEventsCollector } from '../../agent/collectors/kernel-events/collector.js';
 import { GPU_XID_ERRORS, OOM_KILL_VICTIMS } from '../../agent/collectors/kernel-events/metrics.js';
-import { PAGED_XIDS, parseKernelLine } from '../../agent/collectors/kernel-events/parse.js';
+import {
+  KernelLogAssembler,
+  PAGED_XIDS,
+  parseKernelLine,
+} from '../../agent/collectors/kernel-events/parse.js';
 import { readerProblem } from '../../agent/collectors/log-readers.js';
 import { Durable } from '../../agent/core/durable.js';
 import { createLogger } from '../../agent/core/logger.js';
@@ -17,6 +21,33 @@ const events = (file: string) =>
     .split('\n')
     .map(parseKernelLine)
     .filter((e) => e !== undefined);
+
+/** What `dmesg --notime` and `journalctl --output=cat` print: no stamp, and so no indent. */
+const withoutStamps = (text: string) =>
+  text
+    .split('\n')
+    .map((line) =>
+      line
+        .replace(/^\[\s*[\d.]+\] /, '')
+        .replace(/^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ kernel: /, '')
+        .trimStart(),
+    )
+    .join('\n');
+
+const assembled = (text: string) => {
+  const assembler = new KernelLogAssembler();
+  return text
+    .split('\n')
+    .map((line) => assembler.push(line))
+    .filter((e) => e !== undefined);
+};
+
+const MULTI_LINE_LOSSES: [file: string, bus: string][] = [
+  ['kernel-log_nvrm-fallen-off-bus-3-lines_dmesg_nvsentinel-issue155.log', '0000:b3:00'],
+  ['kernel-log_nvrm-fallen-off-bus-3-lines_journalctl-k_thinkpad-p51.log', '0000:01:00'],
+  ['kernel-log_nvrm-fallen-off-bus-3-lines_syslog-each-line-stamped_drv525.log', '0000:5d:00'],
+  ['kernel-log_nvrm-fallen-off-bus-2-lines_no-stamp_rtx5060ti.log', '0000:01:00'],
+];
 
 describe('PCI bus ids', () => {
   it.each([
@@ -82,6 +113,14 @@ describe('parseKernelLine on real kernel logs', () => {
     });
   });
 
+  it('a message over several lines is not seen line by line: that is why lines are joined', () => {
+    const lines = readFixture(
+      'kernel',
+      'kernel-log_nvrm-fallen-off-bus-3-lines_dmesg_nvsentinel-issue155.log',
+    ).split('\n');
+    expect(lines.map(parseKernelLine).filter((e) => e !== undefined)).toEqual([]);
+  });
+
   it('reader problems', () => {
     expect(readerProblem('dmesg: read kernel buffer failed: Operation not permitted')).toBe(
       'permission_denied',
@@ -91,6 +130,54 @@ describe('parseKernelLine on real kernel logs', () => {
     ).toBe('permission_denied');
     expect(readerProblem('No journal files were found.')).toBe('unavailable');
     expect(readerProblem('NVRM: Xid (PCI:0000:38:00): 13, pid=1')).toBeUndefined();
+  });
+});
+
+describe('KernelLogAssembler on real multi-line NVRM messages', () => {
+  it.each(MULTI_LINE_LOSSES)('%s: one GPU loss, with the bus id of its first line', (file, bus) => {
+    const text = readFixture('kernel', file);
+    expect(assembled(text)).toEqual([{ kind: 'fallen_off_bus', pciBusId: bus }]);
+  });
+
+  it.each(MULTI_LINE_LOSSES)(
+    '%s as dmesg --notime and journalctl --output=cat print it: the same one loss',
+    (file, bus) => {
+      const text = withoutStamps(readFixture('kernel', file));
+      expect(text).not.toMatch(/^\s/m);
+      expect(assembled(text)).toEqual([{ kind: 'fallen_off_bus', pciBusId: bus }]);
+    },
+  );
+
+  it('single-line messages read as they did: every Xid, UUID and OOM victim of the other captures', () => {
+    for (const file of [
+      'kernel-log_nvrm-xid-13-43_dmesg-decode-iso.log',
+      'kernel-log_nvrm-xid-119-gsp-timeout_dmesg-T_poweredge-xe9680.log',
+      'kernel-log_nvrm-xid-79-fallen-off-bus_plus-nvswitch-sxid_dmesg.log',
+      'kernel-log_oom-killer_syslog-kernel-prefix_python3.log',
+    ]) {
+      const text = readFixture('kernel', file);
+      expect(assembled(text)).toEqual(events(file));
+      expect(assembled(withoutStamps(text))).toEqual(events(file));
+    }
+  });
+
+  it('a head left without its words does not swallow the next message, nor count as a loss', () => {
+    expect(
+      assembled(
+        [
+          'NVRM: The NVIDIA GPU 0000:b3:00.0',
+          "NVRM: Xid (PCI:0000:b3:00): 79, pid='<unknown>', name=<unknown>, GPU has fallen off the bus.",
+          'NVRM: The NVIDIA probe routine failed for 1 device(s).',
+          'NVRM: fallen off the bus and is not responding to commands.',
+        ].join('\n'),
+      ),
+    ).toEqual([{ kind: 'xid', pciBusId: '0000:b3:00', xid: 79 }]);
+  });
+
+  it('joins at most 8 lines: an endless run of continuations cannot grow a message', () => {
+    const head = 'NVRM: The NVIDIA GPU 0000:b3:00.0';
+    const filler = Array(8).fill('               NVRM: (PCI ID: 10de:26b5)');
+    expect(assembled([head, ...filler, 'NVRM: fallen off the bus.'].join('\n'))).toEqual([]);
   });
 });
 
@@ -180,6 +267,19 @@ describe('KernelEventsCollector', () => {
     runner.last.line('NVRM: GPU 0000:91:00.0: GPU has fallen off the bus.');
     samples = scrape();
     expect(xid(samples, '0000:91:00', 79)).toBe(2);
+  });
+
+  it('a GPU loss printed over three lines counts as one Xid 79 for the bus on its first line', async () => {
+    const { runner, collector, scrape } = setup();
+    await collector.start();
+    await vi.advanceTimersByTimeAsync(0);
+    // The collector reads `dmesg --notime`: the capture as that prints it.
+    for (const line of withoutStamps(
+      readFixture('kernel', 'kernel-log_nvrm-fallen-off-bus-3-lines_dmesg_nvsentinel-issue155.log'),
+    ).split('\n')) {
+      runner.last.line(line);
+    }
+    expect(xid(scrape(), '0000:b3:00', 79)).toBe(1);
   });
 
   it('counts OOM-killer victims by process', async () => {

@@ -1,18 +1,75 @@
 import { describe, expect, it } from 'vitest';
-import { mapLlamacpp } from '../../agent/collectors/runtimes/adapters/llamacpp.js';
+import type { RuntimeApi } from '../../agent/collectors/runtimes/adapter.js';
+import { llamacpp, mapLlamacpp } from '../../agent/collectors/runtimes/adapters/llamacpp.js';
 import { mapNim } from '../../agent/collectors/runtimes/adapters/nim.js';
 import { mapOllama } from '../../agent/collectors/runtimes/adapters/ollama.js';
-import { mapSglang } from '../../agent/collectors/runtimes/adapters/sglang.js';
+import { mapSglang, sglang } from '../../agent/collectors/runtimes/adapters/sglang.js';
 import { mapTgi } from '../../agent/collectors/runtimes/adapters/tgi.js';
 import { mapTriton } from '../../agent/collectors/runtimes/adapters/triton.js';
 import { mapVllm } from '../../agent/collectors/runtimes/adapters/vllm.js';
 import { TTFT_BUCKETS } from '../../agent/collectors/runtimes/buckets.js';
-import { loadOf } from '../../agent/collectors/runtimes/load.js';
+import { liveLoadOf, loadOf } from '../../agent/collectors/runtimes/load.js';
 import * as M from '../../agent/collectors/runtimes/metrics.js';
+import { modelName } from '../../agent/collectors/runtimes/model-name.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { exposition, Folded } from '../helpers/runtime-reading.js';
 
 const json = (file: string) => JSON.parse(readFixture('runtimes', file)) as never;
+
+/** A runtime's HTTP API answering from files; every path asked is kept. */
+function apiOf(answers: Record<string, string>): RuntimeApi & { asked: string[] } {
+  const asked: string[] = [];
+  return {
+    asked,
+    get: async (path: string) => {
+      asked.push(path);
+      const body = answers[path];
+      return body === undefined ? { status: 404, body: 'Not Found' } : { status: 200, body };
+    },
+  };
+}
+
+describe('model names users know', () => {
+  it.each([
+    // A hub id is a name, kept whole.
+    ['meta-llama/Llama-3.1-8B-Instruct', 'meta-llama/Llama-3.1-8B-Instruct'],
+    // The Hugging Face cache: the repository, not the snapshot hash (SGLang's /get_server_info).
+    [
+      '/root/.cache/huggingface/hub/models--meta-llama--Llama-3.1-8B-Instruct/snapshots/0e9e39f249a16976918f6564b8830bc894c89659',
+      'meta-llama/Llama-3.1-8B-Instruct',
+    ],
+    [
+      '/data/hf/models--Qwen--Qwen2.5-7B-Instruct/snapshots/a09a35458c702b33eeacc393d103063234e8bc28/',
+      'Qwen/Qwen2.5-7B-Instruct',
+    ],
+    // A revision folder of another layout, with its trailing slash (SGLang PR 1853's capture).
+    [
+      '/shared/public/elr-models/meta-llama/Llama-3.2-3B/5cc0ffe09ee49f7be6ca7c794ee6bd7245e84e60/',
+      'Llama-3.2-3B',
+    ],
+    ['/models/Qwen2.5-7B-Instruct/', 'Qwen2.5-7B-Instruct'],
+    ['./models/mistral-7b', 'mistral-7b'],
+    // A file inside a snapshot keeps its own name.
+    [
+      '/root/.cache/huggingface/hub/models--bartowski--Qwen2.5-7B-GGUF/snapshots/0123456789abcdef0123456789abcdef01234567/Qwen2.5-7B-Q4_K_M.gguf',
+      'Qwen2.5-7B-Q4_K_M.gguf',
+    ],
+    ['C:\\models\\phi-3.gguf', 'phi-3.gguf'],
+  ])('%s is %s', (raw, name) => expect(modelName(raw)).toBe(name));
+
+  it('an empty name is no name', () => {
+    expect(modelName('  ')).toBeUndefined();
+    expect(modelName(undefined)).toBeUndefined();
+  });
+
+  it("SGLang's capture with a revision path: the series carry the model's name, not its hash", () => {
+    const r = new Folded(
+      mapSglang(exposition('sglang_metrics_pr1853_snapshot-path-model_partial.txt'), {}, 't'),
+    );
+    expect(r.reading.models).toEqual(['Llama-3.2-3B']);
+    expect(r.value(M.PROMPT_TOKENS, { model: 'Llama-3.2-3B' })).toBe(230794);
+  });
+});
 
 describe('vLLM', () => {
   const v1 = new Folded(
@@ -105,6 +162,18 @@ describe('vLLM', () => {
     expect(r.source('prefix_cache')).toBe('native');
   });
 
+  it('0.8 counted prefix-cache queries and hits in blocks: absent, and said so; never under a tokens name', () => {
+    const r = new Folded(
+      mapVllm(exposition('vllm_metrics_v1_v0.8_constructed_prefix-cache-blocks.txt'), {}, 't'),
+    );
+    expect(r.all(M.PREFIX_CACHE_QUERIES)).toEqual([]);
+    expect(r.all(M.PREFIX_CACHE_HITS)).toEqual([]);
+    expect(r.source('prefix_cache')).toBe('none');
+    expect(r.reading.notes.join(' ')).toMatch(/in blocks/);
+    // Everything else of the read is kept.
+    expect(r.value(M.PROMPT_TOKENS)).toBe(16384);
+  });
+
   it('reads the captured V0 fragment without inventing concepts', () => {
     const r = new Folded(
       mapVllm(exposition('vllm_metrics_v0_histograms_opt-125m_partial.txt'), {}, 't'),
@@ -170,6 +239,40 @@ describe('SGLang', () => {
     expect(f.value(M.REQUESTS, { outcome: 'ok' })).toBe(93);
     expect(f.value(M.REQUESTS, { outcome: 'aborted' })).toBe(7);
     expect(f.value(M.PREEMPTIONS)).toBe(2);
+  });
+});
+
+describe('SGLang, the first releases with metrics (v0.3.5 docs capture)', () => {
+  const old = new Folded(
+    mapSglang(
+      exposition('sglang_metrics_v0.3.5_docs-production-metrics_gemma-2-9b_partial.txt'),
+      {},
+      'localhost:30000',
+    ),
+  );
+  const m = { model: 'google/gemma-2-9b-it' };
+
+  it('reads the `name` label and the old queue names', () => {
+    expect(old.reading.models).toEqual(['google/gemma-2-9b-it']);
+    expect(old.value(M.REQUESTS_RUNNING, m)).toBe(0);
+    expect(old.value(M.REQUESTS_WAITING, m)).toBe(0);
+    expect(old.value(M.PROMPT_TOKENS, m)).toBe(506780);
+  });
+
+  it('takes max concurrency from its max_running_requests gauge when there is no server info', () => {
+    expect(old.value(M.MAX_CONCURRENCY, m)).toBe(4097);
+    expect(loadOf(old.reading).maxConcurrency).toBe(4097);
+  });
+
+  it('a newer /get_server_info with null fields is read, not rejected: version and model stay', async () => {
+    const api = apiOf({
+      '/get_server_info': readFixture('runtimes', 'sglang_get-server-info_nulls_constructed.json'),
+    });
+    const facts = await sglang.facts(api);
+    expect(facts.version).toBe('0.5.5');
+    // max_running_requests is null: not stated, so not invented.
+    expect(facts.maxConcurrency).toBeUndefined();
+    expect(modelName(facts.model)).toBe('meta-llama/Llama-3.1-8B-Instruct');
   });
 });
 
@@ -252,6 +355,57 @@ describe('llama.cpp', () => {
     );
     expect(r.value(M.PROMPT_TOKENS)).toBe(143);
     expect(r.value(M.GENERATION_TIME)).toBe(29.567);
+  });
+});
+
+describe('llama.cpp started with --alias', () => {
+  const api = () =>
+    apiOf({
+      '/props': readFixture('runtimes', 'llama.cpp_props_alias_constructed.json'),
+      '/v1/models': readFixture('runtimes', 'llama.cpp_v1-models_alias_constructed.json'),
+      '/metrics': readFixture('runtimes', 'llama.cpp_metrics_constructed_full.txt'),
+    });
+
+  it('labels its series with the served name clients ask for (the alias), not the file', async () => {
+    const facts = await llamacpp.facts(api());
+    expect(facts.model).toBe('qwen2.5-coder');
+    const r = new Folded(await llamacpp.read(api(), facts, 'localhost:8080'));
+    expect(r.reading.models).toEqual(['qwen2.5-coder']);
+    expect(r.value(M.PROMPT_TOKENS, { model: 'qwen2.5-coder' })).toBe(143);
+  });
+
+  it('without /v1/models (older builds), the alias from /props', async () => {
+    const facts = await llamacpp.facts(
+      apiOf({ '/props': readFixture('runtimes', 'llama.cpp_props_alias_constructed.json') }),
+    );
+    expect(facts.model).toBe('qwen2.5-coder');
+  });
+
+  it('is identified through /props only: never the 1.3 MB web UI at /', async () => {
+    const asked = api();
+    expect(await llamacpp.identify(asked)).toBe(true);
+    expect(asked.asked).not.toContain('/');
+  });
+});
+
+describe("llama.cpp's live load", () => {
+  const idleButCached = [
+    '# TYPE llamacpp:requests_processing gauge',
+    'llamacpp:requests_processing 0',
+    '# TYPE llamacpp:requests_deferred gauge',
+    'llamacpp:requests_deferred 0',
+    '# TYPE llamacpp:kv_cache_usage_ratio gauge',
+    'llamacpp:kv_cache_usage_ratio 0.89',
+  ].join('\n');
+
+  it("is its busy slots and deferred requests, not a KV cache full of idle slots' cached prompts", () => {
+    const reading = mapLlamacpp(parseText(idleButCached), { model: 'm', maxConcurrency: 4 }, 't');
+    expect(loadOf(reading).kvCacheUsage).toBe(0.89);
+    expect(liveLoadOf(llamacpp, reading, {})).toEqual({
+      waiting: 0,
+      running: 0,
+      maxConcurrency: 4,
+    });
   });
 });
 

@@ -21,7 +21,7 @@ function collector(
   return { name, metrics: OWN[name], collect, status: () => ({ state: 'ok', detail: '' }) };
 }
 
-function setup(collectors: Collector[], waitMs = 100) {
+function setup(collectors: Collector[], waitMs = 100, maxSeriesPerFamily?: number) {
   const exposition = new Exposition({ processMetrics: false });
   const errors = defineSelfMetrics(exposition, '1.2.3');
   const logs: string[] = [];
@@ -33,9 +33,11 @@ function setup(collectors: Collector[], waitMs = 100) {
     stateLog: new StateLog(logger),
     errors,
     waitMs,
+    ...(maxSeriesPerFamily !== undefined ? { maxSeriesPerFamily } : {}),
   });
   return {
     logs,
+    scraper,
     tick: (ms: number) => (now += ms),
     async scrape() {
       await scraper.scrape();
@@ -245,6 +247,34 @@ describe('Scraper', () => {
     const after = await scrape();
     expect(after.get('test_temperature_celsius{sensor="gpu"}')).toBe(60);
     expect(after.has('test_temperature_celsius{sensor="memory"}')).toBe(false);
+  });
+
+  it('caps the series of one family from one collector (collectors.max_series_per_family), keeps the first, and counts the rest', async () => {
+    const { scrape, scraper } = setup(
+      [
+        collector('test_temperature', (out) => {
+          for (let i = 0; i < 25; i++) out.emit(TEMPS, { sensor: `s${i}` }, i);
+        }),
+        collector('test_ready', (out) => out.emit(READY, {}, 1)),
+      ],
+      100,
+      10,
+    );
+    const s = await scrape();
+    const temps = [...s.keys()].filter((k) => k.startsWith('test_temperature_celsius{'));
+    expect(temps).toHaveLength(10);
+    expect(s.get('test_temperature_celsius{sensor="s0"}')).toBe(0);
+    expect(
+      s.get(
+        'inferwatch_collector_series_dropped{collector="test_temperature",family="test_temperature_celsius"}',
+      ),
+    ).toBe(15);
+    // The cap is not a failure: the collector succeeded, and the other collector is untouched.
+    expect(s.get('inferwatch_collector_success{collector="test_temperature"}')).toBe(1);
+    expect(s.get('test_ready')).toBe(1);
+    expect(scraper.droppedBy('test_temperature')).toEqual([
+      { family: 'test_temperature_celsius', series: 15 },
+    ]);
   });
 
   it('refuses two different families under one name', () => {

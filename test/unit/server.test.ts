@@ -3,7 +3,9 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../agent/core/logger.js';
+import bcrypt from 'bcryptjs';
 import { MetricsServer, type MetricsSource } from '../../agent/server/http.js';
+import type { WebSecurity } from '../../agent/server/web-config.js';
 
 const servers: MetricsServer[] = [];
 afterEach(async () => {
@@ -13,7 +15,13 @@ afterEach(async () => {
 async function serve(
   source: Partial<MetricsSource>,
   maxRequests = 40,
-  limits: { maxConnections?: number; headerTimeoutMs?: number } = {},
+  limits: {
+    maxConnections?: number;
+    headerTimeoutMs?: number;
+    admissionGraceMs?: number;
+    authFailureDelayMs?: number;
+    security?: WebSecurity;
+  } = {},
 ) {
   const server = new MetricsServer(
     {
@@ -50,6 +58,31 @@ function raw(url: string, method: string, headers: Record<string, string> = {}) 
 }
 
 describe('MetricsServer', () => {
+  it('answers wrong credentials after a pause (a guessing loop costs a few requests a second), no credentials and right ones at once', async () => {
+    const base = await serve({}, 40, {
+      authFailureDelayMs: 300,
+      security: {
+        tls: undefined,
+        users: new Map([['prometheus', bcrypt.hashSync('right', 4)]]),
+        headers: {},
+      },
+    });
+    const basic = (password: string) => ({
+      authorization: `Basic ${Buffer.from(`prometheus:${password}`).toString('base64')}`,
+    });
+    expect((await raw(`${base}/metrics`, 'GET', basic('right'))).status).toBe(200);
+    expect((await raw(`${base}/metrics`, 'GET')).status).toBe(401);
+    for (let i = 0; i < 2; i++) {
+      // The second time the wrong password is a cached verdict: still the pause.
+      const t0 = performance.now();
+      const wrong = await raw(`${base}/metrics`, 'GET', basic('guess'));
+      expect(wrong.status).toBe(401);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
+    }
+    // /healthz needs no credentials, and never waits.
+    expect((await raw(`${base}/healthz`, 'GET', basic('guess'))).status).toBe(200);
+  });
+
   it('serves gzip only when asked', async () => {
     const base = await serve({ metrics: async () => 'x 1\n'.repeat(1000) });
     const zipped = await raw(`${base}/metrics`, 'GET', { 'Accept-Encoding': 'gzip, deflate' });
@@ -166,7 +199,7 @@ describe('MetricsServer', () => {
     expect(notFound.body.toString()).not.toMatch(/script|alert/);
   });
 
-  it('at the connection cap, an idle or header-trickling connection makes room for a new one; busy ones do not', async () => {
+  it('at the connection cap, an idle or header-trickling connection makes room for a new one; busy ones are never closed for it, and let in up to 8 times the cap', async () => {
     let release: () => void = () => undefined;
     const base = await serve(
       {
@@ -176,7 +209,7 @@ describe('MetricsServer', () => {
           }),
       },
       40,
-      { maxConnections: 2 },
+      { maxConnections: 2, admissionGraceMs: 100 },
     );
     const port = Number(new URL(base).port);
     const open = (): Promise<Socket> =>
@@ -192,17 +225,30 @@ describe('MetricsServer', () => {
     // Two connections that sent half their headers (slowloris) fill the cap.
     const slow = [await open(), await open()];
     for (const s of slow) s.write('GET /metrics HTTP/1.1\r\nHost: x\r\n');
-    await new Promise((r) => setTimeout(r, 50));
+    // Past their grace (100 ms here), they may be closed to make room.
+    await new Promise((r) => setTimeout(r, 150));
     const health = await raw(`${base}/healthz`, 'GET');
     expect(health.status).toBe(200);
     expect(await closedWithin(slow[0]!, 1000)).toBe(true);
-    // Two connections each waiting on a scrape are busy: a third is turned away.
-    const busy = [await open(), await open()];
-    for (const s of busy) s.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+    // Connections each waiting on a scrape are busy: none is closed for a newcomer, and a
+    // health check still gets through while they wait.
+    const busy: Socket[] = [];
+    for (let i = 0; i < 15; i++) {
+      const s = await open();
+      s.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+      busy.push(s);
+      await new Promise((r) => setTimeout(r, 5));
+    }
     await new Promise((r) => setTimeout(r, 50));
-    const third = await open();
-    expect(await closedWithin(third, 2000)).toBe(true);
+    expect((await raw(`${base}/healthz`, 'GET')).status).toBe(200);
+    for (const s of busy) expect(s.destroyed).toBe(false);
+    // Sixteen open (8 times the cap of 2), all busy: the next is refused.
+    const last = await open();
+    last.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    const refused = await open();
+    expect(await closedWithin(refused, 2000)).toBe(true);
     release();
-    for (const s of [...slow, ...busy]) s.destroy();
+    for (const s of [...slow, ...busy, last]) s.destroy();
   });
 });

@@ -5,7 +5,7 @@ import { renderBlackbox } from '../../agent/probe/blackbox.js';
 import { probeTargets } from '../../agent/probe/settings.js';
 import * as M from '../../agent/probe/metrics.js';
 import { ProbeStore } from '../../agent/probe/store.js';
-import { probeResult } from '../helpers/probe-result.js';
+import { MEASURED, probeResult } from '../helpers/probe-result.js';
 import { Recorder } from '../helpers/recorder.js';
 
 const RUN = { target: 'vllm-a', model: 'Qwen2.5-7B-Instruct', probe: 'latency' };
@@ -87,6 +87,89 @@ describe('ProbeStore', () => {
     expect(out.value(M.PROBE_RUNS, { ...RUN, result: 'skipped', reason: 'saturated_queue' })).toBe(
       1,
     );
+  });
+
+  it('counts the prompt tokens a runtime counted: evaluated ones where its counter leaves cached ones out', () => {
+    const store = new ProbeStore();
+    store.setTargets([{ target: 'llama', url: 'http://x' }]);
+    // llama-server's repeated prompt: 5 tokens seen, 1 evaluated (the rest from its cache).
+    const cached = {
+      ...MEASURED,
+      inputTokens: 5,
+      evaluatedInputTokens: 1,
+      tokenSource: 'native' as const,
+    };
+    const traffic = { runtime: 'llamacpp', target: 'llama', model: 'gemma-3-4b' };
+    const run = { target: 'llama', model: 'gemma-3-4b', probe: 'latency' };
+    const llama = { target: 'llama', runtime: 'llamacpp', model: 'gemma-3-4b', measured: cached };
+    store.record(probeResult({ ...llama, promptTokensCounted: 'evaluated' }));
+    let out = emitted(store);
+    expect(out.value(M.PROBE_INPUT_TOKENS_TOTAL, traffic)).toBe(1);
+    // The run's own gauge is what the model saw.
+    expect(out.value(M.PROBE_INPUT_TOKENS, run)).toBe(5);
+    // A runtime that counts every prompt token has the probe's traffic counted the same way.
+    store.record(probeResult({ ...llama, promptTokensCounted: 'all' }));
+    out = emitted(store);
+    expect(out.value(M.PROBE_INPUT_TOKENS_TOTAL, traffic)).toBe(6);
+  });
+
+  it('counts runs skipped in a row, back to 0 at the next run that is not a skip', () => {
+    const store = new ProbeStore();
+    store.setTargets([{ target: 'vllm-a', url: 'http://x' }]);
+    const skip = () =>
+      store.record(
+        probeResult({
+          outcome: 'skipped',
+          reason: 'saturated_kv_cache',
+          model: '',
+          httpStatus: undefined,
+          measured: undefined,
+        }),
+      );
+    skip();
+    expect(emitted(store).value(M.PROBE_CONSECUTIVE_SKIPS, { ...RUN, model: '' })).toBe(1);
+    store.record(probeResult({}));
+    expect(emitted(store).value(M.PROBE_CONSECUTIVE_SKIPS, RUN)).toBe(0);
+    for (let i = 0; i < 26; i++) skip();
+    expect(emitted(store).value(M.PROBE_CONSECUTIVE_SKIPS, RUN)).toBe(26);
+    store.record(probeResult({ outcome: 'failure', reason: 'connect', measured: undefined }));
+    expect(emitted(store).value(M.PROBE_CONSECUTIVE_SKIPS, RUN)).toBe(0);
+  });
+
+  it('the streak is standing aside for load only: backoff and overlap skips neither count nor break it; a canary run that measured ends it', () => {
+    const store = new ProbeStore();
+    store.setTargets([{ target: 'vllm-a', url: 'http://x' }]);
+    const skip = (reason: string, module: 'latency' | 'canary' = 'latency') =>
+      store.record(
+        probeResult({
+          outcome: 'skipped',
+          reason,
+          module,
+          model: '',
+          httpStatus: undefined,
+          measured: undefined,
+        }),
+      );
+    store.record(probeResult({}));
+    skip('saturated_queue');
+    skip('backoff');
+    skip('in_flight');
+    skip('model_not_loaded');
+    skip('saturated_slots');
+    expect(emitted(store).value(M.PROBE_CONSECUTIVE_SKIPS, RUN)).toBe(2);
+    // Backoff after failures, landing on every latency tick while the canary ticks run: not a streak.
+    for (let i = 0; i < 20; i++) {
+      skip('backoff');
+      store.record(
+        probeResult({
+          module: 'canary',
+          outcome: 'failure',
+          reason: 'http_5xx',
+          measured: undefined,
+        }),
+      );
+    }
+    expect(emitted(store).value(M.PROBE_CONSECUTIVE_SKIPS, RUN)).toBe(0);
   });
 
   it('a canary keeps its match per canary name; a target that goes away loses its gauges, not its counters', () => {

@@ -94,6 +94,19 @@ describe('real captured streams parse to the right counts', () => {
     expect(r.tpotMs).toBeCloseTo((30 - 0) / 14, 9);
   });
 
+  it("llama-server's answer to a repeated prompt: the model saw 5 tokens, it evaluated 1 (prompt cache)", () => {
+    const answer = JSON.stringify(
+      JSON.parse(
+        readFixture('probe', 'llama.cpp_completion-nonstream_cached-prompt_gemma-3-4b.json'),
+      ),
+    );
+    const r = measure('llamacpp-completion', whole(`data: ${answer}\n\n`));
+    expect(r.inputTokens).toBe(5);
+    expect(r.evaluatedInputTokens).toBe(1);
+    expect(r.outputTokens).toBe(51);
+    expect(r.tokenSource).toBe('native');
+  });
+
   it("Ollama's NDJSON: eval_count and the nanosecond timings of the final object", () => {
     const r = measure(
       'ollama-chat',
@@ -210,6 +223,16 @@ describe('stream rules', () => {
       malformed: 1,
     });
     expect(measure('ollama-chat', whole('{"error":"model not found"}\n')).streamError).toBe(true);
+  });
+
+  it('a last SSE event without its blank line still counts; one cut off mid-line is malformed', () => {
+    const last = 'data: {"choices":[{"delta":{"content":"42"},"finish_reason":"stop"}]}';
+    const ended = measure('openai-chat', whole(`${last}\n`));
+    expect(ended.seen).toMatchObject({ events: 1, malformed: 0 });
+    expect(ended).toMatchObject({ outputEvents: 1, finish: 'stop', answer: '42' });
+    expect(measure('openai-chat', whole(last)).seen).toMatchObject({ events: 1, malformed: 0 });
+    const cut = measure('openai-chat', whole(last.slice(0, 40)));
+    expect(cut.seen).toMatchObject({ events: 0, malformed: 1 });
   });
 
   it('an NDJSON line without a newline at the end still counts', () => {

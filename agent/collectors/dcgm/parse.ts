@@ -109,6 +109,11 @@ export function parseDcgm(text: string): DcgmReading {
       const gpu = gpuFor(gpus, uuid, sample);
       const name = sample.name;
       const instanceId = sample.labels.GPU_I_ID;
+      // Any row of an instance shows it exists, whichever fields the exporter was told to read.
+      const instance =
+        instanceId === undefined
+          ? undefined
+          : instanceOf(gpu, instanceId, sample.labels.GPU_I_PROFILE ?? '');
       if (name === ENERGY_FIELD) {
         const joules = sample.value / 1000;
         // Per-instance copies of the counter: the highest is the latest read.
@@ -123,10 +128,10 @@ export function parseDcgm(text: string): DcgmReading {
         const field = BY_NAME.get(name);
         if (!field) continue;
         const value = field.convert(sample.value);
-        if (instanceId !== undefined && field.mig) {
-          instanceOf(gpu, instanceId, sample.labels.GPU_I_PROFILE ?? '').values.set(field, value);
-        } else if (instanceId !== undefined) {
-          fromInstance(gpu, field, Number(instanceId), value);
+        if (instance && field.mig) {
+          instance.values.set(field, value);
+        } else if (instance) {
+          fromInstance(gpu, field, Number(instance.id), value);
         } else {
           const key = `${uuid}\u0000${name}`;
           if (conflicted.has(key)) continue;

@@ -236,6 +236,9 @@ export class NvidiaSmiCollector implements Collector {
       if (joules !== undefined) this.deps.sources.energy.integrated(row.uuid, joules);
     }
     this.deps.sources.setNvidiaSmi(rows.map((r) => r.uuid));
+    // A GPU that streams again (after a reset) is no longer unavailable.
+    for (const row of rows)
+      this.unavailable.delete(normalizeBusId(row.identity.pciBusId ?? '') ?? '');
     this.snapshot = { rows, atMs: now, unavailable: [...this.unavailable.values()] };
     this.deps.inventory.update(
       rows.flatMap((r) => {

@@ -404,6 +404,14 @@ export class RuntimesCollector implements Collector {
   }
 }
 
+/** Doctor names up to 20 models, and counts the rest: a line per person, not per adapter. */
+function namedModels(models: readonly string[]): string {
+  const named = models.filter((m) => m !== '');
+  if (named.length === 0) return '-';
+  const shown = named.slice(0, 20).join(', ');
+  return named.length > 20 ? `${shown} and ${named.length - 20} more` : shown;
+}
+
 function describeTarget(t: RuntimeTarget): string {
   const kind = t.adapter?.kind ?? 'unidentified';
   const head = `${t.name} (${t.url}): ${kind}${t.facts.version ? ` ${t.facts.version}` : ''}`;
@@ -417,7 +425,7 @@ function describeTarget(t: RuntimeTarget): string {
     '-';
   return [
     head,
-    `    models: ${reading.models.filter((m) => m !== '').join(', ') || '-'}`,
+    `    models: ${namedModels(reading.models)}`,
     ...(served.dropped > 0
       ? [`    models left out: ${served.dropped} (over collectors.runtimes.max_models)`]
       : []),
