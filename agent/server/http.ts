@@ -188,10 +188,9 @@ export class MetricsServer {
 
   /**
    * A new connection. At the cap, the oldest one doing nothing (for a second at least) makes
-   * room for it. Connections
-   * serving a request are never closed for a newcomer: they cost a socket and a share of one
-   * rendered body. When every connection is busy, a new one is let in up to
-   * BUSY_OVERFLOW times the cap (a health check must get through a crowd of scrapers), and
+   * room for it. Connections serving a request are never closed for a newcomer: they cost a
+   * socket and a share of one rendered body. When none can make room, a new one is let in up
+   * to BUSY_OVERFLOW times the cap (a health check must get through a crowd of scrapers), and
    * refused past that.
    */
   private admit(socket: Socket): void {
