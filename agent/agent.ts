@@ -62,7 +62,6 @@ export class Agent {
   /** The runtimes found and configured, as the runtimes collector last published them. */
   readonly runtimeEndpoints = new RuntimeEndpoints();
   private readonly scraper: Scraper;
-  private pending: Promise<string> | undefined;
 
   constructor(
     readonly config: AgentConfig,
@@ -121,17 +120,12 @@ export class Agent {
   }
 
   /**
-   * One scrape and its exposition text. Concurrent requests share the scrape in flight, so
-   * an HA pair of Prometheus servers does not double the work.
+   * One scrape and its exposition text. (The HTTP server shares one among concurrent requests,
+   * so an HA pair of Prometheus servers does not double the work.)
    */
-  metrics(): Promise<string> {
-    this.pending ??= this.scraper
-      .scrape()
-      .then(() => this.exposition.render())
-      .finally(() => {
-        this.pending = undefined;
-      });
-    return this.pending;
+  async metrics(): Promise<string> {
+    await this.scraper.scrape();
+    return this.exposition.render();
   }
 
   /**

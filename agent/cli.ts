@@ -4,7 +4,7 @@ import { ConfigError, type AgentConfig } from './config/load.js';
 import { systemClock } from './core/clock.js';
 import { nodeProcessRunner } from './core/exec.js';
 import { httpClient } from './core/http.js';
-import { createLogger, type Logger } from './core/logger.js';
+import { createLogger } from './core/logger.js';
 import { scrub } from './core/secrets.js';
 import { CONFIG_RELOAD_SUCCESS, CONFIG_RELOAD_TIME } from './core/self-metrics.js';
 import { probeCommand } from './probe/command.js';
@@ -374,5 +374,3 @@ function reloaded(agent: Agent, w: { readonly clock: { epochMs(): number } }, ok
       new Map([[CONFIG_RELOAD_TIME, [{ labels: {}, value: w.clock.epochMs() / 1000 }]]]),
     );
 }
-
-export type { Logger };

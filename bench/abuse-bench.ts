@@ -16,11 +16,13 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { Agent, createServer as createHttpServer, request, type Server } from 'node:http';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import bcrypt from 'bcryptjs';
+import { manyModelsExposition } from '../test/fake/many-models.js';
+import { RuntimeServer } from '../test/fake/runtime-server.js';
 import { slowloris } from '../test/fake/slowloris.js';
 import { cpuSeconds, freePort, rssBytes } from './process-stats.js';
 
@@ -103,47 +105,18 @@ function flood(count: number, once: (i: number) => Promise<unknown>): () => Prom
 }
 
 /** A server that takes every connection and never answers: a wedged exporter or runtime. */
-async function hungServer(): Promise<{ server: Server; url: string }> {
-  const server = createHttpServer(() => undefined);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+async function hungServer(): Promise<RuntimeServer> {
+  const server = new RuntimeServer({});
+  server.set({ mode: 'hang' });
+  await server.listen();
+  return server;
 }
 
-/** A vLLM reporting `models` models, 12 series each (queue, tokens, outcomes, TTFT histogram). */
-async function manyModels(models: number): Promise<{ server: Server; url: string }> {
-  const lines = [
-    '# TYPE vllm:num_requests_running gauge',
-    '# TYPE vllm:num_requests_waiting gauge',
-    '# TYPE vllm:prompt_tokens_total counter',
-    '# TYPE vllm:generation_tokens_total counter',
-    '# TYPE vllm:request_success_total counter',
-    '# TYPE vllm:time_to_first_token_seconds histogram',
-  ];
-  for (let i = 0; i < models; i++) {
-    const m = `model_name="org/model-${i}"`;
-    lines.push(
-      `vllm:num_requests_running{${m}} 1`,
-      `vllm:num_requests_waiting{${m}} 0`,
-      `vllm:prompt_tokens_total{${m}} ${i * 100}`,
-      `vllm:generation_tokens_total{${m}} ${i * 10}`,
-      `vllm:request_success_total{finished_reason="stop",${m}} ${i}`,
-      ...['0.1', '0.5', '1.0', '+Inf'].map(
-        (le, k) => `vllm:time_to_first_token_seconds_bucket{le="${le}",${m}} ${i + k}`,
-      ),
-      `vllm:time_to_first_token_seconds_sum{${m}} ${i * 0.3}`,
-      `vllm:time_to_first_token_seconds_count{${m}} ${i + 3}`,
-    );
-  }
-  const body = `${lines.join('\n')}\n`;
-  const server = createHttpServer((req, res) => {
-    if (req.url === '/metrics') res.writeHead(200, { 'content-type': 'text/plain' }).end(body);
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
-}
-
-async function startAgent(dir: string, config: string, authed = false): Promise<Target> {
+async function startAgent(
+  dir: string,
+  config: string,
+  headers: Record<string, string> = {},
+): Promise<Target> {
   const name = 'inferwatch';
   const port = await freePort();
   const file = join(dir, `${name}-${port}.yaml`);
@@ -156,7 +129,7 @@ async function startAgent(dir: string, config: string, authed = false): Promise<
       env: { PATH: `${join(ROOT, 'demo/fake/bin')}:/usr/bin:/bin`, FAKE_NVSMI_GPUS: '8' },
     },
   );
-  await waitUp(port, authed).catch((error: unknown) => {
+  await waitUp(port, headers).catch((error: unknown) => {
     child.kill('SIGTERM');
     throw error;
   });
@@ -178,25 +151,17 @@ async function startNodeExporter(webConfig?: string): Promise<Target | undefined
     ],
     { stdio: 'ignore' },
   );
-  await waitUp(port, webConfig !== undefined).catch((error: unknown) => {
+  await waitUp(port, webConfig ? basic('right') : {}).catch((error: unknown) => {
     child.kill('SIGTERM');
     throw error;
   });
   return { name: 'node_exporter', child, port };
 }
 
-async function waitUp(port: number, anyAnswer = false): Promise<void> {
+async function waitUp(port: number, headers: Record<string, string> = {}): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const req = request({ host: '127.0.0.1', port, path: '/metrics', timeout: 5000 }, (res) => {
-        res.resume();
-        resolve(anyAnswer || res.statusCode === 200);
-      });
-      req.on('error', () => resolve(false));
-      req.end();
-    });
-    if (ok) return;
+    if ((await timed(port, '/metrics', { headers })) !== undefined) return;
     await sleep(200);
   }
   throw new Error(`nothing answers on port ${port}`);
@@ -262,7 +227,7 @@ async function main(): Promise<void> {
     const web = join(dir, 'web.yml');
     writeFileSync(web, `basic_auth_users:\n  prometheus: "${bcrypt.hashSync('right', 10)}"\n`);
     const authed = [
-      await startAgent(dir, `${base}web: { config_file: ${web} }\n`, true),
+      await startAgent(dir, `${base}web: { config_file: ${web} }\n`, basic('right')),
       ...[await startNodeExporter(web)].filter((t): t is Target => t !== undefined),
     ];
     targets.push(...authed);
@@ -286,8 +251,9 @@ async function main(): Promise<void> {
       );
     }
 
-    const wild = await manyModels(5000);
-    cleanup.push(() => wild.server.close());
+    const wild = new RuntimeServer({ '/metrics': manyModelsExposition(5000) });
+    await wild.listen();
+    cleanup.push(() => void wild.close());
     // The agent reads it at every scrape, as Prometheus scrapes every 15 s, for a minute.
     const many = await startAgent(
       dir,
@@ -300,7 +266,9 @@ async function main(): Promise<void> {
       scrapes.push(await timed(many.port, '/metrics'));
       await sleep(3000);
     }
-    const text = await (await fetch(`http://127.0.0.1:${many.port}/metrics`)).text();
+    const text = await (
+      await fetch(`http://127.0.0.1:${many.port}/metrics`, { signal: AbortSignal.timeout(10_000) })
+    ).text();
     const series = text.split('\n').filter((l) => l && !l.startsWith('#')).length;
     row(
       'a runtime reporting 5,000 models (60,000 series), scraped every 3 s for a minute',
@@ -310,10 +278,7 @@ async function main(): Promise<void> {
     );
   } finally {
     for (const c of cleanup) c();
-    hungDcgm.server.closeAllConnections();
-    hungDcgm.server.close();
-    hungRuntime.server.closeAllConnections();
-    hungRuntime.server.close();
+    await Promise.all([hungDcgm.close(), hungRuntime.close()]);
   }
   const report = [
     `inferwatch abuse bench: node ${process.version}; each abuse ${ABUSE_SECONDS} s; a legitimate scrape over a new connection every 200 ms`,

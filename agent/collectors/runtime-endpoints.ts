@@ -1,3 +1,4 @@
+import type { PromptTokensCounted } from './runtimes/adapter.js';
 import type { RuntimeLoad } from './runtimes/load.js';
 
 /** A runtime the agent reads, by the name its series carry. */
@@ -16,7 +17,7 @@ export interface RuntimeEndpoint extends RuntimeAddress {
    * (llama.cpp leaves out its prompt cache's). The probe counts its traffic the same way, so
    * subtracting it from served traffic is exact.
    */
-  readonly promptTokensCounted: 'all' | 'evaluated';
+  readonly promptTokensCounted: PromptTokensCounted;
   /** A fresh, bounded read of its queue and KV figures; rejects when the runtime does not answer. */
   readLoad(signal: AbortSignal): Promise<RuntimeLoad>;
 }

@@ -18,7 +18,7 @@ const httpUrl = () =>
  * HTTP headers to send. A value may not hold a line break or NUL: it would be refused when
  * sent, and the refusal would quote it.
  */
-const headerMap = () =>
+export const headerMap = () =>
   z.record(
     z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name'),
     z.string().regex(/^[^\r\n\0]*$/, 'must not hold a line break or NUL'),

@@ -32,6 +32,8 @@ export class BackgroundRead<T> {
    * slow, so the next scrapes do not wait for it (their reads go on in the background).
    */
   private outlasted = false;
+  /** The read in progress has been gone without by a scrape already (`missed` was called). */
+  private missedThisRead = false;
   private readonly stopped = new AbortController();
 
   constructor(
@@ -42,6 +44,8 @@ export class BackgroundRead<T> {
       readonly timeoutMs: number;
       /** Called as each read ends, before anyone waiting hears of it. */
       readonly settled?: (outcome: { ok: true; value: T } | { ok: false; error: unknown }) => void;
+      /** Called once per read that a scrape had to go without (to count it as slow once). */
+      readonly missed?: () => void;
     },
   ) {}
 
@@ -52,7 +56,7 @@ export class BackgroundRead<T> {
    */
   async refresh(handOver: AbortSignal): Promise<boolean> {
     const run = (this.running ??= this.start());
-    if (handOver.aborted || this.outlasted) return false;
+    if (handOver.aborted || this.outlasted) return this.miss();
     let onAbort: (() => void) | undefined;
     const gaveUp = new Promise<false>((resolve) => {
       onAbort = () => resolve(false);
@@ -60,11 +64,21 @@ export class BackgroundRead<T> {
     });
     try {
       const inTime = await Promise.race([run.then(() => true as const), gaveUp]);
-      if (!inTime) this.outlasted = true;
-      return inTime;
+      if (inTime) return true;
+      this.outlasted = true;
+      return this.miss();
     } finally {
       if (onAbort) handOver.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** A scrape goes without the read in progress; said once per read. */
+  private miss(): false {
+    if (this.running !== undefined && !this.missedThisRead) {
+      this.missedThisRead = true;
+      this.options.missed?.();
+    }
+    return false;
   }
 
   /** The last good read, if any. */
@@ -99,6 +113,7 @@ export class BackgroundRead<T> {
 
   private start(): Promise<void> {
     this.runningSince = this.options.clock.monotonicMs();
+    this.missedThisRead = false;
     const signal = AbortSignal.any([
       this.stopped.signal,
       AbortSignal.timeout(this.options.timeoutMs),

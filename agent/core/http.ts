@@ -154,9 +154,24 @@ function classify(error: unknown, connected: boolean): HttpError {
   return new HttpError('unreachable', `request failed (${code})`);
 }
 
+/**
+ * A failure's error code (`ECONNREFUSED`, `ERR_OSSL_PEM_NO_START_LINE`), its own or its
+ * cause's, if it has one that looks like a code: the one part of a library's error that
+ * cannot quote what it was given.
+ */
+export function errorCode(error: unknown): string | undefined {
+  const failure = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = failure?.code ?? failure?.cause?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? code : undefined;
+}
+
 function codeOf(error: unknown): string {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? code : 'EUNKNOWN';
+  return errorCode(error) ?? 'EUNKNOWN';
+}
+
+/** The server took the connection and did not answer in time (or the read was called off): busy, not down. */
+export function isUnresponsive(error: unknown): boolean {
+  return error instanceof HttpError && (error.reason === 'timeout' || error.reason === 'aborted');
 }
 
 /** A fetch Response's body as text, failing with too_large past `maxBytes`. */

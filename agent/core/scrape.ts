@@ -43,7 +43,8 @@ const NO_SAMPLES: ReadonlyMap<MetricDef, readonly Sample[]> = new Map();
  */
 export class Scraper {
   private readonly inFlight = new Set<string>();
-  private readonly dropped = new Map<string, number>();
+  /** What the last scrape left out by the cardinality cap, by collector. */
+  private dropped = new Map<string, { family: string; series: number }[]>();
   private readonly lastSuccessEpochS = new Map<string, number>();
   private readonly shared = new Set<MetricDef>();
   /** Each collector's families that no other collector writes. */
@@ -88,7 +89,7 @@ export class Scraper {
     const duration: Sample[] = [];
     const lastSuccess: Sample[] = [];
     const dropped: Sample[] = [];
-    this.dropped.clear();
+    this.dropped = new Map();
     const joined = new Map<MetricDef, Map<string, Sample>>();
     for (const def of this.shared) joined.set(def, new Map());
     for (const { collector, outcome, seconds } of results) {
@@ -100,10 +101,13 @@ export class Scraper {
           if (!series.has(key)) series.set(key, sample);
         }
       }
-      for (const [def, count] of outcome.dropped ?? []) {
-        dropped.push({ labels: { ...labels, family: def.name }, value: count });
-        this.dropped.set(`${collector.name}\u0000${def.name}`, count);
-      }
+      const left = [...(outcome.dropped ?? [])].map(([def, series]) => ({
+        family: def.name,
+        series,
+      }));
+      if (left.length) this.dropped.set(collector.name, left);
+      for (const { family, series } of left)
+        dropped.push({ labels: { ...labels, family }, value: series });
       success.push({ labels, value: outcome.ok ? 1 : 0 });
       duration.push({ labels, value: seconds });
       if (outcome.ok) this.lastSuccessEpochS.set(collector.name, this.deps.clock.epochMs() / 1000);
@@ -132,13 +136,8 @@ export class Scraper {
   }
 
   /** What the last scrape left out of a collector's families by the cardinality cap. */
-  droppedBy(collector: string): { family: string; series: number }[] {
-    const out: { family: string; series: number }[] = [];
-    for (const [key, series] of this.dropped) {
-      const [name, family] = key.split('\u0000');
-      if (name === collector && family) out.push({ family, series });
-    }
-    return out;
+  droppedBy(collector: string): readonly { family: string; series: number }[] {
+    return this.dropped.get(collector) ?? [];
   }
 
   private async runOne(

@@ -13,7 +13,7 @@ export const REDACTED = '[redacted]';
 export function registerSecret(value: string | undefined): void {
   if (value === undefined || value.length < MIN_LENGTH || known.size >= MAX_SECRETS) return;
   known.add(value);
-  // A value that is sent base64-encoded or percent-encoded would appear in those forms.
+  // A value that travels percent-encoded (in a URL, say) would appear so in a message.
   const encoded = encodeURIComponent(value);
   if (encoded !== value) known.add(encoded);
 }

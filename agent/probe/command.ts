@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Agent } from '../agent.js';
 import type { RuntimeEndpoint } from '../collectors/runtime-endpoints.js';
+import { promptTokensCountedBy } from '../collectors/runtimes/adapter.js';
 import { runtimeApi } from '../collectors/runtimes/api.js';
 import { identify } from '../collectors/runtimes/discovery.js';
 import { liveLoadOf } from '../collectors/runtimes/load.js';
@@ -52,7 +53,7 @@ export async function probeCommand(
           target: new URL(wanted).host,
           url: wanted,
           headers: {},
-          promptTokensCounted: adapter.countsEvaluatedPromptTokens ? 'evaluated' : 'all',
+          promptTokensCounted: promptTokensCountedBy(adapter),
           readLoad: async () => {
             const facts = await adapter.facts(api);
             return liveLoadOf(adapter, await adapter.read(api, facts, wanted), facts);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { modelName } from '../collectors/runtimes/model-name.js';
 import type { Clock } from '../core/clock.js';
-import { HttpError, type HttpClient } from '../core/http.js';
+import { errorCode, HttpError, type HttpClient } from '../core/http.js';
 import { DIALECTS, type Dialect } from './dialect.js';
 import { ndjsonFramer, sseFramer } from './framing.js';
 import { StreamMeasure, type Measured } from './measure.js';
@@ -425,12 +425,11 @@ function transportStop(error: unknown, signal: AbortSignal): Stop {
   if (error instanceof HttpError && error.reason === 'too_large')
     return { outcome: 'failure', reason: 'too_large', detail: error.message };
   // An error code only: a transport's own message can quote what it was given.
-  const failure = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
-  const code = failure?.code ?? failure?.cause?.code;
+  const code = errorCode(error);
   const message =
     error instanceof HttpError
       ? error.message
-      : typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code)
+      : code
         ? `connection failed (${code})`
         : 'connection failed';
   return { outcome: 'failure', reason: 'connect', detail: message };

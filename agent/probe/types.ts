@@ -1,3 +1,4 @@
+import type { PromptTokensCounted } from '../collectors/runtimes/adapter.js';
 import type { RuntimeLoad } from '../collectors/runtimes/load.js';
 import type { ProbeApi } from './dialect.js';
 import type { Measured } from './measure.js';
@@ -20,7 +21,7 @@ export interface ProbeTarget {
   /** The model to probe; unset: the first one the runtime lists (Ollama: loaded). */
   readonly model: string | undefined;
   /** Which prompt tokens the runtime's own counter counts (see RuntimeEndpoint). */
-  readonly promptTokensCounted: 'all' | 'evaluated';
+  readonly promptTokensCounted: PromptTokensCounted;
   readLoad?(signal: AbortSignal): Promise<RuntimeLoad>;
 }
 
@@ -64,7 +65,7 @@ export interface ProbeResult {
   /** A sentence for people (logs, `inferwatch probe`); never quotes the runtime's answer. */
   readonly detail: string;
   /** Which prompt tokens the runtime's own counter counts, for the traffic counters. */
-  readonly promptTokensCounted: 'all' | 'evaluated';
+  readonly promptTokensCounted: PromptTokensCounted;
   readonly startedAtMs: number;
   readonly durationS: number;
   readonly timeoutS: number;

@@ -1,6 +1,8 @@
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { z } from 'zod';
 import { ConfigError, formatIssues, parseYaml } from '../config/load.js';
+import { headerMap } from '../config/schema.js';
+import { errorCode } from '../core/http.js';
 import { registerSecret } from '../core/secrets.js';
 import { readSmallFile, SmallFileError } from '../core/small-file.js';
 
@@ -43,12 +45,7 @@ const WebConfigSchema = z
       .optional(),
     http_server_config: z
       .strictObject({
-        headers: z
-          .record(
-            z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name'),
-            z.string().regex(/^[^\r\n\0]*$/, 'must not hold a line break or NUL'),
-          )
-          .default({}),
+        headers: headerMap().default({}),
       })
       .optional(),
     basic_auth_users: z
@@ -113,9 +110,8 @@ export async function loadWebConfig(path: string): Promise<WebSecurity> {
     try {
       createSecureContext(tls);
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
       throw new ConfigError(path, [
-        `tls_server_config: ${tlsProblem(typeof code === 'string' ? code : '', tls.ca !== undefined)}`,
+        `tls_server_config: ${tlsProblem(errorCode(error) ?? '', tls.ca !== undefined)}`,
       ]);
     }
   }

@@ -46,7 +46,13 @@ beforeAll(async () => {
 });
 afterAll(() => Promise.all([runtime.close(), wrong.close()]));
 
-function config(second = ''): string {
+/** The agent probing `targets` every 5 s; `probe` holds the skip thresholds and the canary. */
+function config(
+  targets = `{ kind: vllm, url: "${url}", name: vllm-a }`,
+  probe = `
+  skip_when: { requests_waiting_above: 100, kv_cache_usage_above: 1 }
+  canary: { every_runs: 2 }`,
+): string {
   return `
 collectors:
   nvidia_smi: { enabled: false }
@@ -54,15 +60,13 @@ collectors:
   dcgm: { enabled: false }
   runtimes:
     discovery: { enabled: false }
-    targets: [{ kind: vllm, url: "${url}", name: vllm-a }${second}]
+    targets: [${targets}]
 probe:
   interval_s: 5
   jitter_ratio: 0
   timeout_ms: 4000
   stall_ms: 2000
-  backoff_max_s: 10
-  skip_when: { requests_waiting_above: 100, kv_cache_usage_above: 1 }
-  canary: { every_runs: 2 }
+  backoff_max_s: 10${probe}
 `;
 }
 
@@ -75,7 +79,9 @@ async function exposition(get: (p: string) => Promise<Response>): Promise<string
 describe('the probe in the running agent', () => {
   it('probes on its schedule, exports every probe family, and serves /probe from the cache', async (ctx) => {
     const a = await agent({
-      config: config(`, { kind: vllm, url: "${wrongUrl}", name: vllm-b }`),
+      config: config(
+        `{ kind: vllm, url: "${url}", name: vllm-a }, { kind: vllm, url: "${wrongUrl}", name: vllm-b }`,
+      ),
       noNvidiaSmi: true,
     });
     const deadline = Date.now() + 20_000;
@@ -192,22 +198,12 @@ describe('llama.cpp started with --alias, idle, its KV cache full of cached prom
 
   it('is probed (its live load is its slots), and one model label joins llm_* and probe_*; probe tokens counted as it counts them', async () => {
     const a = await agent({
-      config: `
-collectors:
-  nvidia_smi: { enabled: false }
-  kernel_events: { enabled: false }
-  dcgm: { enabled: false }
-  runtimes:
-    discovery: { enabled: false }
-    targets: [{ kind: llamacpp, url: "${llamaUrl}", name: llama }]
-probe:
-  interval_s: 5
-  jitter_ratio: 0
-  timeout_ms: 4000
-  stall_ms: 2000
+      config: config(
+        `{ kind: llamacpp, url: "${llamaUrl}", name: llama }`,
+        `
   skip_when: { requests_waiting_above: 0, kv_cache_usage_above: 0.8 }
-  canary: { every_runs: 1000 }
-`,
+  canary: { every_runs: 1000 }`,
+      ),
       noNvidiaSmi: true,
     });
     const deadline = Date.now() + 20_000;

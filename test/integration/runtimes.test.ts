@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { manyModelsExposition } from '../fake/many-models.js';
 import { RuntimeServer } from '../fake/runtime-server.js';
 import {
   MAIN,
@@ -312,34 +313,9 @@ describe('runtimes read by the agent', () => {
 });
 
 describe('cardinality', () => {
-  /** A vLLM exposition of `models` models (a router or adapter list gone wild). */
-  function manyModels(models: number): string {
-    const lines = [
-      '# TYPE vllm:num_requests_running gauge',
-      '# TYPE vllm:num_requests_waiting gauge',
-      '# TYPE vllm:prompt_tokens_total counter',
-      '# TYPE vllm:generation_tokens_total counter',
-      '# TYPE vllm:time_to_first_token_seconds histogram',
-    ];
-    for (let i = 0; i < models; i++) {
-      const m = `model_name="org/model-${i}"`;
-      lines.push(
-        `vllm:num_requests_running{${m}} 1`,
-        `vllm:num_requests_waiting{${m}} 0`,
-        `vllm:prompt_tokens_total{${m}} ${i}`,
-        `vllm:generation_tokens_total{${m}} ${i}`,
-        `vllm:time_to_first_token_seconds_bucket{${m},le="0.1"} 1`,
-        `vllm:time_to_first_token_seconds_bucket{${m},le="+Inf"} 2`,
-        `vllm:time_to_first_token_seconds_sum{${m}} 0.3`,
-        `vllm:time_to_first_token_seconds_count{${m}} 2`,
-      );
-    }
-    return `${lines.join('\n')}\n`;
-  }
-
   it('a runtime reporting 5,000 models gets series for 100 (collectors.runtimes.max_models), counts the rest, and doctor says so', async () => {
     const wild = new RuntimeServer({
-      '/metrics': manyModels(5000),
+      '/metrics': manyModelsExposition(5000),
       '/version': '{"version":"0.11.0"}',
     });
     await wild.listen();

@@ -9,15 +9,20 @@ function source() {
     signal: AbortSignal;
   }[] = [];
   let now = 0;
+  const missed = { count: 0 };
   const reader = new BackgroundRead(
     (signal) =>
       new Promise<string>((resolve, reject) => {
         pending.push({ resolve, reject, signal });
         signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
       }),
-    { clock: { monotonicMs: () => now, epochMs: () => 1_000_000 + now }, timeoutMs: 60_000 },
+    {
+      clock: { monotonicMs: () => now, epochMs: () => 1_000_000 + now },
+      timeoutMs: 60_000,
+      missed: () => missed.count++,
+    },
   );
-  return { reader, pending, tick: (ms: number) => (now += ms) };
+  return { reader, pending, missed, tick: (ms: number) => (now += ms) };
 }
 
 const handedOver = () => AbortSignal.abort();
@@ -54,7 +59,7 @@ describe('BackgroundRead', () => {
   });
 
   it('a source that outlasted a wait is not waited for again until a read succeeds: a hung source costs one scrape its wait, not every scrape', async () => {
-    const { reader, pending } = source();
+    const { reader, pending, missed } = source();
     const first = new AbortController();
     const waiting = reader.refresh(first.signal);
     first.abort();
@@ -65,6 +70,8 @@ describe('BackgroundRead', () => {
     expect(await reader.refresh(never)).toBe(false);
     await flush();
     expect(pending).toHaveLength(1);
+    // Three scrapes went without the one read: said once.
+    expect(missed.count).toBe(1);
     // It fails (a timeout, say): a new read starts, still not waited for.
     pending[0]!.reject(new Error('timeout'));
     await flush();
@@ -72,6 +79,7 @@ describe('BackgroundRead', () => {
     expect(await reader.refresh(never)).toBe(false);
     await flush();
     expect(pending).toHaveLength(2);
+    expect(missed.count).toBe(2);
     // It answers: the scrapes wait for it again.
     pending[1]!.resolve('back');
     await flush();
@@ -81,6 +89,7 @@ describe('BackgroundRead', () => {
     expect(pending).toHaveLength(3);
     pending[2]!.resolve('fresh');
     expect(await next).toBe(true);
+    expect(missed.count).toBe(2);
     expect(reader.last?.value).toBe('fresh');
   });
 

@@ -400,13 +400,9 @@ describe('DcgmCollector', () => {
     );
     const stale = await found.scrape();
     expect(stale.lastGoodAt).toEqual({ readAtEpochMs: 1000, reason: 'unresponsive' });
-    expect(
-      stale.value(dm.GPU_SM_ACTIVE, {
-        gpu: '2',
-        uuid: DCGM_ONLY_GPU,
-        gpu_model: 'NVIDIA H100 80GB HBM3',
-      }),
-    ).toBeDefined();
+    const sm = { gpu: '2', uuid: DCGM_ONLY_GPU, gpu_model: 'NVIDIA H100 80GB HBM3' };
+    expect(fresh.value(dm.GPU_SM_ACTIVE, sm)).toBeGreaterThan(0);
+    expect(stale.value(dm.GPU_SM_ACTIVE, sm)).toBe(fresh.value(dm.GPU_SM_ACTIVE, sm));
     // Past collectors.max_staleness_ms, nothing is served.
     found.tick(60_001);
     await expect(found.scrape()).rejects.toMatchObject({ reason: 'timeout' });

@@ -6,7 +6,7 @@ import {
   type Emitter,
   type SourceStatus,
 } from '../../core/collector.js';
-import { HttpError } from '../../core/http.js';
+import { isUnresponsive } from '../../core/http.js';
 import type { Labels, MetricDef } from '../../core/metric.js';
 import { GPU_XID_ERRORS } from '../kernel-events/metrics.js';
 import { PAGED_XIDS } from '../kernel-events/parse.js';
@@ -58,9 +58,6 @@ export class DcgmCollector implements Collector {
   private found = false;
   private lastLookMs: number | undefined;
   private absent: string | undefined;
-  private failure: string | undefined;
-  private summary: string | undefined;
-  private slowCounted = false;
 
   constructor(
     private readonly options: DcgmOptions,
@@ -70,6 +67,7 @@ export class DcgmCollector implements Collector {
       clock: deps.clock,
       timeoutMs: options.timeoutMs + 1000,
       settled: (outcome) => (outcome.ok ? this.took(outcome.value) : this.lost(outcome.error)),
+      missed: () => this.deps.errors.count(NAME, 'slow'),
     });
   }
 
@@ -85,10 +83,6 @@ export class DcgmCollector implements Collector {
       this.lastLookMs = now;
     }
     const inTime = await this.reader.refresh(handOver);
-    if (!inTime && !this.slowCounted) {
-      this.slowCounted = true;
-      this.deps.errors.count(NAME, 'slow');
-    }
     // Not configured and never found: no dcgm-exporter runs here, which is not a failure.
     if (!this.found && !this.options.configured) return;
     const failure = this.reader.failure;
@@ -112,8 +106,13 @@ export class DcgmCollector implements Collector {
   }
 
   status(): SourceStatus {
-    if (this.failure) return { state: 'failing', detail: this.failure };
-    if (this.found) return { state: 'ok', detail: this.summary ?? '' };
+    const failure = this.reader.failure;
+    if (failure && (this.found || this.options.configured)) {
+      const { reason, message } = failureOf(failure.error);
+      return { state: 'failing', detail: `${reason}: ${message}` };
+    }
+    const last = this.reader.last;
+    if (this.found && last) return { state: 'ok', detail: this.summarize(last.value) };
     if (this.absent)
       return {
         state: 'missing',
@@ -138,7 +137,6 @@ export class DcgmCollector implements Collector {
 
   /** A read came in: the counters it feeds advance, once per read. */
   private took(reading: DcgmReading): void {
-    this.slowCounted = false;
     if (!this.found)
       this.deps.logger.info(
         { source: NAME, gpus: reading.gpus.size },
@@ -146,7 +144,6 @@ export class DcgmCollector implements Collector {
       );
     this.found = true;
     this.absent = undefined;
-    this.failure = undefined;
     this.deps.stateLog.ok(NAME);
     const { sources, inventory } = this.deps;
     for (const uuid of this.seen) {
@@ -172,7 +169,6 @@ export class DcgmCollector implements Collector {
   }
 
   private lost(error: unknown): void {
-    this.slowCounted = false;
     for (const uuid of this.seen) this.deps.sources.energy.dcgmLost(uuid);
     this.seen = new Set();
     this.xidEvents.forget();
@@ -186,7 +182,6 @@ export class DcgmCollector implements Collector {
       this.absent = `${reason}: ${message}`;
       return;
     }
-    this.failure = `${reason}: ${message}`;
     this.deps.errors.count(NAME, isUnresponsive(error) ? 'unresponsive' : reason);
     this.deps.stateLog.failing(NAME, reason, `dcgm-exporter at ${this.options.url}: ${message}`);
   }
@@ -203,13 +198,10 @@ export class DcgmCollector implements Collector {
 
   private publish(out: Emitter, reading: DcgmReading): void {
     const { sources } = this.deps;
-    const kernelLogReads = sources.kernelLogReads();
-    let spokenFor = 0;
     for (const gpu of reading.gpus.values()) {
       const identity = this.identityOf(gpu);
       const labels = { gpu: identity.gpu, uuid: gpu.uuid, gpu_model: identity.gpuModel };
       const nvidiaSmiReads = sources.nvidiaSmiReads(gpu.uuid);
-      if (nvidiaSmiReads) spokenFor++;
       for (const [field, value] of gpu.values) {
         if (field.shared && nvidiaSmiReads) continue;
         out.emit(field.metric, withLabels(labels, field.labels), value);
@@ -221,11 +213,17 @@ export class DcgmCollector implements Collector {
       }
       if (!nvidiaSmiReads) this.publishInstead(out, gpu, labels, identity.pciBusId);
     }
-    if (!kernelLogReads) {
+    if (!sources.kernelLogReads()) {
       for (const { labels, value } of sources.xids.entries())
         out.emit(GPU_XID_ERRORS, labels, value);
     }
-    this.summary = summarize(this.options.url, reading, spokenFor, kernelLogReads);
+  }
+
+  /** What doctor says of the last good read: what it holds, and who speaks for what. */
+  private summarize(reading: DcgmReading): string {
+    const { sources } = this.deps;
+    const spokenFor = [...reading.gpus.keys()].filter((uuid) => sources.nvidiaSmiReads(uuid));
+    return summarize(this.options.url, reading, spokenFor.length, sources.kernelLogReads());
   }
 
   /** nvidia-smi's identity and energy series, for a GPU nvidia-smi does not stream. */
@@ -247,10 +245,6 @@ export class DcgmCollector implements Collector {
     const joules = this.deps.sources.energy.total(gpu.uuid);
     if (joules !== undefined) out.emit(smi.GPU_ENERGY, labels, joules);
   }
-}
-
-function isUnresponsive(error: unknown): boolean {
-  return error instanceof HttpError && (error.reason === 'timeout' || error.reason === 'aborted');
 }
 
 function withLabels(base: Labels, extra: Labels): Labels {

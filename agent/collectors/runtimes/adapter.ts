@@ -3,11 +3,10 @@ import type { RUNTIMES } from '../../config/schema.js';
 import { CollectorError } from '../../core/collector.js';
 import type { HttpResponse } from '../../core/http.js';
 import { parseExposition, type ParsedExposition } from '../../core/prom-text.js';
+import type { RuntimeLoad } from './load.js';
 import type { Reading } from './reading.js';
 
 export type RuntimeKind = (typeof RUNTIMES)[number];
-
-import type { RuntimeLoad } from './load.js';
 
 /** One target's HTTP API: its base URL, headers, deadline and size cap already applied. */
 export interface RuntimeApi {
@@ -37,6 +36,13 @@ export interface RuntimeAdapter {
   readonly countsEvaluatedPromptTokens?: boolean;
   /** How busy it is with real work, for the probe's do-no-harm check; default: loadOf. */
   liveLoad?(reading: Reading, facts: Facts): RuntimeLoad;
+}
+
+/** Which prompt tokens a runtime's own counter counts (see RuntimeEndpoint). */
+export type PromptTokensCounted = 'all' | 'evaluated';
+
+export function promptTokensCountedBy(adapter: RuntimeAdapter): PromptTokensCounted {
+  return adapter.countsEvaluatedPromptTokens ? 'evaluated' : 'all';
 }
 
 /**

@@ -1,8 +1,13 @@
-import { type Collector, type Emitter, type SourceStatus } from '../../core/collector.js';
+import {
+  CollectorError,
+  type Collector,
+  type Emitter,
+  type SourceStatus,
+} from '../../core/collector.js';
 import { CredentialError, readApiKey } from '../../core/credentials.js';
 import type { MetricDef } from '../../core/metric.js';
 import type { CollectorDeps } from '../registry.js';
-import type { RuntimeAdapter } from './adapter.js';
+import { promptTokensCountedBy, type RuntimeAdapter } from './adapter.js';
 import { adapterFor } from './adapters/index.js';
 import { runtimeApi } from './api.js';
 import { discover, identify } from './discovery.js';
@@ -167,13 +172,16 @@ export class RuntimesCollector implements Collector {
             target: t.name,
             url: t.url,
             headers: t.headers,
-            promptTokensCounted: adapter.countsEvaluatedPromptTokens ? 'evaluated' : 'all',
-            readLoad: async (signal: AbortSignal) =>
-              liveLoadOf(
-                adapter,
-                await adapter.read(this.api(t, signal), t.facts, t.name),
-                t.facts,
-              ),
+            promptTokensCounted: promptTokensCountedBy(adapter),
+            // A fresh read through the target's own reader: it joins a read already under way
+            // instead of sending a second one, and feeds the counters like any other.
+            readLoad: async (signal: AbortSignal) => {
+              const inTime = await t.reader.refresh(signal);
+              const last = t.reader.last;
+              if (!inTime || t.reader.failure || !last)
+                throw new CollectorError('no_load', `${t.name}: no fresh read of its load`);
+              return liveLoadOf(adapter, last.value.reading, t.facts);
+            },
           },
         ];
       }),
@@ -241,11 +249,6 @@ export class RuntimesCollector implements Collector {
         continue;
       }
       const inTime = ended[i] as boolean;
-      if (!inTime && !target.slowCounted) {
-        // Counted once per read that a scrape had to go without.
-        target.slowCounted = true;
-        this.deps.errors.count(NAME, 'slow');
-      }
       const standing = target.standing();
       const hung = (target.reader.runningForMs() ?? 0) > this.options.timeoutMs;
       if (standing === undefined) {
@@ -325,7 +328,6 @@ export class RuntimesCollector implements Collector {
 
   /** A read ended: counted and logged as it happens, not at the next scrape. */
   private settled(target: RuntimeTarget, standing: Standing): void {
-    target.slowCounted = false;
     const source = `${NAME}/${target.name}`;
     if (standing.kind !== 'ok') {
       this.deps.errors.count(NAME, standing.reason);
@@ -369,6 +371,7 @@ export class RuntimesCollector implements Collector {
       maxModels: this.options.maxModels,
       api: (target, signal) => this.api(target, signal),
       settled: (target, standing) => this.settled(target, standing),
+      missed: () => this.deps.errors.count(NAME, 'slow'),
     });
   }
 

@@ -1,7 +1,7 @@
 import { BackgroundRead } from '../../core/background-read.js';
 import type { Clock } from '../../core/clock.js';
 import { CollectorError, failureOf } from '../../core/collector.js';
-import { HttpError } from '../../core/http.js';
+import { HttpError, isUnresponsive } from '../../core/http.js';
 import type { MetricDef, Sample } from '../../core/metric.js';
 import type { Facts, RuntimeAdapter, RuntimeApi, RuntimeKind } from './adapter.js';
 import { TargetFolder } from './fold.js';
@@ -53,8 +53,6 @@ export class RuntimeTarget {
   /** Why it could not be identified or read, for doctor. */
   problem: string | undefined;
   readonly reader: BackgroundRead<Served>;
-  /** The read in progress was already counted as slow. */
-  slowCounted = false;
   private readonly cap: ModelCap;
 
   constructor(
@@ -69,6 +67,8 @@ export class RuntimeTarget {
       readonly maxModels: number;
       readonly api: (target: RuntimeTarget, signal: AbortSignal) => RuntimeApi;
       readonly settled: (target: RuntimeTarget, outcome: Standing) => void;
+      /** A scrape went without its read in progress (once per read). */
+      readonly missed: () => void;
     },
   ) {
     this.adapter = adapter;
@@ -83,6 +83,7 @@ export class RuntimeTarget {
       timeoutMs: options.readTimeoutMs * 2,
       settled: (outcome) =>
         options.settled(this, outcome.ok ? { kind: 'ok' } : standingOf(outcome.error)),
+      missed: options.missed,
     });
   }
 
@@ -115,8 +116,7 @@ export function standingOf(error: unknown): Standing {
     if (error.reason === 'unreachable' || error.reason === 'tls')
       return { kind: 'unreachable', reason: 'unreachable', message };
     // The read's own deadline ends a read that a runtime holds open: it took the connection.
-    if (error.reason === 'timeout' || error.reason === 'aborted')
-      return { kind: 'unresponsive', reason: 'unresponsive', message };
+    if (isUnresponsive(error)) return { kind: 'unresponsive', reason: 'unresponsive', message };
   }
   return { kind: 'error', reason, message };
 }

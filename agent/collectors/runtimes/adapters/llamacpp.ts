@@ -64,12 +64,8 @@ export const llamacpp: RuntimeAdapter = {
    * away in 2025).
    */
   liveLoad(reading) {
-    const { waiting, running, maxConcurrency } = loadOf(reading);
-    return {
-      ...(waiting !== undefined ? { waiting } : {}),
-      ...(running !== undefined ? { running } : {}),
-      ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
-    };
+    const { kvCacheUsage, ...live } = loadOf(reading);
+    return live;
   },
   async read(api, facts, target) {
     // /props is always there; /metrics only with --metrics. Neither leaks prompts (/slots does).
@@ -77,9 +73,11 @@ export const llamacpp: RuntimeAdapter = {
       requireJson(api, '/props', PROPS),
       getMetrics(api, '/metrics'),
     ]);
+    // The served name comes with the facts (refreshed every refresh_interval_s): asking
+    // /v1/models on every read would double the requests for a name that changes on restart.
     const current = {
       ...facts,
-      model: (await servedModel(api, props)) ?? facts.model,
+      model: facts.model ?? props.model_alias ?? props.model_path,
       maxConcurrency: props.total_slots ?? facts.maxConcurrency,
     };
     if (answer.ok) return mapLlamacpp(answer.exposition, current, target);
