@@ -17,6 +17,7 @@ import { defineSelfMetrics, type SourceErrors } from './core/self-metrics.js';
 import { StateLog } from './core/state-log.js';
 import { renderBlackbox } from './probe/blackbox.js';
 import { ProbeStore } from './probe/store.js';
+import { MeteredTraffic } from './proxy/ledger.js';
 import { PROBE_MODULES, type ProbeModule } from './probe/types.js';
 import { VERSION } from './version.js';
 
@@ -38,6 +39,7 @@ export interface AgentState {
   readonly inventory: GpuInventory;
   readonly sources: GpuSources;
   readonly probeStore: ProbeStore;
+  readonly traffic: MeteredTraffic;
   readonly durable: Durable;
 }
 
@@ -49,6 +51,7 @@ export function newAgentState(config: AgentConfig): AgentState {
     inventory: new GpuInventory(),
     sources: new GpuSources(),
     probeStore: new ProbeStore(),
+    traffic: new MeteredTraffic(),
     durable: new Durable(),
   };
 }
@@ -80,6 +83,7 @@ export class Agent {
       sources: state.sources,
       runtimeEndpoints: this.runtimeEndpoints,
       probeStore: this.probeStore,
+      traffic: state.traffic,
       durable: state.durable,
     };
     this.collectors = COLLECTORS.flatMap((factory) =>

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Agent } from './agent.js';
 import { ConfigError, type AgentConfig } from './config/load.js';
+import { splitHostPort } from './config/listen.js';
 import { systemClock } from './core/clock.js';
 import { nodeProcessRunner } from './core/exec.js';
 import { httpClient } from './core/http.js';
@@ -158,9 +159,16 @@ function startupWaitMs(config: AgentConfig): number {
   );
 }
 
-/** once and doctor collect; they never send a generation, so the probe stays off in them. */
+/**
+ * once, doctor and probe collect and leave: they never send a generation (the probe command
+ * sends its own) and never listen for one, so the probe and the proxy stay off in them.
+ */
 function withoutProbe(config: AgentConfig): AgentConfig {
-  return { ...config, probe: { ...config.probe, enabled: false } };
+  return {
+    ...config,
+    probe: { ...config.probe, enabled: false },
+    proxy: { ...config.proxy, enabled: false },
+  };
 }
 
 async function probe(
@@ -213,12 +221,6 @@ async function doctor(config: AgentConfig, file: string | undefined, io: Io): Pr
   } finally {
     await agent.stop();
   }
-}
-
-export function splitHostPort(listen: string): { host: string; port: number } {
-  const at = listen.lastIndexOf(':');
-  const host = listen.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-  return { host: host === '' ? '0.0.0.0' : host, port: Number(listen.slice(at + 1)) };
 }
 
 async function run(

@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { httpClient } from '../agent/core/http.js';
+import { freeLoopbackPort as freePort } from './sim/clients.js';
 import { ROOT } from './sim/node.js';
 
 /** The bundle's files, used as shipped. */
@@ -190,15 +190,4 @@ function terminate(child: ChildProcess): Promise<void> {
   });
 }
 
-/** A port nothing listens on now (the OS picks it; the server started next takes it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };

@@ -6,6 +6,7 @@ import { nvidiaSmi } from './nvidia-smi/index.js';
 import { runtimeLogs } from './runtime-logs/index.js';
 import { runtimes } from './runtimes/index.js';
 import { probe } from '../probe/index.js';
+import { proxy } from '../proxy/index.js';
 import type { CollectorFactory } from './registry.js';
 
 /** Every source the agent knows, in the order the exposition lists them. Add new ones here. */
@@ -14,6 +15,7 @@ export const COLLECTORS: readonly CollectorFactory[] = [
   kernelEvents,
   dcgm,
   runtimes,
+  proxy,
   runtimeLogs,
   probe,
   host,

@@ -11,6 +11,7 @@ import type { StateLog } from '../core/state-log.js';
 import type { GpuInventory } from './gpu-inventory.js';
 import type { GpuSources } from './gpu-sources.js';
 import type { ProbeStore } from '../probe/store.js';
+import type { MeteredTraffic } from '../proxy/ledger.js';
 import type { RuntimeEndpoints } from './runtime-endpoints.js';
 
 export interface CollectorDeps {
@@ -29,6 +30,8 @@ export interface CollectorDeps {
   readonly runtimeEndpoints: RuntimeEndpoints;
   /** The probe's last results, served by /metrics and /probe. */
   readonly probeStore: ProbeStore;
+  /** What the metering proxy measured per target, served by the runtimes collector. */
+  readonly traffic: MeteredTraffic;
   /** Ledgers that outlive a configuration reload, so no counter falls. */
   readonly durable: Durable;
 }

@@ -10,6 +10,8 @@ export interface RuntimeAddress {
 
 /** A runtime, and what it takes to talk to it. */
 export interface RuntimeEndpoint extends RuntimeAddress {
+  /** Where the probe sends its requests: the metering proxy's route where one serves it. */
+  readonly probeUrl: string;
   /** The headers (API key included) the runtime wants. Never logged. */
   readonly headers: Readonly<Record<string, string>>;
   /**

@@ -588,93 +588,185 @@ const cost = z
     path: ['api_references'],
   });
 
-export const ConfigSchema = z.strictObject({
+const proxyRoute = z.strictObject({
   listen: z
     .string()
-    .regex(HOST_PORT, 'must be HOST:PORT, such as 0.0.0.0:9500 or [::1]:9500')
+    .regex(HOST_PORT, 'must be HOST:PORT, such as 0.0.0.0:11435')
     .refine((l) => Number(l.slice(l.lastIndexOf(':') + 1)) <= 65_535, {
       message: 'the port must be 0 to 65535',
     })
-    .default('0.0.0.0:9500')
-    .describe('Address of the HTTP server for /metrics (the --listen flag overrides it).'),
-  log_level: z
-    .enum(['debug', 'info', 'warn', 'error'])
-    .default('info')
-    .describe('Least severe log level written (JSON, to stderr).'),
-  web: z
-    .strictObject({
-      max_requests: z
-        .int()
-        .min(1)
-        .max(1000)
-        .default(40)
-        .describe('Requests served at once; more are answered 503.'),
-      process_metrics: z
-        .boolean()
-        .default(true)
-        .describe("Export the agent's own process_* and nodejs_* metrics."),
-      max_connections: z
-        .int()
-        .min(1)
-        .max(10_000)
-        .default(128)
-        .describe(
-          'Open connections at once. Past it, each new connection closes the oldest one not serving a request (a client trickling its headers, an idle keep-alive); while all are serving, up to 8 times as many are let in, and more are refused.',
-        ),
-      config_file: z
-        .string()
-        .min(1)
-        .optional()
-        .describe(
-          'A web config file in the Prometheus exporter-toolkit format (as node_exporter --web.config.file): TLS and basic auth for every endpoint but /healthz.',
-        ),
-      header_timeout_ms: ms(500, 60_000)
-        .default(10_000)
-        .describe(
-          'Longest a client may take to send its request headers; a slower one is cut off (slowloris).',
-        ),
-    })
-    .prefault({})
-    .describe('The HTTP server.'),
-  collectors: z
-    .strictObject({
-      timeout_ms: ms(50, 60_000)
-        .default(500)
-        .describe(
-          "Longest a scrape waits for any source. A source still reading then is served from its last good values (their age in inferwatch_collector_last_success_timestamp_seconds) or left out, and counted as slow; its read goes on in the background. Keep it well under Prometheus' scrape_timeout.",
-        ),
-      max_series_per_family: z
-        .int()
-        .min(10)
-        .max(1_000_000)
-        .default(10_000)
-        .describe(
-          'Series one source may export in one family; beyond it they are left out and counted in inferwatch_collector_series_dropped (a runtime naming thousands of models, say).',
-        ),
-      max_staleness_ms: ms(1000, 3_600_000)
-        .default(60_000)
-        .describe(
-          "A source's last good values are served at most this long after they were read; older, they are left out.",
-        ),
-      nvidia_smi: nvidiaSmi.prefault({}).describe('NVIDIA GPUs through nvidia-smi.'),
-      dcgm: dcgm.prefault({}).describe('NVIDIA DCGM through a dcgm-exporter.'),
-      kernel_events: kernelEvents
-        .prefault({})
-        .describe('The kernel log: Xid errors and OOM kills.'),
-      runtimes: runtimes
-        .prefault({})
-        .describe('LLM runtimes: vLLM, SGLang, TGI, llama.cpp, Ollama, Triton, NIM.'),
-      runtime_logs: runtimeLogs.prefault({}).describe('Runtime logs: CUDA out of memory.'),
-      host: host.prefault({}).describe('The host.'),
-    })
-    .prefault({})
-    .describe('The sources of metrics.'),
-  probe: probe.prefault({}).describe('The synthetic inference probe.'),
-  cost: cost
-    .prefault({})
+    .describe("Address clients use instead of the runtime's own port."),
+  upstream: httpUrl().describe(
+    'Base URL of the runtime every request is passed to, unchanged (the only place the route sends to: it is never an open proxy).',
+  ),
+  runtime: z
+    .enum(RUNTIMES)
     .describe(
-      'What the node costs. Nothing set, no cost series: the agent never makes up a price.',
+      'The runtime behind it: which paths are inference requests and how its answers are framed.',
+    ),
+  name: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .describe(
+      "The target label of what it measures (default: the upstream's host:port, the name the runtimes collector gives the same runtime, so both join).",
+    ),
+  max_concurrency: z
+    .int()
+    .min(1)
+    .max(100_000)
+    .optional()
+    .describe(
+      'Requests the runtime runs at once (Ollama: OLLAMA_NUM_PARALLEL; llama.cpp: --parallel). With it, requests in flight beyond it count as waiting; without it, all count as running.',
+    ),
+  preserve_host: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Pass the client's Host header on; by default the upstream's host:port is sent, as a reverse proxy does (Ollama refuses other hosts on loopback).",
     ),
 });
+
+const proxy = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Serve the routes (only under `inferwatch run`; once, doctor and probe never listen).',
+      ),
+    routes: z
+      .array(proxyRoute)
+      .max(32)
+      .default([])
+      .describe(
+        'Metering routes, each {listen, upstream, runtime, name, max_concurrency, preserve_host}: request metrics for runtimes that report none (Ollama) or only some.',
+      ),
+    max_streams: z
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(256)
+      .describe(
+        'Requests one route carries at once; more are answered 503 at once and counted as rejected.',
+      ),
+    connect_timeout_ms: ms(100, 60_000)
+      .default(5000)
+      .describe('Longest the connection to the upstream may take; then the client gets a 504.'),
+    idle_timeout_ms: ms(1000, 3_600_000)
+      .default(600_000)
+      .describe(
+        'Longest the upstream may stay silent, before its answer starts or between two of its chunks (a model load can take minutes); then the request is cut and counted as an error.',
+      ),
+  })
+  .refine((p) => new Set(p.routes.map((r) => r.listen)).size === p.routes.length, {
+    message: 'two routes listen on the same address',
+    path: ['routes'],
+  });
+
+export const ConfigSchema = z
+  .strictObject({
+    listen: z
+      .string()
+      .regex(HOST_PORT, 'must be HOST:PORT, such as 0.0.0.0:9500 or [::1]:9500')
+      .refine((l) => Number(l.slice(l.lastIndexOf(':') + 1)) <= 65_535, {
+        message: 'the port must be 0 to 65535',
+      })
+      .default('0.0.0.0:9500')
+      .describe('Address of the HTTP server for /metrics (the --listen flag overrides it).'),
+    log_level: z
+      .enum(['debug', 'info', 'warn', 'error'])
+      .default('info')
+      .describe('Least severe log level written (JSON, to stderr).'),
+    web: z
+      .strictObject({
+        max_requests: z
+          .int()
+          .min(1)
+          .max(1000)
+          .default(40)
+          .describe('Requests served at once; more are answered 503.'),
+        process_metrics: z
+          .boolean()
+          .default(true)
+          .describe("Export the agent's own process_* and nodejs_* metrics."),
+        max_connections: z
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(128)
+          .describe(
+            'Open connections at once. Past it, each new connection closes the oldest one not serving a request (a client trickling its headers, an idle keep-alive); while all are serving, up to 8 times as many are let in, and more are refused.',
+          ),
+        config_file: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'A web config file in the Prometheus exporter-toolkit format (as node_exporter --web.config.file): TLS and basic auth for every endpoint but /healthz.',
+          ),
+        header_timeout_ms: ms(500, 60_000)
+          .default(10_000)
+          .describe(
+            'Longest a client may take to send its request headers; a slower one is cut off (slowloris).',
+          ),
+      })
+      .prefault({})
+      .describe('The HTTP server.'),
+    collectors: z
+      .strictObject({
+        timeout_ms: ms(50, 60_000)
+          .default(500)
+          .describe(
+            "Longest a scrape waits for any source. A source still reading then is served from its last good values (their age in inferwatch_collector_last_success_timestamp_seconds) or left out, and counted as slow; its read goes on in the background. Keep it well under Prometheus' scrape_timeout.",
+          ),
+        max_series_per_family: z
+          .int()
+          .min(10)
+          .max(1_000_000)
+          .default(10_000)
+          .describe(
+            'Series one source may export in one family; beyond it they are left out and counted in inferwatch_collector_series_dropped (a runtime naming thousands of models, say).',
+          ),
+        max_staleness_ms: ms(1000, 3_600_000)
+          .default(60_000)
+          .describe(
+            "A source's last good values are served at most this long after they were read; older, they are left out.",
+          ),
+        nvidia_smi: nvidiaSmi.prefault({}).describe('NVIDIA GPUs through nvidia-smi.'),
+        dcgm: dcgm.prefault({}).describe('NVIDIA DCGM through a dcgm-exporter.'),
+        kernel_events: kernelEvents
+          .prefault({})
+          .describe('The kernel log: Xid errors and OOM kills.'),
+        runtimes: runtimes
+          .prefault({})
+          .describe('LLM runtimes: vLLM, SGLang, TGI, llama.cpp, Ollama, Triton, NIM.'),
+        runtime_logs: runtimeLogs.prefault({}).describe('Runtime logs: CUDA out of memory.'),
+        host: host.prefault({}).describe('The host.'),
+      })
+      .prefault({})
+      .describe('The sources of metrics.'),
+    probe: probe.prefault({}).describe('The synthetic inference probe.'),
+    proxy: proxy
+      .prefault({})
+      .describe(
+        'A transparent metering proxy: clients use its routes instead of the runtime ports, and it measures what they get.',
+      ),
+    cost: cost
+      .prefault({})
+      .describe(
+        'What the node costs. Nothing set, no cost series: the agent never makes up a price.',
+      ),
+  })
+  .refine((c) => !c.proxy.routes.some((r) => r.listen === c.listen), {
+    message: 'a proxy route listens on the address of /metrics',
+    path: ['proxy', 'routes'],
+  })
+  .refine((c) => c.proxy.routes.length === 0 || c.collectors.runtimes.enabled, {
+    message:
+      'the runtimes collector serves what the routes measure: collectors.runtimes.enabled must stay true with proxy routes',
+    path: ['proxy', 'routes'],
+  });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -52,6 +52,7 @@ export async function probeCommand(
           runtime: adapter.kind,
           target: new URL(wanted).host,
           url: wanted,
+          probeUrl: wanted,
           headers: {},
           promptTokensCounted: promptTokensCountedBy(adapter),
           readLoad: async () => {

@@ -51,7 +51,7 @@ export function probeTargets(
       {
         target: e.target,
         runtime: e.runtime,
-        url: e.url,
+        url: e.probeUrl,
         headers: e.headers,
         api,
         apiPinned: o?.api !== undefined,

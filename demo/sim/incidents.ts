@@ -68,6 +68,13 @@ export const INCIDENTS = {
     fires: ['LLMNodeTTFTBudgetBurn', 'LLMNodeProbeSkipped'],
     pending: ['LLMNodeKVCacheSaturated', 'LLMNodeQueueBacklog'],
   },
+  'slow-first-token': {
+    scope: 'runtime',
+    summary:
+      'a proxied Ollama (no metrics of its own) takes 3 s to its first token: the metering proxy sees what its users get',
+    fires: ['LLMNodeTTFTBudgetBurn'],
+    pending: [],
+  },
   'runtime-errors': {
     scope: 'runtime',
     summary: 'the runtime answers every request with HTTP 500',

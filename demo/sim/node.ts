@@ -16,6 +16,8 @@ import { kernelBusOf } from './gpu-identity.js';
 import { INCIDENTS, type IncidentName } from './incidents.js';
 import { SimulatedProcfs } from './procfs.js';
 import { seededRandom, type Random } from './random.js';
+import { ChatClients, freeLoopbackPort } from './clients.js';
+import { SimulatedOllama } from './ollama.js';
 import { SimulatedRuntime } from './runtime.js';
 
 /** The repository root, from demo/sim (tests) or dist/demo/sim (the demo). */
@@ -53,8 +55,19 @@ export interface NodeOptions {
   readonly dir: string;
   readonly gpus?: number;
   readonly runtimes?: readonly RuntimeSpec[];
+  /**
+   * An Ollama (no metrics of its own) behind the agent's metering proxy, its users' chats sent
+   * through the proxy at this rate. Its target is named `ollama`.
+   */
+  readonly ollama?: { readonly model: string; readonly requestsPerSecond: number };
   readonly seed?: number;
 }
+
+/** The target name of a node's proxied Ollama. */
+export const OLLAMA_TARGET = 'ollama';
+/** How long a healthy simulated Ollama takes to its first token, and how long a slow one. */
+const OLLAMA_FIRST_TOKEN_MS = 150;
+const OLLAMA_SLOW_FIRST_TOKEN_MS = 3000;
 
 export const DEFAULT_RUNTIMES: readonly RuntimeSpec[] = [
   { name: 'vllm', kind: 'vllm', model: 'meta-llama/Llama-3.1-8B-Instruct' },
@@ -114,6 +127,10 @@ export class SimulatedNode {
   private readonly injections: Injection[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly ticker: NodeJS.Timeout;
+  /** The proxied Ollama, its users, and the port of the proxy route they use. */
+  readonly ollama: SimulatedOllama | undefined;
+  private clients: ChatClients | undefined;
+  private proxyPort = 0;
   private last = performance.now();
   private ticks = 0;
 
@@ -141,6 +158,13 @@ export class SimulatedNode {
       );
       writeFileSync(this.runtimeLog(spec.name), '');
     }
+    this.ollama = options.ollama
+      ? new SimulatedOllama([options.ollama.model], {
+          firstTokenMs: OLLAMA_FIRST_TOKEN_MS,
+          tokenIntervalMs: 20,
+          tokens: 48,
+        })
+      : undefined;
     this.dcgm = new SimulatedDcgmExporter({
       gpus: this.gpus,
       hostname: options.name,
@@ -157,6 +181,17 @@ export class SimulatedNode {
     const node = new SimulatedNode(options);
     await Promise.all([...node.runtimes.values()].map((r) => r.listen()));
     node.dcgmUrl = await node.dcgm.listen();
+    if (node.ollama && options.ollama) {
+      await node.ollama.listen();
+      node.proxyPort = await freeLoopbackPort();
+      // Refused until the agent (and its proxy) runs, as users of a node being set up are.
+      node.clients = new ChatClients(
+        `http://127.0.0.1:${node.proxyPort}`,
+        options.ollama.model,
+        options.ollama.requestsPerSecond,
+      );
+      node.clients.start();
+    }
     return node;
   }
 
@@ -200,15 +235,34 @@ export class SimulatedNode {
         },
         host: { proc_path: join(this.dir, 'proc'), filesystem_paths: [this.dir] },
       },
+      ...(this.ollama && {
+        proxy: {
+          routes: [
+            {
+              listen: `127.0.0.1:${this.proxyPort}`,
+              upstream: this.ollama.url,
+              runtime: 'ollama',
+              name: OLLAMA_TARGET,
+              max_concurrency: 4,
+            },
+          ],
+        },
+      }),
       probe: {
         interval_s: 5,
-        timeout_ms: 3000,
+        // Room for a slow first token (the Ollama incident) without the probe failing.
+        timeout_ms: this.ollama ? 3900 : 3000,
         stall_ms: 2000,
         backoff_max_s: 10,
         canary: { every_runs: 2 },
       },
       cost: {
-        hardware: { capex_usd: 320_000, residual_usd: 40_000, amortization_months: 48 },
+        // 40,000 USD a GPU: the node's cost follows its size.
+        hardware: {
+          capex_usd: 40_000 * this.gpus,
+          residual_usd: 5_000 * this.gpus,
+          amortization_months: 48,
+        },
         operations_usd_per_month: 1500,
         facility_usd_per_month: 900,
         energy: { price_usd_per_kwh: 0.14, pue: 1.4 },
@@ -257,7 +311,12 @@ export class SimulatedNode {
       return this.remember({ incident, gpu, at });
     }
     if (info.scope === 'runtime') {
-      const target = options.target ?? [...this.runtimes.keys()][0] ?? '';
+      const target =
+        options.target ?? [...this.runtimes.keys()][0] ?? (this.ollama ? OLLAMA_TARGET : '');
+      if (this.ollama && target === OLLAMA_TARGET) {
+        this.injectOllama(incident, this.ollama);
+        return this.remember({ incident, target, at });
+      }
       const runtime = this.runtimes.get(target);
       if (!runtime)
         throw new RangeError(
@@ -288,6 +347,7 @@ export class SimulatedNode {
     this.hung = false;
     this.dcgm.heal();
     for (const runtime of this.runtimes.values()) runtime.restore();
+    if (this.ollama) this.ollama.behaviour.firstTokenMs = OLLAMA_FIRST_TOKEN_MS;
     this.injections.length = 0;
     this.writeControl();
   }
@@ -295,6 +355,8 @@ export class SimulatedNode {
   async close(): Promise<void> {
     clearInterval(this.ticker);
     for (const timer of this.timers) clearTimeout(timer);
+    this.clients?.stop();
+    await this.ollama?.close();
     await Promise.all([...this.runtimes.values()].map((r) => r.close()));
     await this.dcgm.close();
   }
@@ -337,8 +399,24 @@ export class SimulatedNode {
     }
   }
 
+  /** The served model of a runtime target, the proxied Ollama's included. */
+  modelOf(target: string): string | undefined {
+    if (this.ollama && target === OLLAMA_TARGET) return this.ollama.models[0];
+    return this.runtimes.get(target)?.model;
+  }
+
+  private injectOllama(incident: IncidentName, ollama: SimulatedOllama): void {
+    if (incident !== 'slow-first-token')
+      throw new RangeError(`${incident} is not simulated for the proxied Ollama`);
+    ollama.behaviour.firstTokenMs = OLLAMA_SLOW_FIRST_TOKEN_MS;
+  }
+
   private injectRuntime(incident: IncidentName, target: string, runtime: SimulatedRuntime): void {
     switch (incident) {
+      case 'slow-first-token':
+        throw new RangeError(
+          'slow-first-token is simulated for a proxied Ollama (a node started with one); a simulated vLLM or SGLang slows down under saturation',
+        );
       case 'cuda-oom':
         return appendFileSync(this.runtimeLog(target), readFileSync(CUDA_OOM_LOG, 'utf8'));
       case 'saturation':

@@ -12,7 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startAgent, type RunningAgent } from '../../demo/agent-process.js';
 import { INCIDENTS, type IncidentName } from '../../demo/sim/incidents.js';
-import { SimulatedNode, type Injection, type RuntimeSpec } from '../../demo/sim/node.js';
+import {
+  OLLAMA_TARGET,
+  SimulatedNode,
+  type Injection,
+  type RuntimeSpec,
+} from '../../demo/sim/node.js';
 import {
   ALERTMANAGER,
   findTool,
@@ -77,7 +82,12 @@ const RUNTIME_OF: Partial<Record<IncidentName, string>> = {
   'model-swap': 'swap',
   'template-change': 'wrong',
   'runtime-flap': 'flappy',
+  'slow-first-token': OLLAMA_TARGET,
 };
+/** The node that serves only Ollama, behind the agent's metering proxy. */
+const OLLAMA_MODEL = 'llama3.2:latest';
+/** What a runtime that has no KV cache figure and never preempts cannot fill (Ollama). */
+const NOT_OLLAMA = [/"KV cache usage"/, /"Preemptions"/];
 
 /**
  * Queries that are empty on a healthy node by design (they list events, or what is wrong) and
@@ -108,6 +118,7 @@ describe.skipIf(!installed)(
     let healthy: SimulatedNode;
     let incidents: SimulatedNode;
     let hung: SimulatedNode;
+    let proxied: SimulatedNode;
     const instance = new Map<SimulatedNode, string>();
 
     beforeAll(async () => {
@@ -131,7 +142,16 @@ describe.skipIf(!installed)(
         gpus: 2,
         seed: 3,
       });
-      nodes.push(healthy, incidents, hung);
+      proxied = await SimulatedNode.start({
+        name: 'gpu-node-d',
+        dir: join(dir, 'd'),
+        gpus: 1,
+        seed: 4,
+        runtimes: [],
+        // Busy enough for the burn-rate alerts' traffic guard, as the incident node's runtimes.
+        ollama: { model: OLLAMA_MODEL, requestsPerSecond: 4 },
+      });
+      nodes.push(healthy, incidents, hung, proxied);
       for (const node of nodes) {
         const agent = await startAgent(node);
         agents.push(agent);
@@ -191,15 +211,30 @@ describe.skipIf(!installed)(
       } while (empty.length > 0 && Date.now() < deadline);
       expect(empty).toEqual([]);
 
+      // A node serving only Ollama, which has no metrics: through the metering proxy, every
+      // runtime dashboard query has data but the two Ollama has no figure for.
+      let emptyProxied: string[] = [];
+      do {
+        emptyProxied = (await dashboardData(proxied))
+          .filter(
+            (q) =>
+              q.where.startsWith('runtime.json') &&
+              expected(q.where) &&
+              !NOT_OLLAMA.some((p) => p.test(q.where)) &&
+              q.samples === 0,
+          )
+          .map((q) => `${q.where}: ${q.expr}`);
+        if (emptyProxied.length > 0) await sleep(2000);
+      } while (emptyProxied.length > 0 && Date.now() < deadline);
+      expect(emptyProxied).toEqual([]);
+
       // The burn-rate alerts need traffic in their hour; a real node has had it for long.
-      const models = INCIDENT_RUNTIMES.map((r) => r.model.replace(/[.]/g, '\\\\.')).join('|');
+      const guarded = [...INCIDENT_RUNTIMES.map((r) => r.model), OLLAMA_MODEL];
+      const models = guarded.map((m) => m.replace(/[.]/g, '\\\\.')).join('|');
       const guard = `count(model:inferwatch_llm_requests:rate1h{model=~"${models}"} > 0.05)`;
-      while (
-        (await stack.query(guard))[0]?.value !== INCIDENT_RUNTIMES.length &&
-        Date.now() < deadline
-      )
+      while ((await stack.query(guard))[0]?.value !== guarded.length && Date.now() < deadline)
         await sleep(1000);
-      expect((await stack.query(guard))[0]?.value).toBe(INCIDENT_RUNTIMES.length);
+      expect((await stack.query(guard))[0]?.value).toBe(guarded.length);
 
       const alerts = await stack.query('ALERTS');
       expect(alerts.map((a) => `${a.metric.alertname} ${a.metric.alertstate}`)).toEqual([
@@ -207,15 +242,16 @@ describe.skipIf(!installed)(
       ]);
       expect(webhook.notifications.filter((n) => n.receiver !== 'heartbeat')).toEqual([]);
       const up = await stack.query('up{job="inferwatch"}');
-      expect(up.map((s) => s.value)).toEqual([1, 1, 1]);
+      expect(up.map((s) => s.value)).toEqual([1, 1, 1, 1]);
     }, 150_000);
 
     it('every alert with a short `for` fires end to end, with its severity and runbook, and is timed', async () => {
       const injected: { injection: Injection; node: SimulatedNode; model?: string }[] = [];
       for (const name of Object.keys(INCIDENTS) as IncidentName[]) {
-        const node = name === 'nvidia-smi-hang' ? hung : incidents;
+        const node =
+          name === 'nvidia-smi-hang' ? hung : name === 'slow-first-token' ? proxied : incidents;
         const target = RUNTIME_OF[name];
-        const model = target ? node.runtimes.get(target)?.model : undefined;
+        const model = target ? node.modelOf(target) : undefined;
         injected.push({
           injection: node.inject(name, target ? { target } : {}),
           node,

@@ -7,6 +7,7 @@ import { httpClient } from '../../agent/core/http.js';
 import { createLogger } from '../../agent/core/logger.js';
 import { StateLog } from '../../agent/core/state-log.js';
 import { ProbeStore } from '../../agent/probe/store.js';
+import { MeteredTraffic } from '../../agent/proxy/ledger.js';
 
 /** What a collector needs from the world, quiet and inert; tests override what they exercise. */
 export function collectorDeps(overrides: Partial<CollectorDeps> = {}): CollectorDeps {
@@ -22,6 +23,7 @@ export function collectorDeps(overrides: Partial<CollectorDeps> = {}): Collector
     sources: new GpuSources(),
     runtimeEndpoints: new RuntimeEndpoints(),
     probeStore: new ProbeStore(),
+    traffic: new MeteredTraffic(),
     durable: new Durable(),
     ...overrides,
   };

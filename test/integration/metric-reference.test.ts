@@ -121,7 +121,13 @@ describe('the metric reference against what the agent exports', () => {
     for (const name of catalogue.keys()) {
       // The probe runs on its schedule in `run`, never in `once`: probe-agent.test.ts holds
       // every probe family to a real run.
-      if (ABSENT_ON_H100.has(name) || name.startsWith('inferwatch_probe_')) continue;
+      // The proxy listens in `run` only: proxy.test.ts holds every proxy family to a real run.
+      if (
+        ABSENT_ON_H100.has(name) ||
+        name.startsWith('inferwatch_probe_') ||
+        name.startsWith('inferwatch_proxy_')
+      )
+        continue;
       expect(withSamples.has(name), `${name} has samples`).toBe(true);
     }
     // Only prom-client's standard families besides ours.

@@ -41,6 +41,7 @@ function collector(
       maxModels: 100,
       maxStalenessMs: 60_000,
       discovery: { host: '127.0.0.1', ports, timeoutMs: 1000 },
+      proxied: new Map(),
     },
     collectorDeps({
       runner: nodeProcessRunner,

@@ -388,6 +388,31 @@ describe('doctor and secrets', () => {
     expect(stdout).toContain('    models: gemma3:latest');
   });
 
+  it('doctor names each proxy route, its runtime, and what it fills that the runtime lacks', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      config(`proxy:
+  routes:
+    - { listen: "127.0.0.1:1", upstream: "${ollama.url}", runtime: ollama, name: ollama-p, max_concurrency: 2 }
+`),
+    );
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [MAIN, 'doctor', '--config', join(dir, 'config.yaml')],
+      { env: { PATH: '/usr/bin:/bin' }, timeout: 20_000 },
+    );
+    // doctor never listens: it says where the route is and that only \`run\` serves it.
+    expect(stdout).toMatch(/^proxy +ok +1 route; what each measures: see runtimes$/m);
+    expect(stdout).toContain(
+      `  127.0.0.1:1 -> ${ollama.url}/ (ollama), target ollama-p; not served here (only 'inferwatch run' with proxy.enabled serves it)`,
+    );
+    expect(stdout).toContain(`ollama-p (${ollama.url}): ollama 0.11.4`);
+    expect(stdout).toContain(
+      '    proxy: requests_waiting, requests_running, max_concurrency, time_to_first_token, inter_token_latency, request_duration, prompt_tokens, generation_tokens, request_outcomes\n    missing: kv_cache_usage, preemptions, request_queue, prefix_cache\n',
+    );
+  });
+
   it('sends the API key from a file as a bearer token, and never logs it', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'key'), 's3cret-token\n');

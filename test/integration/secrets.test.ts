@@ -188,6 +188,11 @@ describe('planted secrets never come out', () => {
       'collectors.runtimes.targets.0.url',
     ],
     [
+      'credentials in a proxy upstream',
+      `proxy:\n  routes: [{ listen: "127.0.0.1:11435", upstream: "http://u:${MARK.urlPassword}@127.0.0.1:11434", runtime: ollama }]\n`,
+      'proxy.routes.0.upstream',
+    ],
+    [
       'credentials in probe.otlp.endpoint',
       `probe:\n  otlp: { endpoint: "http://u:${MARK.urlPassword}@127.0.0.1:4318/v1/traces" }\n`,
       'probe.otlp.endpoint',

@@ -156,6 +156,27 @@ describe('config', () => {
       'cost.api_references: each reference needs its own name',
     ],
     ['cost: {capex_usd: 1}', 'cost.capex_usd: unknown field'],
+    [
+      'proxy: {routes: [{listen: "0.0.0.0:11435", upstream: "http://u:p@127.0.0.1:11434", runtime: ollama}]}',
+      'proxy.routes.0.upstream: must not hold credentials',
+    ],
+    [
+      'proxy: {routes: [{listen: "11435", upstream: "http://127.0.0.1:11434", runtime: ollama}]}',
+      'proxy.routes.0.listen: must be HOST:PORT',
+    ],
+    [
+      'proxy: {routes: [{listen: ":1", upstream: "http://a:1", runtime: ollama}, {listen: ":1", upstream: "http://b:1", runtime: vllm}]}',
+      'proxy.routes: two routes listen on the same address',
+    ],
+    [
+      'listen: "127.0.0.1:9500"\nproxy: {routes: [{listen: "127.0.0.1:9500", upstream: "http://a:1", runtime: ollama}]}',
+      'proxy.routes: a proxy route listens on the address of /metrics',
+    ],
+    [
+      'proxy: {routes: [{listen: ":1", upstream: "http://a:1", runtime: lmstudio}]}',
+      'proxy.routes.0.runtime',
+    ],
+    ['proxy: {max_streams: 0}', 'proxy.max_streams'],
     ['- a list', '(top level)'],
     ['listen: [unclosed', 'YAML'],
     ['listen: a:1\nlisten: b:2', 'YAML'],

@@ -243,6 +243,7 @@ describe('which runtimes are probed', () => {
     runtime,
     target,
     url: `http://127.0.0.1/${target}`,
+    probeUrl: `http://127.0.0.1/${target}`,
     headers: { authorization: 'Bearer k' },
     promptTokensCounted: 'all',
     readLoad: () => Promise.resolve({}),

@@ -7,12 +7,15 @@ import {
 import { CredentialError, readApiKey } from '../../core/credentials.js';
 import type { MetricDef } from '../../core/metric.js';
 import type { CollectorDeps } from '../registry.js';
+import { hostPort, portOf } from './target-name.js';
 import { promptTokensCountedBy, type RuntimeAdapter } from './adapter.js';
 import { adapterFor } from './adapters/index.js';
 import { runtimeApi } from './api.js';
 import { discover, identify } from './discovery.js';
 import { TargetFolder } from './fold.js';
 import { liveLoadOf } from './load.js';
+import { modelName } from './model-name.js';
+import { proxyConcepts } from '../../proxy/ledger.js';
 import {
   METRICS_SOURCE,
   MODELS_DROPPED,
@@ -22,7 +25,7 @@ import {
   RUNTIME_UNRESPONSIVE,
   RUNTIME_UP,
 } from './metrics.js';
-import { CONCEPTS } from './reading.js';
+import { CONCEPTS, type Concept, type ConceptSource } from './reading.js';
 import {
   RuntimeTarget,
   type Served,
@@ -46,6 +49,12 @@ export interface RuntimesOptions {
   readonly discovery:
     | { readonly host: string; readonly ports: readonly number[]; readonly timeoutMs: number }
     | undefined;
+  /** Targets a metering proxy route fronts, by name, with the concurrency the route declares. */
+  readonly proxied: ReadonlyMap<string, ProxiedTarget>;
+}
+
+export interface ProxiedTarget {
+  readonly maxConcurrency?: number | undefined;
 }
 
 const NAME = 'runtimes';
@@ -171,6 +180,9 @@ export class RuntimesCollector implements Collector {
             runtime: adapter.kind,
             target: t.name,
             url: t.url,
+            // Through the proxy where one serves it: the probe then measures what clients get,
+            // and its traffic is counted as the proxy counts theirs.
+            probeUrl: this.probeUrlOf(t),
             headers: t.headers,
             promptTokensCounted: promptTokensCountedBy(adapter),
             // A fresh read through the target's own reader: it joins a read already under way
@@ -238,6 +250,9 @@ export class RuntimesCollector implements Collector {
     let stale: { atEpochMs: number; reason: string; message: string } | undefined;
     for (const [i, target] of targets.entries()) {
       const labels = { runtime: target.kind, target: target.name };
+      // What the proxy measured is served whatever the runtime's state: a runtime that is down
+      // is when its clients' errors matter most.
+      const proxied = this.emitProxied(out, target);
       if (!target.adapter || target.credentialProblem) {
         out.emit(RUNTIME_UP, labels, 0);
         failure ??= target.credentialProblem
@@ -270,7 +285,7 @@ export class RuntimesCollector implements Collector {
           failure ??= { reason: 'unresponsive', message: `${target.name}: ${standing.message}` };
         continue;
       }
-      this.emitServed(out, target, last.value);
+      this.emitServed(out, target, last.value, proxied);
       out.emit(RUNTIME_LAST_READ, labels, last.atEpochMs / 1000);
       if (!inTime || standing.kind !== 'ok') {
         const reason = standing.kind === 'unresponsive' ? 'unresponsive' : 'slow';
@@ -286,7 +301,56 @@ export class RuntimesCollector implements Collector {
     if (stale) out.lastGood(stale.atEpochMs, stale.reason, stale.message);
   }
 
-  private emitServed(out: Emitter, target: RuntimeTarget, served: Served): void {
+  /**
+   * The proxy's figures for the concepts the runtime does not report itself (by its last
+   * read; all of them before any read): nothing is counted twice. Returns the concepts filled.
+   */
+  private emitProxied(out: Emitter, target: RuntimeTarget): ReadonlyMap<Concept, boolean> {
+    const route = this.options.proxied.get(target.name);
+    const ledger = route && this.deps.traffic.of(target.name);
+    if (!route || !ledger) return new Map();
+    const reported = target.reader.last?.value.reading.concepts;
+    const filled = new Map(
+      [...ledger.concepts(route.maxConcurrency)].filter(
+        ([concept]) => (reported?.get(concept)?.source ?? 'none') === 'none',
+      ),
+    );
+    // A runtime of one model is measured under '': its series carry the name it serves.
+    const served = modelName(target.facts.model);
+    for (const figure of ledger.figures(route.maxConcurrency)) {
+      if (!filled.has(figure.concept)) continue;
+      const labels =
+        figure.labels.model === '' && served ? { ...figure.labels, model: served } : figure.labels;
+      if (figure.histogram) out.emitHistogram(figure.def, labels, figure.histogram);
+      else out.emit(figure.def, labels, figure.value);
+    }
+    return filled;
+  }
+
+  /**
+   * Through the target's proxy route while it listens; directly otherwise. Never through an
+   * address the route failed to take: whatever holds it would get the runtime's API key.
+   */
+  private probeUrlOf(target: RuntimeTarget): string {
+    return this.deps.traffic.listeningUrl(target.name) ?? target.url;
+  }
+
+  /** What the proxy fills for a target, for doctor: the concepts its runtime lacks. */
+  private proxiedConcepts(target: RuntimeTarget): Concept[] {
+    const route = this.options.proxied.get(target.name);
+    if (!route) return [];
+    const reported = target.reader.last?.value.reading.concepts;
+    return [...proxyConcepts(route.maxConcurrency).keys()].filter(
+      (c) => (reported?.get(c)?.source ?? 'none') === 'none',
+    );
+  }
+
+  private emitServed(
+    out: Emitter,
+    target: RuntimeTarget,
+    served: Served,
+    proxied: ReadonlyMap<Concept, boolean>,
+  ): void {
     const { reading } = served;
     const kind = target.kind;
     const version = target.facts.version ?? '';
@@ -304,7 +368,11 @@ export class RuntimesCollector implements Collector {
       );
     }
     for (const concept of CONCEPTS) {
-      const source = reading.concepts.get(concept);
+      const byProxy = proxied.get(concept);
+      const source: ConceptSource | undefined =
+        byProxy !== undefined
+          ? { source: 'proxy', approx: byProxy }
+          : reading.concepts.get(concept);
       out.emit(
         METRICS_SOURCE,
         {
@@ -387,7 +455,7 @@ export class RuntimesCollector implements Collector {
 
   status(): SourceStatus {
     const targets = [...this.targets.values()];
-    const lines = targets.map((t) => describeTarget(t));
+    const lines = targets.map((t) => describeTarget(t, this.proxiedConcepts(t)));
     if (targets.length === 0)
       return {
         state: 'missing',
@@ -415,7 +483,7 @@ function namedModels(models: readonly string[]): string {
   return named.length > 20 ? `${shown} and ${named.length - 20} more` : shown;
 }
 
-function describeTarget(t: RuntimeTarget): string {
+function describeTarget(t: RuntimeTarget, proxied: readonly Concept[]): string {
   const kind = t.adapter?.kind ?? 'unidentified';
   const head = `${t.name} (${t.url}): ${kind}${t.facts.version ? ` ${t.facts.version}` : ''}`;
   const problem = t.credentialProblem ?? t.problem;
@@ -423,9 +491,9 @@ function describeTarget(t: RuntimeTarget): string {
   const served = t.reader.last?.value;
   if (!served) return `${head}; not read yet`;
   const { reading } = served;
-  const by = (source: string) =>
-    CONCEPTS.filter((c) => (reading.concepts.get(c)?.source ?? 'none') === source).join(', ') ||
-    '-';
+  const sourceOf = (c: Concept) =>
+    proxied.includes(c) ? 'proxy' : (reading.concepts.get(c)?.source ?? 'none');
+  const by = (source: string) => CONCEPTS.filter((c) => sourceOf(c) === source).join(', ') || '-';
   return [
     head,
     `    models: ${namedModels(reading.models)}`,
@@ -434,6 +502,7 @@ function describeTarget(t: RuntimeTarget): string {
       : []),
     `    native: ${by('native')}`,
     `    derived: ${by('derived')}`,
+    ...(proxied.length ? [`    proxy: ${by('proxy')}`] : []),
     `    missing: ${by('none')}`,
     ...reading.notes.map((n) => `    note: ${n}`),
   ].join('\n');
@@ -443,13 +512,4 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
 function sameHost(a: string, b: string): boolean {
   return a === b || (LOOPBACK.has(a) && LOOPBACK.has(b));
-}
-
-function portOf(url: string): number {
-  const u = new URL(url);
-  return Number(u.port || (u.protocol === 'https:' ? 443 : 80));
-}
-
-function hostPort(url: string): string {
-  return `${new URL(url).hostname}:${portOf(url)}`;
 }

@@ -10,7 +10,7 @@ export const RUNTIME_INFO = gauge(
 );
 export const METRICS_SOURCE = gauge(
   'inferwatch_llm_metrics_source_info',
-  "Where each concept's figures come from for a target: native, derived or none; approx=true where they only approximate the concept. Always 1.",
+  "Where each concept's figures come from for a target: native, derived, proxy (measured by the metering proxy on its traffic) or none; approx=true where they only approximate the concept. Always 1.",
   ['runtime', 'target', 'concept', 'metrics_source', 'approx'],
 );
 export const RUNTIME_UP = gauge(

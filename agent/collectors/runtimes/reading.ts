@@ -22,8 +22,11 @@ export const CONCEPTS = [
 ] as const;
 export type Concept = (typeof CONCEPTS)[number];
 
-/** native: the runtime reports the figure; derived: the agent computes it from others. */
-export type Provenance = 'native' | 'derived' | 'none';
+/**
+ * native: the runtime reports the figure; derived: the agent computes it from others; proxy:
+ * the metering proxy measured it on the runtime's traffic.
+ */
+export type Provenance = 'native' | 'derived' | 'proxy' | 'none';
 
 export interface ConceptSource {
   readonly source: Provenance;

@@ -1,0 +1,35 @@
+import type { CollectorFactory } from '../collectors/registry.js';
+import { splitHostPort } from '../config/listen.js';
+import { ProxyCollector } from './collector.js';
+import { PROXY_METRICS } from './metrics.js';
+import { proxiedTargetName, routeUrl } from './targets.js';
+
+export const proxy: CollectorFactory = {
+  name: 'proxy',
+  metrics: PROXY_METRICS,
+  create(config, deps) {
+    const c = config.proxy;
+    if (c.routes.length === 0) return [];
+    return [
+      new ProxyCollector(
+        {
+          routes: c.routes.map((r) => ({
+            listen: splitHostPort(r.listen),
+            upstream: new URL(r.upstream),
+            url: routeUrl(r.listen),
+            runtime: r.runtime,
+            target: proxiedTargetName(r, config),
+            maxConcurrency: r.max_concurrency,
+            preserveHost: r.preserve_host,
+          })),
+          maxStreams: c.max_streams,
+          connectTimeoutMs: c.connect_timeout_ms,
+          idleTimeoutMs: c.idle_timeout_ms,
+          maxModels: config.collectors.runtimes.max_models,
+          serve: c.enabled,
+        },
+        deps,
+      ),
+    ];
+  },
+};
