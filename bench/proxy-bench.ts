@@ -2,15 +2,16 @@
  * `npm run bench` (metering proxy): what the proxy adds to what users of a runtime wait for.
  * A streaming runtime on loopback answers each chat with its headers and first token at once,
  * then a token every 20 ms; 100 clients keep 100 streams open, each starting the next chat as
- * its answer ends (their starts spread over one answer's second). Three paths take turns, twice
- * each, so all see the same machine: direct (the runtime's own port), a bare Node.js proxy
- * (the floor of any proxy on Node's http stack) and the built agent's route. Each request's
+ * its answer ends (their starts spread over one answer's second). The paths take turns, twice
+ * each, so all see the same machine: direct (the runtime's own port), haproxy where it is
+ * installed (a native proxy), a bare Node.js proxy (the floor of any proxy on Node's http
+ * stack) and the built agent's route. Each request's
  * time to first byte is recorded: request sent to the first byte of the answer's body.
  *
- *   BENCH_PROXY_SECONDS   length of each turn (default 10; six turns)
+ *   BENCH_PROXY_SECONDS   length of each turn (default 10; two per path)
  *   BENCH_PROXY_STREAMS   concurrent streams (default 100)
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -158,9 +159,37 @@ async function waitForPort(port: number): Promise<void> {
   throw new Error(`nothing listens on ${port}`);
 }
 
+/**
+ * haproxy, where it is installed: a native reverse proxy in HTTP mode with kept-alive
+ * connections to the runtime and no Nagle delay, for what a proxy in native code adds here.
+ */
+function haproxy(dir: string, listen: number, upstream: number): ChildProcess | undefined {
+  if (spawnSync('haproxy', ['-v']).error) return undefined;
+  const config = join(dir, 'haproxy.cfg');
+  writeFileSync(
+    config,
+    [
+      'defaults',
+      '  mode http',
+      '  timeout connect 5s',
+      '  timeout client 60s',
+      '  timeout server 60s',
+      '  http-reuse always',
+      '  option http-no-delay',
+      'frontend clients',
+      `  bind 127.0.0.1:${listen}`,
+      '  default_backend runtime',
+      'backend runtime',
+      `  server runtime 127.0.0.1:${upstream}`,
+      '',
+    ].join('\n'),
+  );
+  return spawn('haproxy', ['-f', config, '-db'], { stdio: 'ignore' });
+}
+
 async function main(): Promise<void> {
   const upstream = await runtime();
-  const [proxyPort, barePort] = [await freePort(), await freePort()];
+  const [proxyPort, barePort, haproxyPort] = [await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'inferwatch-proxy-bench-'));
   const config = join(dir, 'config.yaml');
   writeFileSync(
@@ -187,16 +216,24 @@ proxy:
     [fileURLToPath(import.meta.url), '--bare', String(barePort), String(upstream.port)],
     { stdio: 'ignore' },
   );
-  await Promise.all([waitForPort(proxyPort), waitForPort(barePort)]);
+  const native = haproxy(dir, haproxyPort, upstream.port);
+  await Promise.all([
+    waitForPort(proxyPort),
+    waitForPort(barePort),
+    ...(native ? [waitForPort(haproxyPort)] : []),
+  ]);
   const pid = agent.pid as number;
-  const paths = { direct: upstream.port, 'bare Node': barePort, inferwatch: proxyPort };
-  const samples = new Map<keyof typeof paths, number[]>(
-    Object.keys(paths).map((k) => [k as keyof typeof paths, []]),
-  );
+  const paths: Record<string, number> = {
+    direct: upstream.port,
+    ...(native && { haproxy: haproxyPort }),
+    'bare Node': barePort,
+    inferwatch: proxyPort,
+  };
+  const samples = new Map<string, number[]>(Object.keys(paths).map((k) => [k, []]));
   let cpu = 0;
   let rssPeak = 0;
   for (let round = 0; round < 2; round++)
-    for (const [name, port] of Object.entries(paths) as [keyof typeof paths, number][]) {
+    for (const [name, port] of Object.entries(paths)) {
       const cpuBefore = cpuSeconds(pid);
       const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssBytes(pid))), 500);
       samples.get(name)?.push(...(await load(port, SECONDS)));
@@ -211,9 +248,12 @@ proxy:
     `\nMetering proxy: time to first byte, ${STREAMS} concurrent streams (${TOKENS} tokens every ${TOKEN_MS} ms), ${2 * SECONDS} s per path, paths alternated\n` +
       `path        answers   p50 ms   p99 ms   max ms  +p50 ms   +p99 ms\n` +
       [...samples].map(([name, s]) => row(name, s)).join('\n') +
-      `\ninferwatch while proxying: ${(cpu / (2 * SECONDS)).toFixed(2)} cores, RSS peak ${(rssPeak / 1048576).toFixed(1)} MiB`,
+      `\ninferwatch while proxying: ${(cpu / (2 * SECONDS)).toFixed(2)} cores, RSS peak ${(rssPeak / 1048576).toFixed(1)} MiB` +
+      (native
+        ? ''
+        : '\n(haproxy is not installed: apt-get install haproxy adds a native proxy for reference)'),
   );
-  for (const child of [agent, bare]) {
+  for (const child of [agent, bare, ...(native ? [native] : [])]) {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   }

@@ -39,33 +39,45 @@ export const MAX_EVENT_BYTES = 64 * 1024;
 
 /**
  * Splits a stream into lines, holding at most one unfinished line of MAX_EVENT_BYTES. A line
- * that grows past it is dropped and reported as `oversized` once it ends.
+ * that grows past it is dropped and reported as `oversized` once it ends. A line inside one
+ * chunk is decoded where it lies; only a line split across chunks is copied.
  */
 export class LineSplitter {
   private parts: Buffer[] = [];
   private held = 0;
   private overflow = false;
 
-  push(chunk: Buffer, onLine: (line: string) => void, onOversized: () => void): void {
+  constructor(
+    private readonly onLine: (line: string) => void,
+    private readonly onOversized: () => void,
+  ) {}
+
+  push(chunk: Buffer): void {
     let start = 0;
     for (;;) {
       const end = chunk.indexOf(0x0a, start);
       if (end < 0) break;
-      this.take(chunk.subarray(start, end));
-      if (this.overflow) onOversized();
-      else onLine(this.text());
-      this.parts = [];
-      this.held = 0;
-      this.overflow = false;
+      if (this.held === 0 && !this.overflow) {
+        if (end - start <= MAX_EVENT_BYTES) this.onLine(decodeLine(chunk, start, end));
+        else this.onOversized();
+      } else {
+        this.take(chunk.subarray(start, end));
+        if (this.overflow) this.onOversized();
+        else this.onLine(decodeLine(Buffer.concat(this.parts, this.held), 0, this.held));
+        this.parts = [];
+        this.held = 0;
+        this.overflow = false;
+      }
       start = end + 1;
     }
     if (start < chunk.length) this.take(chunk.subarray(start));
   }
 
   /** The last line, when the stream ends without a newline. */
-  end(onLine: (line: string) => void, onOversized: () => void): void {
-    if (this.overflow) onOversized();
-    else if (this.held > 0) onLine(this.text());
+  end(): void {
+    if (this.overflow) this.onOversized();
+    else if (this.held > 0)
+      this.onLine(decodeLine(Buffer.concat(this.parts, this.held), 0, this.held));
     this.parts = [];
     this.held = 0;
     this.overflow = false;
@@ -85,25 +97,25 @@ export class LineSplitter {
       this.held += part.length;
     }
   }
+}
 
-  private text(): string {
-    const line = Buffer.concat(this.parts, this.held).toString('utf8');
-    return line.endsWith('\r') ? line.slice(0, -1) : line;
-  }
+function decodeLine(buffer: Buffer, start: number, end: number): string {
+  const last = end > start && buffer[end - 1] === 0x0d ? end - 1 : end;
+  return buffer.toString('utf8', start, last);
 }
 
 /** One SSE line: undefined for comments, other fields and blank lines. */
-export function readSseLine(line: string): AnswerEvent | undefined {
+export function readSseLine(line: string, wantModel = true): AnswerEvent | undefined {
   if (!line.startsWith('data:')) return undefined;
   const data = line.slice(line.startsWith('data: ') ? 6 : 5).trim();
   if (data === '[DONE]') return { output: false, done: true };
-  return readJsonEvent(data);
+  return readJsonEvent(data, wantModel);
 }
 
 /** One NDJSON line (Ollama's native API). */
-export function readNdjsonLine(line: string): AnswerEvent | undefined {
+export function readNdjsonLine(line: string, wantModel = true): AnswerEvent | undefined {
   const text = line.trim();
-  return text === '' ? undefined : readJsonEvent(text);
+  return text === '' ? undefined : readJsonEvent(text, wantModel);
 }
 
 type Json = Record<string, unknown>;
@@ -112,8 +124,20 @@ type Json = Record<string, unknown>;
  * One JSON event of any of the shapes runtimes stream: OpenAI chat and completion chunks
  * (vLLM, SGLang, TGI, llama.cpp, Ollama's /v1), Ollama's /api/chat and /api/generate lines,
  * llama.cpp's /completion and TGI's /generate_stream events.
+ *
+ * Most events carry one token and nothing else the proxy needs; they are told by a look at the
+ * text, without building the object (thousands a second on a busy route, each parse feeding
+ * the collector of young garbage that pauses every stream). The rare event that may end the
+ * answer, count its tokens or report an error is parsed whole.
  */
-export function readJsonEvent(text: string): AnswerEvent | undefined {
+export function readJsonEvent(text: string, wantModel = true): AnswerEvent | undefined {
+  if (!RARE.test(text)) {
+    if (text.charCodeAt(0) !== 0x7b) return undefined;
+    const output = OUTPUT.test(text) && !SPECIAL_TOKEN.test(text);
+    if (!wantModel) return output ? OUTPUT_ONLY : NOTHING;
+    const model = MODEL.exec(text);
+    return { output, model: model ? unquote(model[1] as string) : undefined };
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -122,6 +146,29 @@ export function readJsonEvent(text: string): AnswerEvent | undefined {
   }
   if (!isObject(parsed)) return undefined;
   return eventOf(parsed);
+}
+
+/** The events of a stream once its model is known: one object each, none made per event. */
+const OUTPUT_ONLY: AnswerEvent = Object.freeze({ output: true });
+const NOTHING: AnswerEvent = Object.freeze({ output: false });
+
+/** Keys that may end an answer, count its tokens or report a failure: parsed whole. */
+const RARE =
+  /"(?:usage|details)"\s*:\s*\{|"(?:done|stop)"\s*:\s*true|"(?:error|eval_count|prompt_eval_count|tokens_predicted|tokens_evaluated)"\s*:/;
+/** A non-empty text, reasoning or tool call, in any of the shapes eventOf reads. */
+const OUTPUT =
+  /"(?:content|text|response|thinking|reasoning|reasoning_content)"\s*:\s*"[^"]|"tool_calls"\s*:\s*\[\s*\{|"token"\s*:\s*\{/;
+/** TGI marks special tokens (end of sequence...): no text a user sees. */
+const SPECIAL_TOKEN = /"special"\s*:\s*true/;
+const MODEL = /"model"\s*:\s*("(?:[^"\\]|\\.)*")/;
+
+function unquote(literal: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(literal);
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function eventOf(o: Json): AnswerEvent {

@@ -46,7 +46,12 @@ export class RequestMeter {
   private requestBytes = 0;
   private status = 0;
   private framing: Framing = 'other';
-  private readonly lines = new LineSplitter();
+  private readonly lines = new LineSplitter(
+    (line) => this.line(line),
+    () => this.output(this.chunkAtMs),
+  );
+  /** When the chunk being read arrived. */
+  private chunkAtMs = 0;
   private answerFields: JsonFieldPicker | undefined;
   private readonly answerText = new StringDecoder('utf8');
   private answerBytes = 0;
@@ -92,20 +97,16 @@ export class RequestMeter {
     this.answerBytes += chunk.length;
     if (this.status < 200 || this.status >= 300) return;
     if (this.framing === 'json') this.answerFields?.feed(this.answerText.write(chunk));
-    else if (this.framing === 'sse' || this.framing === 'ndjson')
-      this.lines.push(
-        chunk,
-        (line) => this.line(line, atMs),
-        () => this.output(atMs),
-      );
+    else if (this.framing === 'sse' || this.framing === 'ndjson') {
+      this.chunkAtMs = atMs;
+      this.lines.push(chunk);
+    }
   }
 
   /** The runtime's answer ended, complete, at `atMs`. */
   answerEnded(atMs: number): void {
-    this.lines.end(
-      (line) => this.line(line, atMs),
-      () => this.output(atMs),
-    );
+    this.chunkAtMs = atMs;
+    this.lines.end();
     if (this.answerFields) this.take(eventOf(Object.fromEntries(this.answerFields.fields)));
     this.complete = true;
   }
@@ -160,11 +161,13 @@ export class RequestMeter {
     };
   }
 
-  private line(line: string, atMs: number): void {
-    const event = this.framing === 'sse' ? readSseLine(line) : readNdjsonLine(line);
+  private line(line: string): void {
+    const wantModel = this.answerModel === undefined;
+    const event =
+      this.framing === 'sse' ? readSseLine(line, wantModel) : readNdjsonLine(line, wantModel);
     if (!event) return;
     this.take(event);
-    if (event.output) this.output(atMs);
+    if (event.output) this.output(this.chunkAtMs);
   }
 
   private take(event: AnswerEvent): void {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as M from '../../agent/collectors/runtimes/metrics.js';
 import {
+  eventOf,
   framingOf,
   LineSplitter,
+  readJsonEvent,
   MAX_EVENT_BYTES,
   readNdjsonLine,
   readSseLine,
@@ -11,7 +13,8 @@ import { isGeneration, servedModelName } from '../../agent/proxy/inference.js';
 import { JsonFieldPicker } from '../../agent/proxy/json-fields.js';
 import { TrafficLedger } from '../../agent/proxy/ledger.js';
 import { RequestMeter } from '../../agent/proxy/meter.js';
-import { readFixture } from '../helpers/fixtures.js';
+import { readdirSync } from 'node:fs';
+import { fixture, readFixture } from '../helpers/fixtures.js';
 
 const proxyFixture = (name: string) => readFixture('proxy', name);
 
@@ -19,7 +22,7 @@ const proxyFixture = (name: string) => readFixture('proxy', name);
 function sse(name: string) {
   return proxyFixture(name)
     .split('\n')
-    .map(readSseLine)
+    .map((l) => readSseLine(l))
     .filter((e) => e !== undefined);
 }
 
@@ -57,7 +60,7 @@ describe('answer events on real captures', () => {
     ] as const) {
       const events = proxyFixture(file)
         .split('\n')
-        .map(readNdjsonLine)
+        .map((l) => readNdjsonLine(l))
         .filter((e) => e !== undefined);
       expect(events.map((e) => [e.output, e.done ?? false])).toEqual([
         [true, false],
@@ -128,23 +131,69 @@ describe('LineSplitter', () => {
   it('joins lines split across chunks and drops one longer than the cap, saying so', () => {
     const lines: string[] = [];
     let oversized = 0;
-    const split = new LineSplitter();
-    const push = (text: string) =>
-      split.push(
-        Buffer.from(text),
-        (l) => lines.push(l),
-        () => oversized++,
-      );
-    push('data: a');
-    push('bc\r\ndata: ');
-    push(`${'x'.repeat(MAX_EVENT_BYTES)}\n`);
-    push('tail');
-    split.end(
+    const split = new LineSplitter(
       (l) => lines.push(l),
       () => oversized++,
     );
-    expect(lines).toEqual(['data: abc', 'tail']);
-    expect(oversized).toBe(1);
+    const push = (text: string) => split.push(Buffer.from(text));
+    push('data: a');
+    push('bc\r\ndata: ');
+    push(`${'x'.repeat(MAX_EVENT_BYTES)}\n`);
+    push('one\ntwo\r\n');
+    push(`${'y'.repeat(MAX_EVENT_BYTES + 1)}\n`);
+    push('tail');
+    split.end();
+    expect(lines).toEqual(['data: abc', 'one', 'two', 'tail']);
+    expect(oversized).toBe(2);
+  });
+});
+
+describe('the quick look at an event agrees with reading it whole', () => {
+  const whole = (text: string) => {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+        ? eventOf(parsed as Record<string, unknown>)
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const strip = (e: ReturnType<typeof readJsonEvent>) =>
+    e && {
+      output: e.output,
+      model: e.model,
+      usage: e.usage,
+      done: e.done ?? false,
+      error: e.error ?? false,
+    };
+
+  it('on every event of every capture, and on the shapes around them', () => {
+    const events = [
+      ...readdirSync(fixture('proxy'))
+        .filter((f) => f !== 'SOURCES.md' && !f.endsWith('.json'))
+        .flatMap((f) => proxyFixture(f).split('\n'))
+        .map((l) => l.replace(/^data: ?/, ''))
+        .filter((l) => l.startsWith('{')),
+      '{"model":"m","choices":[{"index":0,"delta":{"content":null}}]}',
+      '{"model":"m","choices":[{"index":0,"delta":{"content": "spaced"}}]}',
+      '{"model":"m","choices":[{"index":0,"delta":{"tool_calls":[]}}]}',
+      '{"model":"m","choices":[{"index":0,"delta":{"content":"","tool_calls":[{"function":{"arguments":"{\\"content\\":\\"x\\"}"}}]}}]}',
+      '{"model":"m","choices":[{"index":0,"delta":{},"logprobs":{"content":[{"token":"a"}]}}]}',
+      '{"token":{"id":2,"text":"</s>","special":true},"generated_text":null,"details":null}',
+      '{"token":{"id":9,"text":" Paris","special":false},"generated_text":null,"details":null}',
+      '{"model":"a\\"b","response":"x","done":false}',
+      '{"model":"m","message":{"role":"assistant","content":"","thinking":"hm"},"done":false}',
+      '{"model":"m","choices":[{"index":0,"text":"","finish_reason":"length"}],"usage":null}',
+      '{"error":{"message":"boom","type":"server_error"}}',
+      '{"content":"x","stop":false}',
+      '{"content":"","stop":true,"tokens_predicted":5,"tokens_evaluated":3}',
+      '{"model":"m","choices":[{"index":0,"delta":{"content":"x"}}],"usage":null}',
+      '{"model":"m","created_at":"t","response":"","done":true,"done_reason":"stop"}',
+      '{"token":{"id":2,"text":"</s>","special":true},"generated_text":"Paris","details":{"finish_reason":"eos_token","generated_tokens":3}}',
+    ];
+    expect(events.length).toBeGreaterThan(20);
+    for (const text of events) expect(strip(readJsonEvent(text)), text).toEqual(strip(whole(text)));
   });
 });
 
