@@ -74,8 +74,9 @@ export class RequestMeter {
   /** Part of the request body, as it passes to the runtime. */
   request(chunk: Buffer): void {
     this.requestBytes += chunk.length;
-    // The whole body is read past (`model` may come last); only the field is kept.
-    this.requestFields.feed(this.requestText.write(chunk));
+    // Read past until `model` is found (it may come last); only the field is kept.
+    if (!this.requestFields.fields.has('model'))
+      this.requestFields.feed(this.requestText.write(chunk));
   }
 
   /** The request body is all sent: the request counts as in flight under its model. */

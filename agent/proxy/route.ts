@@ -139,12 +139,6 @@ export class ProxyRoute {
     });
   }
 
-  /** The port it listens on (0 before it does). */
-  get port(): number {
-    const address = this.server.address();
-    return typeof address === 'object' && address ? address.port : 0;
-  }
-
   /**
    * Stops taking connections; requests in flight go on to their end, at most `graceMs`, then
    * their connections are closed.
@@ -197,19 +191,18 @@ export class ProxyRoute {
           failure,
           (this.counts.upstreamFailures.get(failure) ?? 0) + 1,
         );
-        if (!res.headersSent) {
+        if (!res.headersSent)
           this.respond(
             res,
             failure === 'timeout' ? 504 : 502,
             `inferwatch proxy: the runtime ${failure === 'timeout' ? 'did not answer in time' : 'cannot be reached'}\n`,
           );
-          end({ by: 'upstream', reason: failure });
-        } else {
+        else {
           // Mid-answer: the client must see the break, as it would without the proxy.
           this.count(0);
           res.destroy();
-          end({ by: 'upstream', reason: failure });
         }
+        end({ by: 'upstream', reason: failure });
       },
     );
 

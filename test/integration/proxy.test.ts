@@ -177,6 +177,12 @@ function send(
 
 const T = '{runtime="ollama",target="ollama-a"';
 const series = (model: string, extra = '') => `${T},model="${model}"${extra}}`;
+/** A model's finished requests of one outcome, as the agent exports them. */
+const outcomes = (m: Map<string, number>, outcome: string, model = 'llama3.2:latest') =>
+  m.get(`inferwatch_llm_requests_total${series(model, `,outcome="${outcome}"`)}`);
+/** A series of the route's own families. */
+const routeSeries = (name: string, port: number, extra = '') =>
+  `${name}{listen="127.0.0.1:${port}",target="ollama-a"${extra}}`;
 const waitFor = async (check: () => Promise<boolean> | boolean, ms = 5000) => {
   const deadline = Date.now() + ms;
   while (!(await check())) {
@@ -547,9 +553,7 @@ describe('failures: reported, measured, and the client sees what it would withou
     expect(ollama.served[0]?.cut).toBe(true);
     expect(ollama.served[0]?.outputs).toBeLessThan(5);
     const m = await a.metrics();
-    expect(
-      m.get(`inferwatch_llm_requests_total${series('llama3.2:latest', ',outcome="aborted"')}`),
-    ).toBe(1);
+    expect(outcomes(m, 'aborted')).toBe(1);
     expect(m.get(`inferwatch_llm_requests_running${series('llama3.2:latest')}`)).toBe(0);
   });
 
@@ -563,15 +567,9 @@ describe('failures: reported, measured, and the client sees what it would withou
     );
     expect(answer.error).toBeDefined();
     const m = await a.metrics();
+    expect(outcomes(m, 'error')).toBe(1);
     expect(
-      m.get(`inferwatch_llm_requests_total${series('llama3.2:latest', ',outcome="error"')}`),
-    ).toBe(1);
-    expect(
-      m.get(
-        'inferwatch_proxy_upstream_failures_total{listen="127.0.0.1:' +
-          a.port +
-          '",target="ollama-a",reason="reset"}',
-      ),
+      m.get(routeSeries('inferwatch_proxy_upstream_failures_total', a.port, ',reason="reset"')),
     ).toBe(1);
   });
 
@@ -592,17 +590,9 @@ describe('failures: reported, measured, and the client sees what it would withou
     for (const def of PROXY_METRICS)
       expect(text, def.name).toMatch(new RegExp(`^${def.name}\\{`, 'm'));
     const m = await a.metrics();
-    expect(
-      m.get(
-        `inferwatch_proxy_responses_total{listen="127.0.0.1:${a.port}",target="ollama-a",code="503"}`,
-      ),
-    ).toBe(1);
-    expect(
-      m.get(`inferwatch_llm_requests_total${series('llama3.2:latest', ',outcome="error"')}`),
-    ).toBe(1);
-    expect(
-      m.get(`inferwatch_llm_requests_total${series('llama3.2:latest', ',outcome="rejected"')}`),
-    ).toBe(2);
+    expect(m.get(routeSeries('inferwatch_proxy_responses_total', a.port, ',code="503"'))).toBe(1);
+    expect(outcomes(m, 'error')).toBe(1);
+    expect(outcomes(m, 'rejected')).toBe(2);
   });
 
   it('a runtime silent past idle_timeout_ms: 504 to the client, an error, a timeout', async () => {
@@ -615,15 +605,9 @@ describe('failures: reported, measured, and the client sees what it would withou
     );
     expect(answer.status).toBe(504);
     const m = await a.metrics();
+    expect(outcomes(m, 'error')).toBe(1);
     expect(
-      m.get(`inferwatch_llm_requests_total${series('llama3.2:latest', ',outcome="error"')}`),
-    ).toBe(1);
-    expect(
-      m.get(
-        'inferwatch_proxy_upstream_failures_total{listen="127.0.0.1:' +
-          a.port +
-          '",target="ollama-a",reason="timeout"}',
-      ),
+      m.get(routeSeries('inferwatch_proxy_upstream_failures_total', a.port, ',reason="timeout"')),
     ).toBe(1);
   });
 
@@ -637,9 +621,7 @@ describe('failures: reported, measured, and the client sees what it would withou
     expect(answer.status).toBe(502);
     const m = await a.metrics();
     expect(m.get(`inferwatch_llm_runtime_up${T}}`)).toBe(0);
-    expect(
-      m.get(`inferwatch_llm_requests_total${series('llama3.2:latest', ',outcome="error"')}`),
-    ).toBe(1);
+    expect(outcomes(m, 'error')).toBe(1);
   });
 
   it('past max_streams the proxy answers 503 itself and counts the request rejected', async () => {
@@ -648,21 +630,14 @@ describe('failures: reported, measured, and the client sees what it would withou
     const body = JSON.stringify({ model: 'llama3.2', prompt: 'x' });
     const first = [send(a.port, '/api/generate', body), send(a.port, '/api/generate', body)];
     await waitFor(
-      async () =>
-        (await a.metrics()).get(
-          `inferwatch_proxy_streams{listen="127.0.0.1:${a.port}",target="ollama-a"}`,
-        ) === 2,
+      async () => (await a.metrics()).get(routeSeries('inferwatch_proxy_streams', a.port)) === 2,
     );
     const third = await send(a.port, '/api/generate', body);
     expect(third.status).toBe(503);
     expect((await Promise.all(first)).map((x) => x.status)).toEqual([200, 200]);
     const m = await a.metrics();
-    expect(
-      m.get(`inferwatch_proxy_refused_total{listen="127.0.0.1:${a.port}",target="ollama-a"}`),
-    ).toBe(1);
-    expect(
-      m.get(`inferwatch_llm_requests_total${series('llama3.2:latest', ',outcome="rejected"')}`),
-    ).toBe(1);
+    expect(m.get(routeSeries('inferwatch_proxy_refused_total', a.port))).toBe(1);
+    expect(outcomes(m, 'rejected')).toBe(1);
   });
 
   it('an address in use: the route says so, everything else keeps working', async () => {
@@ -743,9 +718,7 @@ describe('a reload', () => {
     expect(between).toBe(200);
     expect((await send(a.port, '/api/chat', body)).status).toBe(200);
     const m = parseExposition(await (next as Agent).metrics());
-    expect(
-      m.get(`inferwatch_llm_requests_total${series('llama3.2:latest', ',outcome="ok"')}`),
-    ).toBe(3);
+    expect(outcomes(m, 'ok')).toBe(3);
   });
 });
 
