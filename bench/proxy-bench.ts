@@ -4,8 +4,8 @@
  * then a token every 20 ms; 100 clients keep 100 streams open, each starting the next chat as
  * its answer ends (their starts spread over one answer's second). The paths take turns, twice
  * each, so all see the same machine: direct (the runtime's own port), haproxy where it is
- * installed (a native proxy), a bare Node.js proxy (the floor of any proxy on Node's http
- * stack) and the built agent's route. Each request's
+ * installed (a native proxy), a TCP relay in Node.js (Node's event loop without HTTP), a bare
+ * Node.js proxy (the floor of any proxy on Node's http stack) and the built agent's route. Each request's
  * time to first byte is recorded: request sent to the first byte of the answer's body.
  *
  *   BENCH_PROXY_SECONDS   length of each turn (default 10; two per path)
@@ -14,7 +14,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,6 +143,20 @@ function bareProxy(listen: number, upstream: number): void {
   }).listen(listen, '127.0.0.1');
 }
 
+/**
+ * A TCP relay in Node.js (this file with `--relay`): each client connection piped to its own
+ * connection to the runtime, bytes both ways, no HTTP at all. What Node's event loop costs
+ * beneath its http stack.
+ */
+function relay(listen: number, upstream: number): void {
+  createNetServer({ noDelay: true }, (client) => {
+    const runtime = connect({ host: '127.0.0.1', port: upstream, noDelay: true });
+    client.pipe(runtime).pipe(client);
+    client.on('error', () => runtime.destroy());
+    runtime.on('error', () => client.destroy());
+  }).listen(listen, '127.0.0.1');
+}
+
 async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const up = await new Promise<boolean>((resolve) => {
@@ -216,16 +230,24 @@ proxy:
     [fileURLToPath(import.meta.url), '--bare', String(barePort), String(upstream.port)],
     { stdio: 'ignore' },
   );
+  const relayPort = await freePort();
+  const tcpRelay = spawn(
+    process.execPath,
+    [fileURLToPath(import.meta.url), '--relay', String(relayPort), String(upstream.port)],
+    { stdio: 'ignore' },
+  );
   const native = haproxy(dir, haproxyPort, upstream.port);
   await Promise.all([
     waitForPort(proxyPort),
     waitForPort(barePort),
+    waitForPort(relayPort),
     ...(native ? [waitForPort(haproxyPort)] : []),
   ]);
   const pid = agent.pid as number;
   const paths: Record<string, number> = {
     direct: upstream.port,
     ...(native && { haproxy: haproxyPort }),
+    'Node TCP': relayPort,
     'bare Node': barePort,
     inferwatch: proxyPort,
   };
@@ -253,14 +275,14 @@ proxy:
         ? ''
         : '\n(haproxy is not installed: apt-get install haproxy adds a native proxy for reference)'),
   );
-  for (const child of [agent, bare, ...(native ? [native] : [])]) {
+  for (const child of [agent, bare, tcpRelay, ...(native ? [native] : [])]) {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   }
   upstream.close();
 }
 
-if (process.argv.includes('--bare')) {
-  const [listen, upstream] = process.argv.slice(-2).map(Number);
-  bareProxy(listen as number, upstream as number);
-} else await main();
+const [listenArg, upstreamArg] = process.argv.slice(-2).map(Number);
+if (process.argv.includes('--bare')) bareProxy(listenArg as number, upstreamArg as number);
+else if (process.argv.includes('--relay')) relay(listenArg as number, upstreamArg as number);
+else await main();
