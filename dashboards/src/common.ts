@@ -216,6 +216,8 @@ interface PanelOptions {
   readonly thresholds?: ThresholdsConfigBuilder;
   readonly links?: readonly cog.Builder<never>[];
   readonly mappings?: ValueMapping[];
+  /** What an empty panel says (a concept some runtimes have no figure for). */
+  readonly noValue?: string;
 }
 
 function common<
@@ -232,6 +234,7 @@ function common<
     thresholds(t: ThresholdsConfigBuilder): T;
     links(l: cog.Builder<never>[]): T;
     mappings(m: ValueMapping[]): T;
+    noValue(n: string): T;
   },
 >(panel: T, o: PanelOptions): T {
   let p = panel
@@ -244,6 +247,7 @@ function common<
   for (const q of o.queries) p = p.withTarget(q);
   if (o.min !== undefined) p = p.min(o.min);
   if (o.max !== undefined) p = p.max(o.max);
+  if (o.noValue !== undefined) p = p.noValue(o.noValue);
   if (o.thresholds) p = p.thresholds(o.thresholds);
   if (o.links) p = p.links([...o.links]);
   if (o.mappings) p = p.mappings(o.mappings);

@@ -141,6 +141,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
         min: 0,
         max: 1,
         queries: [query(`inferwatch_llm_kv_cache_usage_ratio{${SEL}}`, '{{target}} {{model}}')],
+        noValue: 'Not reported by these runtimes (Ollama; llama.cpp since May 2025)',
         thresholds: thresholds([
           [null, 'green'],
           [0.95, 'orange'],
@@ -161,6 +162,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
             '{{target}} {{model}}',
           ),
         ],
+        noValue: 'Not reported by these runtimes (Ollama, llama.cpp, TGI)',
         links: [link('LLMNodeKVCacheSaturated')],
       }),
     )
