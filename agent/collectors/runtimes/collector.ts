@@ -180,8 +180,8 @@ export class RuntimesCollector implements Collector {
             runtime: adapter.kind,
             target: t.name,
             url: t.url,
-            // Through the proxy where one serves it: the probe then measures what clients get,
-            // and its traffic is counted as the proxy counts theirs.
+            // Through its proxy route, if one listens: the probe measures what clients get, and
+            // its traffic is counted as theirs is.
             probeUrl: this.probeUrlOf(t),
             headers: t.headers,
             promptTokensCounted: promptTokensCountedBy(adapter),
@@ -309,11 +309,8 @@ export class RuntimesCollector implements Collector {
     const route = this.options.proxied.get(target.name);
     const ledger = route && this.deps.traffic.of(target.name);
     if (!route || !ledger) return new Map();
-    const reported = target.reader.last?.value.reading.concepts;
     const filled = new Map(
-      [...ledger.concepts(route.maxConcurrency)].filter(
-        ([concept]) => (reported?.get(concept)?.source ?? 'none') === 'none',
-      ),
+      [...ledger.concepts(route.maxConcurrency)].filter(([concept]) => lacks(target, concept)),
     );
     // A runtime of one model is measured under '': its series carry the name it serves.
     const served = modelName(target.facts.model);
@@ -339,10 +336,7 @@ export class RuntimesCollector implements Collector {
   private proxiedConcepts(target: RuntimeTarget): Concept[] {
     const route = this.options.proxied.get(target.name);
     if (!route) return [];
-    const reported = target.reader.last?.value.reading.concepts;
-    return [...proxyConcepts(route.maxConcurrency).keys()].filter(
-      (c) => (reported?.get(c)?.source ?? 'none') === 'none',
-    );
+    return [...proxyConcepts(route.maxConcurrency).keys()].filter((c) => lacks(target, c));
   }
 
   private emitServed(
@@ -473,6 +467,11 @@ export class RuntimesCollector implements Collector {
       lines,
     };
   }
+}
+
+/** Whether a runtime has no figure of its own for a concept, by its last read (or no read yet). */
+function lacks(target: RuntimeTarget, concept: Concept): boolean {
+  return (target.reader.last?.value.reading.concepts.get(concept)?.source ?? 'none') === 'none';
 }
 
 /** Doctor names up to 20 models, and counts the rest: a line per person, not per adapter. */
