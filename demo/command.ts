@@ -6,7 +6,7 @@ import { readCapped } from '../agent/core/http.js';
 import { startAgent, type RunningAgent } from './agent-process.js';
 import { ControlServer } from './control.js';
 import { INCIDENTS, INCIDENT_NAMES, isIncident } from './sim/incidents.js';
-import { ROOT, SimulatedNode } from './sim/node.js';
+import { OLLAMA_TARGET, ROOT, SimulatedNode } from './sim/node.js';
 import { ALERTMANAGER, findTool, MonitoringStack, PROMETHEUS } from './stack.js';
 import { WebhookReceiver, type Notification } from './webhook.js';
 
@@ -157,6 +157,7 @@ async function runDemo(
       name: 'demo-gpu-node',
       dir: options.dir,
       gpus: options.gpus,
+      ollama: { model: 'llama3.2:latest', requestsPerSecond: 1 },
     });
     closers.push(() => node.close());
     const agent: RunningAgent = await startAgent(node, options.listen);
@@ -167,12 +168,17 @@ async function runDemo(
     closers.push(() => controlServer.close());
 
     const lines = [
-      `inferwatch demo: a simulated GPU node (${options.gpus} x H100 80GB, ${[...node.runtimes.values()].map((r) => r.kind).join(' + ')}) and the real agent.`,
+      `inferwatch demo: a simulated GPU node (${options.gpus} x H100 80GB, ${[...[...node.runtimes.values()].map((r) => r.kind), ...(node.ollama ? ['ollama'] : [])].join(' + ')}) and the real agent.`,
       '',
       `  Agent           http://${agent.address}/metrics   (log: ${agent.logFile})`,
       ...[...node.runtimes].map(
         ([name, r]) => `  Runtime ${name.padEnd(7)} ${r.url}   (${r.kind}, ${r.model})`,
       ),
+      ...(node.ollama
+        ? [
+            `  Runtime ${OLLAMA_TARGET.padEnd(7)} ${node.ollama.url}   (ollama, ${node.ollama.models.join(', ')}; no metrics of its own: its users go through the agent's metering proxy at ${node.proxyUrl ?? ''})`,
+          ]
+        : []),
       `  Node files      ${options.dir}`,
       `  Control         ${controlUrl}`,
     ];
@@ -216,6 +222,7 @@ async function runDemo(
       'Inject an incident from another terminal (they last until cleared):',
       `  ${self} inject xid-fatal`,
       `  ${self} inject saturation --target vllm`,
+      `  ${self} inject slow-first-token     # the proxied Ollama: the proxy sees it`,
       `  ${self} incidents      # all of them, and the alerts each should raise`,
       `  ${self} clear`,
       '',

@@ -311,8 +311,10 @@ export class SimulatedNode {
       return this.remember({ incident, gpu, at });
     }
     if (info.scope === 'runtime') {
+      const ollamaFirst =
+        this.ollama && (incident === 'slow-first-token' || this.runtimes.size === 0);
       const target =
-        options.target ?? [...this.runtimes.keys()][0] ?? (this.ollama ? OLLAMA_TARGET : '');
+        options.target ?? (ollamaFirst ? OLLAMA_TARGET : ([...this.runtimes.keys()][0] ?? ''));
       if (this.ollama && target === OLLAMA_TARGET) {
         this.injectOllama(incident, this.ollama);
         return this.remember({ incident, target, at });
@@ -397,6 +399,11 @@ export class SimulatedNode {
       default:
         throw new Error(`${incident} is not a GPU incident`);
     }
+  }
+
+  /** Where the proxied Ollama's users reach it: the agent's route. */
+  get proxyUrl(): string | undefined {
+    return this.ollama ? `http://127.0.0.1:${this.proxyPort}` : undefined;
   }
 
   /** The served model of a runtime target, the proxied Ollama's included. */

@@ -50,6 +50,9 @@ describe('inferwatch demo', () => {
     const control = /Control\s+http:\/\/(\S+)/.exec(out)?.[1] as string;
     expect(out).toMatch(/Runtime vllm\s+http:\/\/127\.0\.0\.1:\d+\s+\(vllm, /);
     expect(out).toMatch(/Runtime sglang\s+http:\/\/127\.0\.0\.1:\d+\s+\(sglang, /);
+    expect(out).toMatch(
+      /Runtime ollama\s+http:\/\/127\.0\.0\.1:\d+\s+\(ollama, llama3\.2:latest; no metrics of its own: its users go through the agent's metering proxy at http:\/\/127\.0\.0\.1:\d+\)/,
+    );
 
     // The real agent sees the simulated GPUs and runtimes.
     expect(
@@ -62,6 +65,21 @@ describe('inferwatch demo', () => {
     expect(text).toMatch(/^inferwatch_llm_runtime_up\{runtime="vllm",target="vllm"\} 1$/m);
     expect(text).toMatch(/^inferwatch_llm_runtime_up\{runtime="sglang",target="sglang"\} 1$/m);
     expect(text).toMatch(/^inferwatch_gpu_sm_active_ratio\{/m);
+    // Ollama has no metrics; its users' requests, measured by the proxy, are there.
+    expect(
+      await until(
+        async () =>
+          /^inferwatch_llm_requests_total\{runtime="ollama",target="ollama",model="llama3\.2:latest",outcome="ok"\} [1-9]/m.test(
+            await metrics(agentUrl),
+          ),
+        15_000,
+      ),
+    ).toBe(true);
+    const slow = cli('inject', 'slow-first-token', '--control', control);
+    expect(slow.status, slow.stderr).toBe(0);
+    expect(JSON.parse(slow.stdout)).toMatchObject({
+      injected: { incident: 'slow-first-token', target: 'ollama' },
+    });
 
     const injected = cli('inject', 'xid', '--gpu', '3', '--control', control);
     expect(injected.status, injected.stderr).toBe(0);
