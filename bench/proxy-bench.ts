@@ -81,9 +81,11 @@ async function load(port: number, seconds: number): Promise<number[]> {
         {
           host: '127.0.0.1',
           port,
-          path: process.env.BENCH_PROXY_PATH ?? '/api/chat',
+          path: '/api/chat',
           method: 'POST',
           agent,
+          // A stream lasts one second; one that stalls ten is a failure, not a wait.
+          timeout: 10_000,
           headers: {
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(body),
@@ -95,10 +97,11 @@ async function load(port: number, seconds: number): Promise<number[]> {
             if (first) ttfb.push(performance.now() - start);
             first = false;
           });
-          res.on('end', resolve);
-          res.on('error', () => resolve());
+          // Closed is the end of it, complete or not: a broken stream does not hang the bench.
+          res.on('close', () => resolve());
         },
       );
+      req.on('timeout', () => req.destroy());
       req.on('error', () => resolve());
       req.end(body);
     });
@@ -160,10 +163,14 @@ function relay(listen: number, upstream: number): void {
 async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const up = await new Promise<boolean>((resolve) => {
-      const req = request({ host: '127.0.0.1', port, path: '/api/version' }, (res) => {
-        res.resume();
-        resolve(true);
-      });
+      const req = request(
+        { host: '127.0.0.1', port, path: '/api/version', timeout: 1000 },
+        (res) => {
+          res.resume();
+          resolve(true);
+        },
+      );
+      req.on('timeout', () => req.destroy());
       req.on('error', () => resolve(false));
       req.end();
     });

@@ -1,4 +1,3 @@
-import type { RuntimeKind } from '../collectors/runtimes/adapter.js';
 import type { CollectorDeps } from '../collectors/registry.js';
 import type { Collector, Emitter, SourceStatus } from '../core/collector.js';
 import type { MetricDef } from '../core/metric.js';
@@ -12,24 +11,10 @@ import {
   PROXY_UPSTREAM_FAILURES,
 } from './metrics.js';
 import { RoutePool } from './pool.js';
-import { ProxyRoute, routeKey, type RouteSettings } from './route.js';
-
-export interface ProxyRouteConfig {
-  readonly listen: { readonly host: string; readonly port: number };
-  readonly upstream: URL;
-  /** Where a client on this node reaches the route. */
-  readonly url: string;
-  readonly runtime: RuntimeKind;
-  readonly target: string;
-  readonly maxConcurrency?: number | undefined;
-  readonly preserveHost: boolean;
-}
+import { listenAddress, ProxyRoute, routeKey, type RouteSettings } from './route.js';
 
 export interface ProxyOptions {
-  readonly routes: readonly ProxyRouteConfig[];
-  readonly maxStreams: number;
-  readonly connectTimeoutMs: number;
-  readonly idleTimeoutMs: number;
+  readonly routes: readonly RouteSettings[];
   /** Models per target that get series (collectors.runtimes.max_models). */
   readonly maxModels: number;
   /** Listen (under `run`); false: the routes are only described (doctor, once, probe). */
@@ -48,7 +33,6 @@ export class ProxyCollector implements Collector {
   readonly name = 'proxy';
   readonly metrics: readonly MetricDef[] = PROXY_METRICS;
   private readonly pool: RoutePool;
-  private readonly settings: readonly RouteSettings[];
   private readonly generation: number | undefined;
   private readonly routes: ProxyRoute[] = [];
 
@@ -57,49 +41,38 @@ export class ProxyCollector implements Collector {
     private readonly deps: CollectorDeps,
   ) {
     this.pool = deps.durable.get('proxy/routes', () => new RoutePool());
-    this.settings = options.routes.map((r) => ({
-      listen: r.listen,
-      upstream: r.upstream,
-      runtime: r.runtime,
-      target: r.target,
-      preserveHost: r.preserveHost,
-      maxStreams: options.maxStreams,
-      connectTimeoutMs: options.connectTimeoutMs,
-      idleTimeoutMs: options.idleTimeoutMs,
-    }));
     // Claimed now, before the agent this one replaces stops: kept routes stay open.
-    this.generation = options.serve ? this.pool.claim(this.settings.map(routeKey)) : undefined;
+    this.generation = options.serve ? this.pool.claim(options.routes.map(routeKey)) : undefined;
   }
 
   async start(): Promise<void> {
     if (!this.options.serve) return;
     const world = { clock: this.deps.clock, logger: this.deps.logger };
     await Promise.all(
-      this.settings.map(async (settings, i) => {
+      this.options.routes.map(async (settings) => {
         const ledger = this.deps.traffic.ledger(
           settings.runtime,
           settings.target,
           this.options.maxModels,
         );
-        const url = this.options.routes[i]?.url ?? '';
         const kept = this.pool.get(routeKey(settings));
         if (kept) {
           kept.update(settings, ledger);
           this.routes.push(kept);
-          if (!kept.problem) this.deps.traffic.routeListening(settings.target, url);
+          if (!kept.problem) this.deps.traffic.routeListening(settings.target, settings.url);
           return;
         }
         const route = new ProxyRoute(
           settings,
           ledger,
-          this.pool.countsOf(listenOf(settings), settings.target),
+          this.pool.countsOf(listenAddress(settings), settings.target),
           world,
         );
         this.pool.add(route);
         this.routes.push(route);
         await route.listen();
         if (route.problem) return;
-        this.deps.traffic.routeListening(settings.target, url);
+        this.deps.traffic.routeListening(settings.target, settings.url);
         this.deps.logger.info(
           { listen: route.listenAddress, target: settings.target, runtime: settings.runtime },
           'proxy route listening',
@@ -119,11 +92,11 @@ export class ProxyCollector implements Collector {
       const labels = { listen: route.listenAddress, target: route.target };
       out.emit(
         PROXY_ROUTE_UP,
-        { ...labels, runtime: this.runtimeOf(route) },
+        { ...labels, runtime: route.settings.runtime },
         route.problem ? 0 : 1,
       );
       out.emit(PROXY_STREAMS, labels, route.streams);
-      out.emit(PROXY_MAX_STREAMS, labels, this.options.maxStreams);
+      out.emit(PROXY_MAX_STREAMS, labels, route.settings.maxStreams);
       out.emit(PROXY_REFUSED, labels, route.counts.refused);
       for (const [code, n] of route.counts.responses)
         out.emit(PROXY_RESPONSES, { ...labels, code: String(code) }, n);
@@ -139,30 +112,24 @@ export class ProxyCollector implements Collector {
   }
 
   status(): SourceStatus {
+    const routes = this.options.routes;
+    const describe = (s: RouteSettings) =>
+      `${listenAddress(s)} -> ${s.upstream.href} (${s.runtime}), target ${s.target}`;
     const lines = this.routes.length
-      ? this.routes.map((r) => {
-          const s = this.settings.find((x) => routeKey(x) === r.key);
-          const head = `${r.listenAddress} -> ${s?.upstream.href ?? '?'} (${s?.runtime ?? '?'}), target ${r.target}`;
-          return r.problem ? `${head}; problem: ${r.problem}` : `${head}; ${r.streams} in flight`;
-        })
-      : this.settings.map(
+      ? this.routes.map((r) =>
+          r.problem
+            ? `${describe(r.settings)}; problem: ${r.problem}`
+            : `${describe(r.settings)}; ${r.streams} in flight`,
+        )
+      : routes.map(
           (s) =>
-            `${listenOf(s)} -> ${s.upstream.href} (${s.runtime}), target ${s.target}; not served here (only 'inferwatch run' with proxy.enabled serves it)`,
+            `${describe(s)}; not served here (only 'inferwatch run' with proxy.enabled serves it)`,
         );
     const failing = this.routes.filter((r) => r.problem).length;
     return {
       state: failing ? 'failing' : 'ok',
-      detail: `${this.settings.length} route${this.settings.length === 1 ? '' : 's'}${failing ? `, ${failing} not listening` : ''}; what each measures: see runtimes`,
+      detail: `${routes.length} route${routes.length === 1 ? '' : 's'}${failing ? `, ${failing} not listening` : ''}; what each measures: see runtimes`,
       lines,
     };
   }
-
-  private runtimeOf(route: ProxyRoute): string {
-    return this.settings.find((s) => routeKey(s) === route.key)?.runtime ?? '';
-  }
-}
-
-function listenOf(settings: Pick<RouteSettings, 'listen'>): string {
-  const { host, port } = settings.listen;
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

@@ -1,26 +1,55 @@
 import type { RuntimeKind } from '../collectors/runtimes/adapter.js';
+import { DIALECTS, type Dialect } from '../probe/dialect.js';
 
-const OPENAI = ['/v1/chat/completions', '/v1/completions'];
+const OPENAI: readonly Path[] = [
+  ['/v1/chat/completions', DIALECTS['openai-chat']],
+  ['/v1/completions', DIALECTS['openai-completions']],
+];
+
+/** A generation path, and the probe's reader of its stream where the probe speaks that API. */
+type Path = readonly [string | RegExp, Dialect | undefined];
 
 /**
  * The paths of each runtime that run a generation, by their own API documentation. Other
- * requests (model lists, health, embeddings, pulls) pass through unmeasured.
+ * requests (model lists, health, embeddings, pulls) pass through unmeasured. Where no reader
+ * is named (TGI's and SGLang's own `/generate`, Triton), a request is measured for its
+ * duration and outcome only.
  */
-const GENERATION_PATHS: Readonly<Record<RuntimeKind, readonly (string | RegExp)[]>> = {
-  ollama: [...OPENAI, '/api/chat', '/api/generate'],
-  llamacpp: [...OPENAI, '/chat/completions', '/completions', '/completion', '/infill'],
+const GENERATION_PATHS: Readonly<Record<RuntimeKind, readonly Path[]>> = {
+  ollama: [
+    ...OPENAI,
+    ['/api/chat', DIALECTS['ollama-chat']],
+    ['/api/generate', DIALECTS['ollama-chat']],
+  ],
+  llamacpp: [
+    ...OPENAI,
+    ['/chat/completions', DIALECTS['openai-chat']],
+    ['/completions', DIALECTS['openai-completions']],
+    ['/completion', DIALECTS['llamacpp-completion']],
+    ['/infill', DIALECTS['llamacpp-completion']],
+  ],
   vllm: OPENAI,
-  sglang: [...OPENAI, '/generate'],
-  tgi: [...OPENAI, '/generate', '/generate_stream'],
-  triton: [/^\/v2\/models\/[^/]+(?:\/versions\/[^/]+)?\/generate(?:_stream)?$/],
+  sglang: [...OPENAI, ['/generate', undefined]],
+  tgi: [...OPENAI, ['/generate', undefined], ['/generate_stream', undefined]],
+  triton: [[/^\/v2\/models\/[^/]+(?:\/versions\/[^/]+)?\/generate(?:_stream)?$/, undefined]],
   nim: OPENAI,
 };
 
-/** Whether a request (its method and path, query left out) runs a generation on this runtime. */
-export function isGeneration(runtime: RuntimeKind, method: string, url: string): boolean {
-  if (method !== 'POST') return false;
+/**
+ * Whether a request (its method and path, query left out) runs a generation on this runtime,
+ * and the reader of its answer's events; undefined when it does not.
+ */
+export function generation(
+  runtime: RuntimeKind,
+  method: string,
+  url: string,
+): { readonly dialect: Dialect | undefined } | undefined {
+  if (method !== 'POST') return undefined;
   const path = url.split('?')[0] ?? '';
-  return GENERATION_PATHS[runtime].some((p) => (typeof p === 'string' ? p === path : p.test(path)));
+  const found = GENERATION_PATHS[runtime].find(([p]) =>
+    typeof p === 'string' ? p === path : p.test(path),
+  );
+  return found && { dialect: found[1] };
 }
 
 const MAX_MODEL_CHARS = 256;

@@ -3,10 +3,10 @@ import type { Concept } from '../collectors/runtimes/reading.js';
 import type { HistogramValue, Labels, MetricDef } from '../core/metric.js';
 
 export type Outcome = 'ok' | 'error' | 'aborted' | 'rejected';
-export const OUTCOMES: readonly Outcome[] = ['ok', 'error', 'aborted', 'rejected'];
+const OUTCOMES: readonly Outcome[] = ['ok', 'error', 'aborted', 'rejected'];
 
 /** The model label of requests past the cap on models (a client naming models at random). */
-export const OTHER_MODEL = 'other';
+const OTHER_MODEL = 'other';
 
 /** What one finished request measured, for the ledger. */
 export interface Measured {

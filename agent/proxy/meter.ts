@@ -1,32 +1,38 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { RuntimeKind } from '../collectors/runtimes/adapter.js';
-import {
-  eventOf,
-  framingOf,
-  LineSplitter,
-  readNdjsonLine,
-  readSseLine,
-  type AnswerEvent,
-  type Framing,
-  type Usage,
-} from './answer.js';
+import type { Dialect, StreamEvent } from '../probe/dialect.js';
+import { ndjsonFramer, sseFramer, type Framer } from '../probe/framing.js';
 import { servedModelName } from './inference.js';
 import { JsonFieldPicker } from './json-fields.js';
 import type { Outcome, TrafficLedger } from './ledger.js';
 
 const REQUEST_FIELDS = new Set(['model']);
+/** The top-level fields of an unstreamed answer the probe's readers take counts from. */
 const ANSWER_FIELDS = new Set([
-  'model',
   'usage',
   'error',
+  'done',
+  'done_reason',
   'prompt_eval_count',
   'eval_count',
+  'stop',
   'tokens_evaluated',
-  'tokens_predicted',
+  'timings',
 ]);
 
 /** Bytes per token, for an estimate where the runtime sends no count: about 4 for English. */
 const BYTES_PER_TOKEN = 4;
+
+/** How an answer is framed, from its Content-Type. */
+type Framing = 'sse' | 'ndjson' | 'json' | 'other';
+
+export function framingOf(contentType: string | undefined): Framing {
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type === 'text/event-stream') return 'sse';
+  if (type === 'application/x-ndjson' || type === 'application/jsonl') return 'ndjson';
+  if (type === 'application/json') return 'json';
+  return 'other';
+}
 
 /** Why a request ended without the runtime's complete answer. */
 export type Cut =
@@ -34,11 +40,19 @@ export type Cut =
   | { readonly by: 'upstream'; readonly reason: string }
   | { readonly by: 'proxy'; readonly reason: 'max_streams' };
 
+/** Token counts the runtime sent with its answer. */
+interface Usage {
+  readonly prompt?: number | undefined;
+  readonly completion?: number | undefined;
+}
+
 /**
  * One generation request through the proxy, measured as the client gets it: the model it names,
  * when the first output reached the proxy, the gaps between outputs, the tokens the runtime
- * counted (estimated where it counts none), and how it ended. Reads only what the framing
- * needs; keeps no content. Times are the proxy's monotonic clock, in milliseconds.
+ * counted (estimated where it counts none), and how it ended. Its answer is framed and read by
+ * the probe's own framers and readers of the runtime's API (`dialect`); without one, only its
+ * duration and outcome are measured. Keeps no content. Times are the proxy's monotonic clock,
+ * in milliseconds.
  */
 export class RequestMeter {
   private readonly requestFields = new JsonFieldPicker(REQUEST_FIELDS);
@@ -46,17 +60,13 @@ export class RequestMeter {
   private requestBytes = 0;
   private status = 0;
   private framing: Framing = 'other';
-  private readonly lines = new LineSplitter(
-    (line) => this.line(line),
-    () => this.output(this.chunkAtMs),
-  );
-  /** When the chunk being read arrived. */
-  private chunkAtMs = 0;
+  private framer: Framer | undefined;
   private answerFields: JsonFieldPicker | undefined;
   private readonly answerText = new StringDecoder('utf8');
   private answerBytes = 0;
-  private answerModel: string | undefined;
-  private usage: Usage | undefined;
+  /** When the chunk being read arrived. */
+  private chunkAtMs = 0;
+  private usage: Usage = {};
   private outputs = 0;
   private firstOutputMs: number | undefined;
   private lastOutputMs: number | undefined;
@@ -67,6 +77,7 @@ export class RequestMeter {
 
   constructor(
     private readonly runtime: RuntimeKind,
+    private readonly dialect: Dialect | undefined,
     private readonly ledger: TrafficLedger,
     private readonly startMs: number,
   ) {}
@@ -82,7 +93,7 @@ export class RequestMeter {
   /** The request body is all sent: the request counts as in flight under its model. */
   requestSent(): void {
     if (this.startedModel !== undefined || this.finished) return;
-    this.startedModel = this.ledger.modelKey(this.requestModel() ?? '');
+    this.startedModel = this.modelKey();
     this.ledger.started(this.startedModel);
   }
 
@@ -90,25 +101,35 @@ export class RequestMeter {
   answer(status: number, contentType: string | undefined): void {
     this.status = status;
     this.framing = framingOf(contentType);
+    if (!this.dialect || status < 200 || status >= 300) return;
+    const dialect = this.dialect;
     if (this.framing === 'json') this.answerFields = new JsonFieldPicker(ANSWER_FIELDS);
+    else if (this.framing === 'sse' || this.framing === 'ndjson') {
+      const sink = {
+        payload: (value: unknown) => this.take(dialect.read(value)),
+        done: () => undefined,
+        keepAlive: () => undefined,
+        errorEvent: () => (this.failedInAnswer = true),
+        malformed: () => undefined,
+      };
+      this.framer = this.framing === 'sse' ? sseFramer(sink) : ndjsonFramer(sink);
+    }
   }
 
   /** Part of the answer, as it passes to the client, at `atMs`. */
   chunk(chunk: Buffer, atMs: number): void {
     this.answerBytes += chunk.length;
-    if (this.status < 200 || this.status >= 300) return;
-    if (this.framing === 'json') this.answerFields?.feed(this.answerText.write(chunk));
-    else if (this.framing === 'sse' || this.framing === 'ndjson') {
-      this.chunkAtMs = atMs;
-      this.lines.push(chunk);
-    }
+    this.chunkAtMs = atMs;
+    if (this.answerFields) this.answerFields.feed(this.answerText.write(chunk));
+    else this.framer?.push(this.answerText.write(chunk));
   }
 
   /** The runtime's answer ended, complete, at `atMs`. */
   answerEnded(atMs: number): void {
     this.chunkAtMs = atMs;
-    this.lines.end();
-    if (this.answerFields) this.take(eventOf(Object.fromEntries(this.answerFields.fields)));
+    this.framer?.end();
+    if (this.answerFields && this.dialect)
+      this.take(this.dialect.read(Object.fromEntries(this.answerFields.fields)));
     this.complete = true;
   }
 
@@ -116,7 +137,7 @@ export class RequestMeter {
   finish(atMs: number, cut?: Cut): void {
     if (this.finished) return;
     this.finished = true;
-    const model = this.startedModel ?? this.ledger.modelKey(this.servedModel() ?? '');
+    const model = this.startedModel ?? this.modelKey();
     if (this.startedModel !== undefined) this.ledger.ended(this.startedModel);
     const outcome = this.outcome(cut);
     const measured = outcome === 'ok' || outcome === 'error';
@@ -144,9 +165,7 @@ export class RequestMeter {
     Parameters<TrafficLedger['record']>[0],
     'promptTokens' | 'generationTokens'
   > {
-    const prompt = this.usage?.prompt;
-    const completion = this.usage?.completion;
-    const streamed = this.framing === 'sse' || this.framing === 'ndjson';
+    const { prompt, completion } = this.usage;
     return {
       promptTokens:
         prompt !== undefined
@@ -155,26 +174,23 @@ export class RequestMeter {
       generationTokens:
         completion !== undefined
           ? { value: completion, approx: false }
-          : streamed
+          : this.framer
             ? // Runtimes stream a token per event (Ollama, llama.cpp); some batch several.
               { value: this.outputs, approx: true }
             : { value: Math.ceil(this.answerBytes / BYTES_PER_TOKEN), approx: true },
     };
   }
 
-  private line(line: string): void {
-    const wantModel = this.answerModel === undefined;
-    const event =
-      this.framing === 'sse' ? readSseLine(line, wantModel) : readNdjsonLine(line, wantModel);
-    if (!event) return;
-    this.take(event);
-    if (event.output) this.output(this.chunkAtMs);
-  }
-
-  private take(event: AnswerEvent): void {
-    if (event.model !== undefined) this.answerModel ??= event.model;
-    if (event.usage) this.usage = { ...this.usage, ...definedOf(event.usage) };
+  /** One event of the answer, read by the runtime API's reader. */
+  private take(event: StreamEvent): void {
     if (event.error) this.failedInAnswer = true;
+    // The count of the prompt the model saw (cached tokens included), as the runtimes' own
+    // prompt counters count it where they have one.
+    const prompt = event.usage?.input ?? event.native?.inputTokens;
+    const completion = event.usage?.output ?? event.native?.outputTokens;
+    if (prompt !== undefined) this.usage = { ...this.usage, prompt };
+    if (completion !== undefined) this.usage = { ...this.usage, completion };
+    if (event.output) this.output(this.chunkAtMs);
   }
 
   /** Output reached the proxy: counted at once, so a long stream is seen while it lasts. */
@@ -189,18 +205,10 @@ export class RequestMeter {
     this.lastOutputMs = atMs;
   }
 
-  private requestModel(): string | undefined {
-    return servedModelName(this.runtime, this.requestFields.fields.get('model'));
+  /** The model label the request counts under: the one it names, as the runtime lists it. */
+  private modelKey(): string {
+    return this.ledger.modelKey(
+      servedModelName(this.runtime, this.requestFields.fields.get('model')) ?? '',
+    );
   }
-
-  private servedModel(): string | undefined {
-    return this.requestModel() ?? servedModelName(this.runtime, this.answerModel);
-  }
-}
-
-function definedOf(usage: Usage): Usage {
-  return {
-    ...(usage.prompt !== undefined && { prompt: usage.prompt }),
-    ...(usage.completion !== undefined && { completion: usage.completion }),
-  };
 }

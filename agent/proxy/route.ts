@@ -10,14 +10,17 @@ import {
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { RuntimeKind } from '../collectors/runtimes/adapter.js';
+import { formatHostPort } from '../config/listen.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { isGeneration } from './inference.js';
+import { generation } from './inference.js';
 import type { TrafficLedger } from './ledger.js';
 import { RequestMeter, type Cut } from './meter.js';
 
 export interface RouteSettings {
   readonly listen: { readonly host: string; readonly port: number };
+  /** Where a client on this node reaches it. */
+  readonly url: string;
   readonly upstream: URL;
   readonly runtime: RuntimeKind;
   /** The target label of what it measures. */
@@ -73,14 +76,14 @@ export class ProxyRoute {
   private readonly sockets = new Set<Socket>();
 
   constructor(
-    private settings: RouteSettings,
+    private current: RouteSettings,
     private ledger: TrafficLedger,
     /** Kept by the pool, so its counters outlive the route (a reload that changes it). */
     readonly counts: RouteCounts,
     private readonly world: { readonly clock: Clock; readonly logger: Logger },
   ) {
-    const AgentClass = settings.upstream.protocol === 'https:' ? HttpsAgent : HttpAgent;
-    this.agent = new AgentClass({ keepAlive: true, maxSockets: settings.maxStreams });
+    const AgentClass = current.upstream.protocol === 'https:' ? HttpsAgent : HttpAgent;
+    this.agent = new AgentClass({ keepAlive: true, maxSockets: current.maxStreams });
     this.server = createServer({ noDelay: true }, (req, res) => this.handle(req, res));
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -92,8 +95,12 @@ export class ProxyRoute {
     this.server.requestTimeout = 0;
   }
 
+  get settings(): RouteSettings {
+    return this.current;
+  }
+
   get key(): string {
-    return routeKey(this.settings);
+    return routeKey(this.current);
   }
 
   get streams(): number {
@@ -101,23 +108,22 @@ export class ProxyRoute {
   }
 
   get target(): string {
-    return this.settings.target;
+    return this.current.target;
   }
 
   get listenAddress(): string {
-    const { host, port } = this.settings.listen;
-    return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return listenAddress(this.current);
   }
 
   /** New settings for a route kept through a reload (same address and upstream). */
   update(settings: RouteSettings, ledger: TrafficLedger): void {
-    this.settings = settings;
+    this.current = settings;
     this.ledger = ledger;
     this.agent.maxSockets = settings.maxStreams;
   }
 
   async listen(): Promise<void> {
-    const { host, port } = this.settings.listen;
+    const { host, port } = this.current.listen;
     await new Promise<void>((resolve) => {
       const failed = (error: NodeJS.ErrnoException) => {
         this.problem =
@@ -125,7 +131,7 @@ export class ProxyRoute {
             ? `${this.listenAddress} is in use by another process`
             : `cannot listen on ${this.listenAddress} (${error.code ?? 'error'})`;
         this.world.logger.error(
-          { route: this.listenAddress, target: this.settings.target, reason: error.code },
+          { route: this.listenAddress, target: this.current.target, reason: error.code },
           'proxy route cannot listen',
         );
         resolve();
@@ -158,10 +164,10 @@ export class ProxyRoute {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const { clock } = this.world;
-    const settings = this.settings;
-    const generation = isGeneration(settings.runtime, req.method ?? '', req.url ?? '');
-    const meter = generation
-      ? new RequestMeter(settings.runtime, this.ledger, clock.monotonicMs())
+    const settings = this.current;
+    const measured = generation(settings.runtime, req.method ?? '', req.url ?? '');
+    const meter = measured
+      ? new RequestMeter(settings.runtime, measured.dialect, this.ledger, clock.monotonicMs())
       : undefined;
     if (this.inFlight >= settings.maxStreams) {
       this.counts.refused++;
@@ -245,7 +251,7 @@ export class ProxyRoute {
     clientGone: () => boolean,
     failed: (reason: string) => void,
   ): ClientRequest {
-    const settings = this.settings;
+    const settings = this.current;
     const target = settings.upstream;
     const headers = passedHeaders(req.rawHeaders, settings.preserveHost ? undefined : 'host');
     const flat = settings.preserveHost ? headers : ['Host', target.host, ...headers];
@@ -300,6 +306,10 @@ export class ProxyRoute {
   private count(status: number): void {
     this.counts.responses.set(status, (this.counts.responses.get(status) ?? 0) + 1);
   }
+}
+
+export function listenAddress(settings: Pick<RouteSettings, 'listen'>): string {
+  return formatHostPort(settings.listen.host, settings.listen.port);
 }
 
 export function routeKey(settings: Pick<RouteSettings, 'listen' | 'upstream'>): string {

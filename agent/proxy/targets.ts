@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { hostPort } from '../collectors/runtimes/target-name.js';
+import { formatHostPort, splitHostPort } from '../config/listen.js';
 
 type Route = Config['proxy']['routes'][number];
 
@@ -27,8 +28,7 @@ export function proxiedTargetName(
 
 /** The URL a client on this node uses for a route: its address, loopback for a wildcard. */
 export function routeUrl(listen: string): string {
-  const at = listen.lastIndexOf(':');
-  const host = listen.slice(0, at);
-  const wildcard = host === '' || host === '0.0.0.0' || host === '[::]';
-  return `http://${wildcard ? '127.0.0.1' : host}:${listen.slice(at + 1)}`;
+  const { host, port } = splitHostPort(listen);
+  const wildcard = host === '0.0.0.0' || host === '::';
+  return `http://${formatHostPort(wildcard ? '127.0.0.1' : host, port)}`;
 }

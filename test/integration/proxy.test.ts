@@ -22,7 +22,7 @@ import { createLogger } from '../../agent/core/logger.js';
 import { freePort } from '../../demo/stack.js';
 import { SimulatedOllama } from '../../demo/sim/ollama.js';
 import { PROXY_METRICS } from '../../agent/proxy/metrics.js';
-import { parseExposition, family } from '../helpers/agent-process.js';
+import { eventually, family, parseExposition } from '../helpers/agent-process.js';
 import { readFixture } from '../helpers/fixtures.js';
 
 const MARKER_PROMPT = 'PLANTED-PROMPT-c41d9e';
@@ -177,19 +177,18 @@ function send(
 
 const T = '{runtime="ollama",target="ollama-a"';
 const series = (model: string, extra = '') => `${T},model="${model}"${extra}}`;
+/** A chat and a generation for llama3.2, the bodies most tests send. */
+const CHAT = JSON.stringify({ model: 'llama3.2', messages: [] });
+const GENERATE = JSON.stringify({ model: 'llama3.2', prompt: 'x' });
+
 /** A model's finished requests of one outcome, as the agent exports them. */
 const outcomes = (m: Map<string, number>, outcome: string, model = 'llama3.2:latest') =>
   m.get(`inferwatch_llm_requests_total${series(model, `,outcome="${outcome}"`)}`);
 /** A series of the route's own families. */
 const routeSeries = (name: string, port: number, extra = '') =>
   `${name}{listen="127.0.0.1:${port}",target="ollama-a"${extra}}`;
-const waitFor = async (check: () => Promise<boolean> | boolean, ms = 5000) => {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+const upstreamFailures = (m: Map<string, number>, port: number, reason: string) =>
+  m.get(routeSeries('inferwatch_proxy_upstream_failures_total', port, `,reason="${reason}"`));
 
 describe('a proxied Ollama: every concept against what the runtime did', () => {
   it('TTFT, inter-token latency, duration, outcomes, tokens and in-flight, per model', async () => {
@@ -283,9 +282,8 @@ describe('a proxied Ollama: every concept against what the runtime did', () => {
   it('counts requests waiting past the runtime concurrency while they wait', async () => {
     const ollama = await ollamaUpstream(['llama3.2:latest'], { firstTokenMs: 400, tokens: 2 });
     const a = await startAgent(ollama.url, { max_concurrency: 1 });
-    const body = JSON.stringify({ model: 'llama3.2', prompt: 'x' });
-    const pending = [1, 2, 3].map(() => send(a.port, '/api/generate', body));
-    await waitFor(
+    const pending = [1, 2, 3].map(() => send(a.port, '/api/generate', GENERATE));
+    await eventually(
       async () =>
         (await a.metrics()).get(`inferwatch_llm_requests_waiting${series('llama3.2:latest')}`) ===
         2,
@@ -497,7 +495,7 @@ describe('transparent', () => {
         Buffer.concat([
           Buffer.from('{"response":"'),
           Buffer.alloc(16 * 1024 * 1024, 'b'),
-          Buffer.from('","eval_count":3}'),
+          Buffer.from('","done":true,"eval_count":3}'),
         ]),
       );
     });
@@ -512,7 +510,7 @@ describe('transparent', () => {
     expect(sha(upstream.got.find((g) => g.method === 'POST')?.body ?? Buffer.alloc(0))).toBe(
       sha(body),
     );
-    expect(answer.body.length).toBe(16 * 1024 * 1024 + 30);
+    expect(answer.body.length).toBe(16 * 1024 * 1024 + 42);
     const m = await a.metrics();
     expect(m.get(`inferwatch_llm_generation_tokens_total${series('llama3.2:latest')}`)).toBe(3);
   });
@@ -546,10 +544,10 @@ describe('failures: reported, measured, and the client sees what it would withou
       tokens: 50,
     });
     const a = await startAgent(ollama.url);
-    await send(a.port, '/api/chat', JSON.stringify({ model: 'llama3.2', messages: [] }), {
+    await send(a.port, '/api/chat', CHAT, {
       onChunk: (_c, res) => res.destroy(),
     });
-    await waitFor(() => ollama.served.length === 1);
+    await eventually(() => ollama.served.length === 1);
     expect(ollama.served[0]?.cut).toBe(true);
     expect(ollama.served[0]?.outputs).toBeLessThan(5);
     const m = await a.metrics();
@@ -560,27 +558,20 @@ describe('failures: reported, measured, and the client sees what it would withou
   it('an answer that breaks off breaks off for the client too, and counts as an error', async () => {
     const ollama = await ollamaUpstream(['llama3.2:latest'], { resetAfter: 2, tokens: 6 });
     const a = await startAgent(ollama.url);
-    const answer = await send(
-      a.port,
-      '/api/chat',
-      JSON.stringify({ model: 'llama3.2', messages: [] }),
-    );
+    const answer = await send(a.port, '/api/chat', CHAT);
     expect(answer.error).toBeDefined();
     const m = await a.metrics();
     expect(outcomes(m, 'error')).toBe(1);
-    expect(
-      m.get(routeSeries('inferwatch_proxy_upstream_failures_total', a.port, ',reason="reset"')),
-    ).toBe(1);
+    expect(upstreamFailures(m, a.port, 'reset')).toBe(1);
   });
 
   it('500, 429 and 503 pass through unchanged: error, rejected, rejected', async () => {
     const ollama = await ollamaUpstream(['llama3.2:latest']);
     const a = await startAgent(ollama.url);
-    const body = JSON.stringify({ model: 'llama3.2', prompt: 'x' });
     const got: [number, string][] = [];
     for (const status of [500, 429, 503]) {
       ollama.behaviour.status = status;
-      const answer = await send(a.port, '/api/generate', body);
+      const answer = await send(a.port, '/api/generate', GENERATE);
       got.push([answer.status, answer.body.toString()]);
     }
     expect(got.map(([s]) => s)).toEqual([500, 429, 503]);
@@ -598,26 +589,16 @@ describe('failures: reported, measured, and the client sees what it would withou
   it('a runtime silent past idle_timeout_ms: 504 to the client, an error, a timeout', async () => {
     const ollama = await ollamaUpstream(['llama3.2:latest'], { firstTokenMs: 3000 });
     const a = await startAgent(ollama.url, {}, { idle_timeout_ms: 1000 });
-    const answer = await send(
-      a.port,
-      '/api/generate',
-      JSON.stringify({ model: 'llama3.2', prompt: 'x' }),
-    );
+    const answer = await send(a.port, '/api/generate', GENERATE);
     expect(answer.status).toBe(504);
     const m = await a.metrics();
     expect(outcomes(m, 'error')).toBe(1);
-    expect(
-      m.get(routeSeries('inferwatch_proxy_upstream_failures_total', a.port, ',reason="timeout"')),
-    ).toBe(1);
+    expect(upstreamFailures(m, a.port, 'timeout')).toBe(1);
   });
 
   it('a runtime that is down: 502 to clients, counted as errors while the runtime shows down', async () => {
     const a = await startAgent(`http://127.0.0.1:${await freePort()}`);
-    const answer = await send(
-      a.port,
-      '/api/chat',
-      JSON.stringify({ model: 'llama3.2', messages: [] }),
-    );
+    const answer = await send(a.port, '/api/chat', CHAT);
     expect(answer.status).toBe(502);
     const m = await a.metrics();
     expect(m.get(`inferwatch_llm_runtime_up${T}}`)).toBe(0);
@@ -627,12 +608,14 @@ describe('failures: reported, measured, and the client sees what it would withou
   it('past max_streams the proxy answers 503 itself and counts the request rejected', async () => {
     const ollama = await ollamaUpstream(['llama3.2:latest'], { firstTokenMs: 500, tokens: 1 });
     const a = await startAgent(ollama.url, {}, { max_streams: 2 });
-    const body = JSON.stringify({ model: 'llama3.2', prompt: 'x' });
-    const first = [send(a.port, '/api/generate', body), send(a.port, '/api/generate', body)];
-    await waitFor(
+    const first = [
+      send(a.port, '/api/generate', GENERATE),
+      send(a.port, '/api/generate', GENERATE),
+    ];
+    await eventually(
       async () => (await a.metrics()).get(routeSeries('inferwatch_proxy_streams', a.port)) === 2,
     );
-    const third = await send(a.port, '/api/generate', body);
+    const third = await send(a.port, '/api/generate', GENERATE);
     expect(third.status).toBe(503);
     expect((await Promise.all(first)).map((x) => x.status)).toEqual([200, 200]);
     const m = await a.metrics();
@@ -685,11 +668,10 @@ describe('a reload', () => {
   it('keeps a route open: a stream in flight goes on, and its counters carry on', async () => {
     const ollama = await ollamaUpstream(['llama3.2:latest'], { tokenIntervalMs: 40, tokens: 10 });
     const a = await startAgent(ollama.url);
-    const body = JSON.stringify({ model: 'llama3.2', messages: [] });
     let reloaded: Promise<void> | undefined;
     let next: Agent | undefined;
     let between = 0;
-    const streaming = send(a.port, '/api/chat', body, {
+    const streaming = send(a.port, '/api/chat', CHAT, {
       onChunk: () => {
         // As the CLI reloads: the new agent is built on the old state, then the old one stops.
         reloaded ??= (async () => {
@@ -705,7 +687,7 @@ describe('a reload', () => {
           );
           await a.agent.stop();
           // Between the old agent's stop and the new one's start the route still answers.
-          between = (await send(a.port, '/api/chat', body)).status;
+          between = (await send(a.port, '/api/chat', CHAT)).status;
           await next.start();
         })();
       },
@@ -716,7 +698,7 @@ describe('a reload', () => {
     expect(answer.error).toBeUndefined();
     expect(answer.body.toString().trim().split('\n')).toHaveLength(11);
     expect(between).toBe(200);
-    expect((await send(a.port, '/api/chat', body)).status).toBe(200);
+    expect((await send(a.port, '/api/chat', CHAT)).status).toBe(200);
     const m = parseExposition(await (next as Agent).metrics());
     expect(outcomes(m, 'ok')).toBe(3);
   });
@@ -726,7 +708,7 @@ describe('the probe goes through the route', () => {
   it("publishes the route's URL as where the probe sends", async () => {
     const ollama = await ollamaUpstream();
     const a = await startAgent(ollama.url);
-    await waitFor(() => a.agent.runtimeEndpoints.current.length === 1);
+    await eventually(() => a.agent.runtimeEndpoints.current.length === 1);
     expect(a.agent.runtimeEndpoints.current[0]).toMatchObject({
       url: ollama.url,
       probeUrl: `http://127.0.0.1:${a.port}`,

@@ -1,56 +1,77 @@
 import { describe, expect, it } from 'vitest';
 import * as M from '../../agent/collectors/runtimes/metrics.js';
-import {
-  eventOf,
-  framingOf,
-  LineSplitter,
-  readJsonEvent,
-  MAX_EVENT_BYTES,
-  readNdjsonLine,
-  readSseLine,
-} from '../../agent/proxy/answer.js';
-import { isGeneration, servedModelName } from '../../agent/proxy/inference.js';
+import { DIALECTS, type ProbeApi } from '../../agent/probe/dialect.js';
+import { generation, servedModelName } from '../../agent/proxy/inference.js';
 import { JsonFieldPicker } from '../../agent/proxy/json-fields.js';
 import { TrafficLedger } from '../../agent/proxy/ledger.js';
-import { RequestMeter } from '../../agent/proxy/meter.js';
-import { readdirSync } from 'node:fs';
-import { fixture, readFixture } from '../helpers/fixtures.js';
+import { framingOf, RequestMeter } from '../../agent/proxy/meter.js';
+import { readFixture } from '../helpers/fixtures.js';
 
 const proxyFixture = (name: string) => readFixture('proxy', name);
 
-/** A fixture's events, as the proxy reads them off the wire. */
-function sse(name: string) {
-  return proxyFixture(name)
-    .split('\n')
-    .map((l) => readSseLine(l))
-    .filter((e) => e !== undefined);
+const figures = (ledger: TrafficLedger) => ledger.figures(undefined);
+const value = (ledger: TrafficLedger, name: string, labels: Record<string, string> = {}) =>
+  figures(ledger).find(
+    (f) => f.def.name === name && Object.entries(labels).every(([k, v]) => f.labels[k] === v),
+  );
+
+/**
+ * One request through a meter: a body naming `model`, then the capture's text as the answer,
+ * one chunk per event 10 ms apart (the first 100 ms after the request), read by `api`'s reader.
+ */
+function metered(api: ProbeApi, contentType: string, answer: string, model = 'm') {
+  const ledger = new TrafficLedger('ollama', 't', 10);
+  const meter = new RequestMeter('ollama', DIALECTS[api], ledger, 0);
+  meter.request(Buffer.from(`{"model":"${model}","stream":true}`));
+  meter.requestSent();
+  meter.answer(200, contentType);
+  const events = answer.split(/(?<=\n\n)|(?<=\n)(?=\{)/).filter((e) => e !== '');
+  events.forEach((event, i) => meter.chunk(Buffer.from(event), 100 + 10 * i));
+  meter.answerEnded(100 + 10 * events.length);
+  meter.finish(100 + 10 * events.length);
+  return ledger;
 }
 
-describe('answer events on real captures', () => {
+describe("answers on real captures, read by the probe's readers of each API", () => {
   it("Ollama's /v1 tool-call stream: output in tool_calls alone counts, the finish chunk does not", () => {
-    const events = sse('ollama_v1-chat-completions_sse_tool-calls_qwen2.5-coder-7b.txt');
-    expect(events.map((e) => e.output)).toEqual([true, true, false]);
-    expect(events.every((e) => e.model === 'qwen2.5-coder:7b-instruct-q8_0')).toBe(true);
-    expect(events.some((e) => e.usage !== undefined || e.error)).toBe(false);
+    const ledger = metered(
+      'openai-chat',
+      'text/event-stream',
+      proxyFixture('ollama_v1-chat-completions_sse_tool-calls_qwen2.5-coder-7b.txt'),
+    );
+    // Two outputs: a first token at 100 ms, one gap of 10 ms; no usage, so estimated.
+    expect(value(ledger, M.TIME_TO_FIRST_TOKEN.name)?.histogram).toMatchObject({
+      count: 1,
+      sum: 0.1,
+    });
+    expect(value(ledger, M.INTER_TOKEN_LATENCY.name)?.histogram?.count).toBe(1);
+    expect(value(ledger, M.GENERATION_TOKENS.name)?.value).toBe(2);
+    expect(ledger.concepts(undefined).get('generation_tokens')).toBe(true);
   });
 
-  it("llama-server's role-only delta (content null) is not output; its first content is", () => {
-    expect(
-      sse('llama.cpp_v1-chat-completions_sse_gpt-oss-20b_b6103_start.txt').map((e) => e.output),
-    ).toEqual([false, true]);
-  });
-
-  it("llama-server's reasoning_content (no content key) is output: the first token a user waits for", () => {
-    expect(
-      sse('llama.cpp_v1-chat-completions_sse_gpt-oss-120b_b6881_reasoning-start.txt').map(
-        (e) => e.output,
-      ),
-    ).toEqual([false, true]);
-  });
-
-  it("llama-server's last event: usage read, empty delta not output", () => {
-    const [last] = sse('llama.cpp_v1-chat-completions_sse_gpt-oss-20b_b6097_final-usage.txt');
-    expect(last).toMatchObject({ output: false, usage: { prompt: 1085, completion: 247 } });
+  it("llama-server: the role-only delta (content null) is not output, reasoning_content is; the last event's usage is the count", () => {
+    const start = proxyFixture('llama.cpp_v1-chat-completions_sse_gpt-oss-20b_b6103_start.txt');
+    const reasoning = proxyFixture(
+      'llama.cpp_v1-chat-completions_sse_gpt-oss-120b_b6881_reasoning-start.txt',
+    );
+    const final = proxyFixture(
+      'llama.cpp_v1-chat-completions_sse_gpt-oss-20b_b6097_final-usage.txt',
+    );
+    for (const opening of [start, reasoning]) {
+      const ledger = metered(
+        'openai-chat',
+        'text/event-stream',
+        `${opening}${final}data: [DONE]\n\n`,
+      );
+      // The first event carries nothing: the first token is the second, at 110 ms.
+      expect(value(ledger, M.TIME_TO_FIRST_TOKEN.name)?.histogram).toMatchObject({
+        count: 1,
+        sum: 0.11,
+      });
+      expect(value(ledger, M.PROMPT_TOKENS.name)?.value).toBe(1085);
+      expect(value(ledger, M.GENERATION_TOKENS.name)?.value).toBe(247);
+      expect(value(ledger, M.REQUESTS.name, { outcome: 'ok' })?.value).toBe(1);
+    }
   });
 
   it("Ollama's native lines: the token line is output; the final one (no message) carries the counts", () => {
@@ -58,24 +79,33 @@ describe('answer events on real captures', () => {
       ['ollama_api-chat_ndjson_docs-api-md_constructed.ndjson', 61, 468],
       ['ollama_api-generate_ndjson_docs-api-md_constructed.ndjson', 26, 259],
     ] as const) {
-      const events = proxyFixture(file)
-        .split('\n')
-        .map((l) => readNdjsonLine(l))
-        .filter((e) => e !== undefined);
-      expect(events.map((e) => [e.output, e.done ?? false])).toEqual([
-        [true, false],
-        [false, true],
-      ]);
-      expect(events[1]?.usage).toEqual({ prompt, completion });
-      expect(events[0]?.model).toBe('llama3.2');
+      const ledger = metered('ollama-chat', 'application/x-ndjson', proxyFixture(file));
+      expect(value(ledger, M.TIME_TO_FIRST_TOKEN.name)?.histogram?.count).toBe(1);
+      expect(value(ledger, M.INTER_TOKEN_LATENCY.name)?.histogram?.count).toBe(0);
+      expect(value(ledger, M.PROMPT_TOKENS.name)?.value).toBe(prompt);
+      expect(value(ledger, M.GENERATION_TOKENS.name)?.value).toBe(completion);
     }
   });
 
-  it('[DONE], comments and other SSE fields are not output', () => {
-    expect(readSseLine('data: [DONE]')).toEqual({ output: false, done: true });
-    expect(readSseLine(': ping')).toBeUndefined();
-    expect(readSseLine('event: message')).toBeUndefined();
-    expect(readSseLine('data: {"error":{"message":"boom"}}')).toMatchObject({ error: true });
+  it("Ollama's unstreamed answers: the counts after text with newlines, quotes and a tool call", () => {
+    for (const [file, prompt, completion] of [
+      ['ollama_api-generate_json_suffix_docs-api-md.json', 17, 63],
+      ['ollama_api-chat_json_tool-call_docs-api-md.json', 122, 33],
+    ] as const) {
+      const ledger = metered('ollama-chat', 'application/json; charset=utf-8', proxyFixture(file));
+      expect(value(ledger, M.TIME_TO_FIRST_TOKEN.name)?.histogram?.count).toBe(0);
+      expect(value(ledger, M.PROMPT_TOKENS.name)?.value).toBe(prompt);
+      expect(value(ledger, M.GENERATION_TOKENS.name)?.value).toBe(completion);
+    }
+  });
+
+  it('an error event inside a 200 stream makes the request an error', () => {
+    const ledger = metered(
+      'openai-chat',
+      'text/event-stream',
+      'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\ndata: {"error":{"message":"boom"}}\n\n',
+    );
+    expect(value(ledger, M.REQUESTS.name, { outcome: 'error' })?.value).toBe(1);
   });
 
   it('framing by Content-Type', () => {
@@ -127,86 +157,23 @@ describe('JsonFieldPicker', () => {
   });
 });
 
-describe('LineSplitter', () => {
-  it('joins lines split across chunks and drops one longer than the cap, saying so', () => {
-    const lines: string[] = [];
-    let oversized = 0;
-    const split = new LineSplitter(
-      (l) => lines.push(l),
-      () => oversized++,
-    );
-    const push = (text: string) => split.push(Buffer.from(text));
-    push('data: a');
-    push('bc\r\ndata: ');
-    push(`${'x'.repeat(MAX_EVENT_BYTES)}\n`);
-    push('one\ntwo\r\n');
-    push(`${'y'.repeat(MAX_EVENT_BYTES + 1)}\n`);
-    push('tail');
-    split.end();
-    expect(lines).toEqual(['data: abc', 'one', 'two', 'tail']);
-    expect(oversized).toBe(2);
-  });
-});
-
-describe('the quick look at an event agrees with reading it whole', () => {
-  const whole = (text: string) => {
-    try {
-      const parsed: unknown = JSON.parse(text);
-      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-        ? eventOf(parsed as Record<string, unknown>)
-        : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const strip = (e: ReturnType<typeof readJsonEvent>) =>
-    e && {
-      output: e.output,
-      model: e.model,
-      usage: e.usage,
-      done: e.done ?? false,
-      error: e.error ?? false,
-    };
-
-  it('on every event of every capture, and on the shapes around them', () => {
-    const events = [
-      ...readdirSync(fixture('proxy'))
-        .filter((f) => f !== 'SOURCES.md' && !f.endsWith('.json'))
-        .flatMap((f) => proxyFixture(f).split('\n'))
-        .map((l) => l.replace(/^data: ?/, ''))
-        .filter((l) => l.startsWith('{')),
-      '{"model":"m","choices":[{"index":0,"delta":{"content":null}}]}',
-      '{"model":"m","choices":[{"index":0,"delta":{"content": "spaced"}}]}',
-      '{"model":"m","choices":[{"index":0,"delta":{"tool_calls":[]}}]}',
-      '{"model":"m","choices":[{"index":0,"delta":{"content":"","tool_calls":[{"function":{"arguments":"{\\"content\\":\\"x\\"}"}}]}}]}',
-      '{"model":"m","choices":[{"index":0,"delta":{},"logprobs":{"content":[{"token":"a"}]}}]}',
-      '{"token":{"id":2,"text":"</s>","special":true},"generated_text":null,"details":null}',
-      '{"token":{"id":9,"text":" Paris","special":false},"generated_text":null,"details":null}',
-      '{"model":"a\\"b","response":"x","done":false}',
-      '{"model":"m","message":{"role":"assistant","content":"","thinking":"hm"},"done":false}',
-      '{"model":"m","choices":[{"index":0,"text":"","finish_reason":"length"}],"usage":null}',
-      '{"error":{"message":"boom","type":"server_error"}}',
-      '{"content":"x","stop":false}',
-      '{"content":"","stop":true,"tokens_predicted":5,"tokens_evaluated":3}',
-      '{"model":"m","choices":[{"index":0,"delta":{"content":"x"}}],"usage":null}',
-      '{"model":"m","created_at":"t","response":"","done":true,"done_reason":"stop"}',
-      '{"token":{"id":2,"text":"</s>","special":true},"generated_text":"Paris","details":{"finish_reason":"eos_token","generated_tokens":3}}',
-    ];
-    expect(events.length).toBeGreaterThan(20);
-    for (const text of events) expect(strip(readJsonEvent(text)), text).toEqual(strip(whole(text)));
-  });
-});
-
 describe('which requests are generations', () => {
   it("by each runtime's own paths, POST only, the query left out", () => {
-    expect(isGeneration('ollama', 'POST', '/api/chat')).toBe(true);
-    expect(isGeneration('ollama', 'POST', '/v1/chat/completions?x=1')).toBe(true);
-    expect(isGeneration('ollama', 'GET', '/api/chat')).toBe(false);
-    expect(isGeneration('ollama', 'POST', '/api/embed')).toBe(false);
-    expect(isGeneration('llamacpp', 'POST', '/completion')).toBe(true);
-    expect(isGeneration('tgi', 'POST', '/generate_stream')).toBe(true);
-    expect(isGeneration('triton', 'POST', '/v2/models/llama/generate_stream')).toBe(true);
-    expect(isGeneration('vllm', 'POST', '/api/chat')).toBe(false);
+    const api = (runtime: Parameters<typeof generation>[0], method: string, url: string) => {
+      const found = generation(runtime, method, url);
+      return found ? (found.dialect?.api ?? 'duration and outcome only') : undefined;
+    };
+    expect(api('ollama', 'POST', '/api/chat')).toBe('ollama-chat');
+    expect(api('ollama', 'POST', '/api/generate')).toBe('ollama-chat');
+    expect(api('ollama', 'POST', '/v1/chat/completions?x=1')).toBe('openai-chat');
+    expect(api('ollama', 'GET', '/api/chat')).toBeUndefined();
+    expect(api('ollama', 'POST', '/api/embed')).toBeUndefined();
+    expect(api('llamacpp', 'POST', '/completion')).toBe('llamacpp-completion');
+    expect(api('tgi', 'POST', '/generate_stream')).toBe('duration and outcome only');
+    expect(api('triton', 'POST', '/v2/models/llama/generate_stream')).toBe(
+      'duration and outcome only',
+    );
+    expect(api('vllm', 'POST', '/api/chat')).toBeUndefined();
   });
 
   it("Ollama's model names as /api/ps lists them: ':latest' where no tag is given", () => {
@@ -222,15 +189,9 @@ describe('which requests are generations', () => {
 });
 
 describe('RequestMeter', () => {
-  const figures = (ledger: TrafficLedger) => ledger.figures(undefined);
-  const value = (ledger: TrafficLedger, name: string, labels: Record<string, string>) =>
-    figures(ledger).find(
-      (f) => f.def.name === name && Object.entries(labels).every(([k, v]) => f.labels[k] === v),
-    );
-
   it('measures a streamed Ollama chat: TTFT, gaps, duration and the counts of its final line', () => {
     const ledger = new TrafficLedger('ollama', 'ollama-a', 10);
-    const meter = new RequestMeter('ollama', ledger, 1000);
+    const meter = new RequestMeter('ollama', DIALECTS['ollama-chat'], ledger, 1000);
     meter.request(Buffer.from('{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}'));
     meter.requestSent();
     expect(value(ledger, M.REQUESTS_RUNNING.name, { model: 'llama3.2:latest' })?.value).toBe(1);
@@ -258,7 +219,7 @@ describe('RequestMeter', () => {
 
   it('estimates tokens where the runtime sends no usage, and says so', () => {
     const ledger = new TrafficLedger('ollama', 'o', 10);
-    const meter = new RequestMeter('ollama', ledger, 0);
+    const meter = new RequestMeter('ollama', DIALECTS['openai-chat'], ledger, 0);
     const body = Buffer.from('{"model":"qwen2.5-coder:7b-instruct-q8_0","stream":true}');
     meter.request(body);
     meter.requestSent();
@@ -278,7 +239,7 @@ describe('RequestMeter', () => {
   it('outcomes: runtime errors, overload, a client leaving, a broken answer, the proxy at its cap', () => {
     const ledger = new TrafficLedger('ollama', 'o', 10);
     const run = (status: number, cut?: Parameters<RequestMeter['finish']>[1], complete = true) => {
-      const meter = new RequestMeter('ollama', ledger, 0);
+      const meter = new RequestMeter('ollama', DIALECTS['ollama-chat'], ledger, 0);
       meter.request(Buffer.from('{"model":"m:1"}'));
       meter.requestSent();
       if (status) meter.answer(status, 'application/json');
@@ -306,7 +267,7 @@ describe('RequestMeter', () => {
   it('splits in flight into running and waiting where the runtime concurrency is known', () => {
     const ledger = new TrafficLedger('ollama', 'o', 10);
     for (const model of ['a:1', 'a:1', 'a:1', 'b:1']) {
-      const meter = new RequestMeter('ollama', ledger, 0);
+      const meter = new RequestMeter('ollama', DIALECTS['ollama-chat'], ledger, 0);
       meter.request(Buffer.from(`{"model":"${model}"}`));
       meter.requestSent();
     }
@@ -325,7 +286,7 @@ describe('RequestMeter', () => {
   it('caps the models a client can name; the rest count as "other"', () => {
     const ledger = new TrafficLedger('vllm', 'v', 2);
     for (const model of ['a', 'b', 'c', 'd', 'a']) {
-      const meter = new RequestMeter('vllm', ledger, 0);
+      const meter = new RequestMeter('vllm', DIALECTS['openai-chat'], ledger, 0);
       meter.request(Buffer.from(`{"model":"${model}"}`));
       meter.requestSent();
       meter.finish(1, { by: 'client' });

@@ -1,3 +1,4 @@
+import { formatHostPort } from '../../config/listen.js';
 import { HttpError, type HttpClient } from '../../core/http.js';
 import type { RuntimeAdapter } from './adapter.js';
 import { ADAPTERS } from './adapters/index.js';
@@ -77,10 +78,9 @@ export async function discover(
   },
 ): Promise<Discovered[]> {
   const signal = AbortSignal.timeout(options.timeoutMs);
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const found = await Promise.all(
     options.ports.map(async (port) => {
-      const url = `http://${host}:${port}`;
+      const url = `http://${formatHostPort(options.host, port)}`;
       const adapter = await identify(http, url, {
         timeoutMs: Math.min(options.requestTimeoutMs, options.timeoutMs),
         maxBytes: options.maxBytes,

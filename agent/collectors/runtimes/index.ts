@@ -1,3 +1,4 @@
+import { splitHostPort } from '../../config/listen.js';
 import { proxiedTargetName } from '../../proxy/targets.js';
 import type { CollectorFactory } from '../registry.js';
 import { RuntimesCollector, type ProxiedTarget, type TargetConfig } from './collector.js';
@@ -31,9 +32,7 @@ export const runtimes: CollectorFactory = {
       routes.map((r) => [proxiedTargetName(r, config), { maxConcurrency: r.max_concurrency }]),
     );
     // The proxy answers as its runtime does: discovery must not find it as a second runtime.
-    const routePorts = new Set(
-      routes.map((r) => Number(r.listen.slice(r.listen.lastIndexOf(':') + 1))),
-    );
+    const routePorts = new Set(routes.map((r) => splitHostPort(r.listen).port));
     return [
       new RuntimesCollector(
         {
