@@ -24,7 +24,7 @@ import bcrypt from 'bcryptjs';
 import { manyModelsExposition } from '../test/fake/many-models.js';
 import { RuntimeServer } from '../test/fake/runtime-server.js';
 import { slowloris } from '../test/fake/slowloris.js';
-import { cpuSeconds, freePort, rssBytes } from './process-stats.js';
+import { cpuSeconds, freePort, percentile, rssBytes, waitUntil } from './process-stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const ABUSE_SECONDS = Number(process.env.BENCH_ABUSE_SECONDS ?? '10');
@@ -71,8 +71,7 @@ function timed(
 
 function summary(samples: (number | undefined)[]): string {
   const answered = samples.filter((s): s is number => s !== undefined).sort((a, b) => a - b);
-  const at = (p: number) =>
-    answered[Math.min(answered.length - 1, Math.ceil((p / 100) * answered.length) - 1)];
+  const at = (p: number) => (answered.length ? percentile(answered, p) : undefined);
   const ms = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(1)} ms`);
   return `${answered.length}/${samples.length} | ${ms(at(50))} | ${ms(at(99))} | ${ms(answered.at(-1))}`;
 }
@@ -158,13 +157,11 @@ async function startNodeExporter(webConfig?: string): Promise<Target | undefined
   return { name: 'node_exporter', child, port };
 }
 
-async function waitUp(port: number, headers: Record<string, string> = {}): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if ((await timed(port, '/metrics', { headers })) !== undefined) return;
-    await sleep(200);
-  }
-  throw new Error(`nothing answers on port ${port}`);
+function waitUp(port: number, headers: Record<string, string> = {}): Promise<void> {
+  return waitUntil(
+    async () => (await timed(port, '/metrics', { headers })) !== undefined,
+    `port ${port}`,
+  );
 }
 
 const basic = (password: string) => ({

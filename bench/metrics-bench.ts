@@ -14,7 +14,7 @@ import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, freePort, rssBytes } from './process-stats.js';
+import { cpuSeconds, freePort, percentile, rssBytes, waitUntil } from './process-stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const STEADY_SECONDS = Number(process.env.BENCH_SECONDS ?? '60');
@@ -51,22 +51,11 @@ function scrape(url: string): Promise<number> {
   });
 }
 
-async function waitUp(url: string, check: (body: string) => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url);
-      if (res.ok && check(await res.text())) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+function waitUp(url: string, check: (body: string) => boolean): Promise<void> {
+  return waitUntil(async () => {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    return res.ok && check(await res.text());
+  }, url);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -18,7 +18,7 @@ import { connect, createServer as createNetServer, type AddressInfo } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, freePort, rssBytes } from './process-stats.js';
+import { cpuSeconds, freePort, percentile, rssBytes, waitUntil } from './process-stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const SECONDS = Number(process.env.BENCH_PROXY_SECONDS ?? '10');
@@ -116,9 +116,6 @@ async function load(port: number, seconds: number): Promise<number[]> {
   return ttfb.sort((a, b) => a - b);
 }
 
-const at = (sorted: readonly number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-
 /**
  * The least a Node.js reverse proxy does (this file with `--bare`): each request passed on
  * with Node's http client over keep-alive connections, each answer piped back. No metering,
@@ -160,24 +157,24 @@ function relay(listen: number, upstream: number): void {
   }).listen(listen, '127.0.0.1');
 }
 
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const req = request(
-        { host: '127.0.0.1', port, path: '/api/version', timeout: 1000 },
-        (res) => {
-          res.resume();
-          resolve(true);
-        },
-      );
-      req.on('timeout', () => req.destroy());
-      req.on('error', () => resolve(false));
-      req.end();
-    });
-    if (up) return;
-    await sleep(100);
-  }
-  throw new Error(`nothing listens on ${port}`);
+/** Until something answers HTTP on `port` (any status). */
+function waitForPort(port: number): Promise<void> {
+  return waitUntil(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const req = request(
+          { host: '127.0.0.1', port, path: '/api/version', timeout: 1000 },
+          (res) => {
+            res.resume();
+            resolve(true);
+          },
+        );
+        req.on('timeout', () => req.destroy());
+        req.on('error', () => resolve(false));
+        req.end();
+      }),
+    `port ${port}`,
+  );
 }
 
 /**
@@ -272,7 +269,7 @@ proxy:
   for (const list of samples.values()) list.sort((a, b) => a - b);
   const direct = samples.get('direct') ?? [];
   const row = (name: string, s: number[]) =>
-    `${name.padEnd(11)} ${String(s.length).padStart(7)} ${at(s, 50).toFixed(2).padStart(8)} ${at(s, 99).toFixed(2).padStart(8)} ${(s.at(-1) ?? NaN).toFixed(2).padStart(8)} ${(at(s, 50) - at(direct, 50)).toFixed(2).padStart(10)} ${(at(s, 99) - at(direct, 99)).toFixed(2).padStart(10)}`;
+    `${name.padEnd(11)} ${String(s.length).padStart(7)} ${percentile(s, 50).toFixed(2).padStart(8)} ${percentile(s, 99).toFixed(2).padStart(8)} ${(s.at(-1) ?? NaN).toFixed(2).padStart(8)} ${(percentile(s, 50) - percentile(direct, 50)).toFixed(2).padStart(10)} ${(percentile(s, 99) - percentile(direct, 99)).toFixed(2).padStart(10)}`;
   console.log(
     `\nMetering proxy: time to first byte, ${STREAMS} concurrent streams (${TOKENS} tokens every ${TOKEN_MS} ms), ${2 * SECONDS} s per path, paths alternated\n` +
       `path        answers   p50 ms   p99 ms   max ms  +p50 ms   +p99 ms\n` +
