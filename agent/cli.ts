@@ -8,6 +8,7 @@ import { httpClient } from './core/http.js';
 import { createLogger } from './core/logger.js';
 import { scrub } from './core/secrets.js';
 import { CONFIG_RELOAD_SUCCESS, CONFIG_RELOAD_TIME } from './core/self-metrics.js';
+import { evalCommand, evaluationSummary, type EvalCommandOptions } from './eval/command.js';
 import { probeCommand } from './probe/command.js';
 import { PROBE_MODULES, type ProbeModule } from './probe/types.js';
 import { MetricsServer } from './server/http.js';
@@ -29,20 +30,24 @@ Commands:
   doctor               Say which sources were found, which are missing, and why.
   check-config FILE    Validate a config file; print every problem with its path.
   probe                Probe each runtime once (or --target) and print what a user would get.
+  eval                 Run the evaluation suites now (or --target, --suite) and compare each
+                       with its baseline; --accept makes the last runs the baselines instead.
   demo                 Run the agent on a simulated GPU node, without a GPU (demo --help).
 
 Options:
   --config FILE        YAML config file (default: built-in defaults, auto-detection).
   --listen HOST:PORT   Address of the HTTP server (run only; overrides 'listen').
-  --target NAME|URL    The runtime to probe (probe only): its target name or base URL.
+  --target NAME|URL    The runtime to probe or evaluate: its target name (probe: or base URL).
   --module MODULE      latency (the default) or canary (probe only).
+  --suite NAME         The evaluation suite to run or accept (eval only).
+  --accept             Accept the last recorded runs as the baselines (eval only).
   --version            Print the version.
   --help               Print this help.
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid config.
 `;
 
-const COMMANDS = new Set(['run', 'once', 'doctor', 'check-config', 'probe']);
+const COMMANDS = new Set(['run', 'once', 'doctor', 'check-config', 'probe', 'eval']);
 
 export async function main(
   argv: readonly string[],
@@ -70,6 +75,8 @@ export async function main(
         listen: { type: 'string' },
         target: { type: 'string' },
         module: { type: 'string' },
+        suite: { type: 'string' },
+        accept: { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -100,8 +107,16 @@ export async function main(
     return EXIT.usage;
   }
 
-  if ((values.target !== undefined || values.module !== undefined) && command !== 'probe') {
-    io.err(`inferwatch: --target and --module are for the probe command\n\n${USAGE}`);
+  if (values.target !== undefined && command !== 'probe' && command !== 'eval') {
+    io.err(`inferwatch: --target is for the probe and eval commands\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (values.module !== undefined && command !== 'probe') {
+    io.err(`inferwatch: --module is for the probe command\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if ((values.suite !== undefined || values.accept) && command !== 'eval') {
+    io.err(`inferwatch: --suite and --accept are for the eval command\n\n${USAGE}`);
     return EXIT.usage;
   }
   const module = values.module ?? 'latency';
@@ -137,6 +152,12 @@ export async function main(
       return once(config, io);
     case 'doctor':
       return doctor(config, fileArg, io);
+    case 'eval':
+      return evaluate(
+        config,
+        { target: values.target, suite: values.suite, accept: values.accept ?? false },
+        io,
+      );
     default:
       return probe(config, { target: values.target, module: module as ProbeModule }, io);
   }
@@ -167,6 +188,7 @@ function withoutProbe(config: AgentConfig): AgentConfig {
   return {
     ...config,
     probe: { ...config.probe, enabled: false },
+    evaluation: { ...config.evaluation, enabled: false },
     proxy: { ...config.proxy, enabled: false },
   };
 }
@@ -179,6 +201,12 @@ async function probe(
   const w = world(config, 'error');
   const agent = new Agent(withoutProbe(config), w);
   return probeCommand(config, agent, w, options, io.out);
+}
+
+async function evaluate(config: AgentConfig, options: EvalCommandOptions, io: Io): Promise<number> {
+  const w = world(config, 'error');
+  const agent = new Agent(withoutProbe(config), w);
+  return evalCommand(config, agent, w, options, io.out);
 }
 
 async function once(config: AgentConfig, io: Io): Promise<number> {
@@ -217,6 +245,7 @@ async function doctor(config: AgentConfig, file: string | undefined, io: Io): Pr
         ? `\nprobe: in 'inferwatch run', every runtime above but Triton is probed every ${config.probe.interval_s} s; 'inferwatch probe' runs one now\n`
         : '\nprobe: switched off in the config\n',
     );
+    io.out(evaluationSummary(config));
     return EXIT.ok;
   } finally {
     await agent.stop();

@@ -1,6 +1,7 @@
 import { CredentialError, readApiKey } from './core/credentials.js';
 import { registerSecret } from './core/secrets.js';
 import { loadWebConfig, type WebSecurity } from './server/web-config.js';
+import { loadSuites } from './eval/suites.js';
 import { ConfigError, parseConfig, readConfigFile, type AgentConfig } from './config/load.js';
 
 /** A configuration the agent can start on: the config, and the web config it names. */
@@ -31,6 +32,7 @@ export async function loadStartupConfig(
       problems.push(`collectors.runtimes.targets.${i}.${field}: ${error.message}`);
     }
   }
+  if (config.evaluation.enabled) problems.push(...loadSuites(config.evaluation).problems);
   let security: WebSecurity | undefined;
   if (config.web.config_file) {
     try {

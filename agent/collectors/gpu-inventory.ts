@@ -5,6 +5,8 @@ export interface GpuIdentity {
   readonly gpuModel: string;
   /** Normalized: `0000:91:00` (domain:bus:device, lower case). */
   readonly pciBusId: string;
+  /** The driver the GPU runs under, where the reader reports it. */
+  readonly driverVersion?: string | undefined;
 }
 
 const BUS_ID = /^(?:PCI:|GPU)?([0-9a-fA-F]{4,8}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})(?:\.[0-7])?$/;

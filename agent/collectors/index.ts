@@ -5,6 +5,7 @@ import { kernelEvents } from './kernel-events/index.js';
 import { nvidiaSmi } from './nvidia-smi/index.js';
 import { runtimeLogs } from './runtime-logs/index.js';
 import { runtimes } from './runtimes/index.js';
+import { evaluation } from '../eval/index.js';
 import { probe } from '../probe/index.js';
 import { proxy } from '../proxy/index.js';
 import type { CollectorFactory } from './registry.js';
@@ -18,6 +19,7 @@ export const COLLECTORS: readonly CollectorFactory[] = [
   proxy,
   runtimeLogs,
   probe,
+  evaluation,
   host,
   cost,
 ];

@@ -20,6 +20,8 @@ export interface RuntimeEndpoint extends RuntimeAddress {
    * subtracting it from served traffic is exact.
    */
   readonly promptTokensCounted: PromptTokensCounted;
+  /** The runtime's version as last read (its facts are read again every refresh). */
+  runtimeVersion(): string | undefined;
   /** A fresh, bounded read of its queue and KV figures; rejects when the runtime does not answer. */
   readLoad(signal: AbortSignal): Promise<RuntimeLoad>;
 }

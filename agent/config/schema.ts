@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { evaluationConfig } from '../eval/config.js';
 import { DEFAULT_CANARIES, DEFAULT_LATENCY_PROMPT } from '../probe/canaries.js';
 import { PROBE_APIS } from '../probe/dialect.js';
 
@@ -679,6 +680,13 @@ export const ConfigSchema = z
       .enum(['debug', 'info', 'warn', 'error'])
       .default('info')
       .describe('Least severe log level written (JSON, to stderr).'),
+    state_dir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Where what must survive restarts and upgrades is kept (the evaluation's baselines). Default: $STATE_DIRECTORY (systemd's StateDirectory=), else /var/lib/inferwatch as root, else ~/.local/state/inferwatch.",
+      ),
     web: z
       .strictObject({
         max_requests: z
@@ -748,6 +756,11 @@ export const ConfigSchema = z
       .prefault({})
       .describe('The sources of metrics.'),
     probe: probe.prefault({}).describe('The synthetic inference probe.'),
+    evaluation: evaluationConfig
+      .prefault({})
+      .describe(
+        'Quality as a metric: suites of questions with known answers, run again when anything under a model changes.',
+      ),
     proxy: proxy
       .prefault({})
       .describe(

@@ -55,6 +55,7 @@ export async function probeCommand(
           probeUrl: wanted,
           headers: {},
           promptTokensCounted: promptTokensCountedBy(adapter),
+          runtimeVersion: () => undefined,
           readLoad: async () => {
             const facts = await adapter.facts(api);
             return liveLoadOf(adapter, await adapter.read(api, facts, wanted), facts);

@@ -7,10 +7,20 @@ export const PROBE_APIS = [
 ] as const;
 export type ProbeApi = (typeof PROBE_APIS)[number];
 
+/** One turn of a chat, as the OpenAI and Ollama chat APIs take it. */
+export interface ChatMessage {
+  readonly role: 'system' | 'user' | 'assistant';
+  readonly content: string;
+}
+
 /** What one probe request asks for. The prompt stays in memory: it is never logged. */
 export interface RequestSpec {
   readonly model: string | undefined;
   readonly prompt: string;
+  /** A whole conversation instead of `prompt` (an evaluation case's messages). */
+  readonly messages?: readonly ChatMessage[] | undefined;
+  /** Sampling seed, for runtimes that honour one (with temperature 0, repeatable answers). */
+  readonly seed?: number | undefined;
   readonly maxTokens: number;
   /** The OpenAI `user` field marking synthetic traffic; left out when undefined. */
   readonly user: string | undefined;
@@ -54,8 +64,14 @@ export interface Dialect {
 }
 
 /** A question as plain text for a completion endpoint, where no chat template frames it. */
-function asText(prompt: string): string {
-  return `Question: ${prompt}\nAnswer:`;
+function asText(spec: RequestSpec): string {
+  if (!spec.messages) return `Question: ${spec.prompt}\nAnswer:`;
+  const label = { system: '', user: 'Question: ', assistant: 'Answer: ' } as const;
+  return `${spec.messages.map((m) => `${label[m.role]}${m.content}`).join('\n')}\nAnswer:`;
+}
+
+function chatMessages(spec: RequestSpec): readonly ChatMessage[] {
+  return spec.messages ?? [{ role: 'user', content: spec.prompt }];
 }
 
 const NOTHING: StreamEvent = { text: '', output: false };
@@ -126,6 +142,7 @@ function openAiBody(spec: RequestSpec, input: Json): Json {
     stream_options: { include_usage: true },
     max_tokens: spec.maxTokens,
     temperature: 0,
+    seed: spec.seed,
     n: 1,
     user: spec.user,
   });
@@ -136,7 +153,7 @@ const openAiChat: Dialect = {
   path: '/v1/chat/completions',
   framing: 'sse',
   operation: 'chat',
-  body: (spec) => openAiBody(spec, { messages: [{ role: 'user', content: spec.prompt }] }),
+  body: (spec) => openAiBody(spec, { messages: chatMessages(spec) }),
   read(payload) {
     if (!isObject(payload)) return NOTHING;
     if (openAiError(payload)) return { ...NOTHING, error: true };
@@ -159,7 +176,7 @@ const openAiCompletions: Dialect = {
   path: '/v1/completions',
   framing: 'sse',
   operation: 'text_completion',
-  body: (spec) => openAiBody(spec, { prompt: asText(spec.prompt) }),
+  body: (spec) => openAiBody(spec, { prompt: asText(spec) }),
   read(payload) {
     if (!isObject(payload)) return NOTHING;
     if (openAiError(payload)) return { ...NOTHING, error: true };
@@ -179,9 +196,9 @@ const ollamaChat: Dialect = {
   body: (spec) =>
     withOptional({
       model: spec.model,
-      messages: [{ role: 'user', content: spec.prompt }],
+      messages: chatMessages(spec),
       stream: true,
-      options: { temperature: 0, num_predict: spec.maxTokens },
+      options: withOptional({ temperature: 0, seed: spec.seed, num_predict: spec.maxTokens }),
       keep_alive: spec.keepAliveS,
     }),
   read(payload) {
@@ -218,12 +235,14 @@ const llamacppCompletion: Dialect = {
   path: '/completion',
   framing: 'sse',
   operation: 'text_completion',
-  body: (spec) => ({
-    prompt: asText(spec.prompt),
-    n_predict: spec.maxTokens,
-    temperature: 0,
-    stream: true,
-  }),
+  body: (spec) =>
+    withOptional({
+      prompt: asText(spec),
+      n_predict: spec.maxTokens,
+      temperature: 0,
+      seed: spec.seed,
+      stream: true,
+    }),
   read(payload) {
     if (!isObject(payload)) return NOTHING;
     if (payload.error !== undefined && payload.error !== null) return { ...NOTHING, error: true };

@@ -86,17 +86,17 @@ export const PROBE_RUNS = counter(
 );
 export const PROBE_REQUESTS = counter(
   'inferwatch_probe_requests_total',
-  "Generation requests the probe sent, to subtract from the runtime's own request counts.",
+  "Generation requests the agent sent (the probe's and the evaluation's), to subtract from the runtime's own request counts.",
   TRAFFIC,
 );
 export const PROBE_INPUT_TOKENS_TOTAL = counter(
   'inferwatch_probe_input_tokens_total',
-  "Prompt tokens of probe requests, counted as the runtime's own prompt-token counter counts them (llama.cpp: only those not served from its prompt cache), so subtracting it from served traffic is exact.",
+  "Prompt tokens of the agent's requests (probe and evaluation), counted as the runtime's own prompt-token counter counts them (llama.cpp: only those not served from its prompt cache), so subtracting it from served traffic is exact.",
   TRAFFIC,
 );
 export const PROBE_OUTPUT_TOKENS_TOTAL = counter(
   'inferwatch_probe_output_tokens_total',
-  'Output tokens of probe requests, to subtract from served traffic.',
+  "Output tokens of the agent's requests (probe and evaluation), to subtract from served traffic.",
   TRAFFIC,
 );
 

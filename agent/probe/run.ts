@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { modelName } from '../collectors/runtimes/model-name.js';
 import type { Clock } from '../core/clock.js';
 import { errorCode, HttpError, type HttpClient } from '../core/http.js';
-import { DIALECTS, type Dialect } from './dialect.js';
+import { DIALECTS, type ChatMessage, type Dialect, type ProbeApi } from './dialect.js';
 import { ndjsonFramer, sseFramer } from './framing.js';
 import { StreamMeasure, type Measured } from './measure.js';
 import type { StreamingHttp } from './transport.js';
@@ -74,15 +74,12 @@ export async function runProbe(
   if ('outcome' in plan) return finish(plan);
   model = plan.model;
 
-  const prompt = canary?.prompt ?? settings.latencyPrompt;
-  const attempt = () =>
-    streamOnce(DIALECTS[api], target, plan, prompt, module, settings, world, signal);
-  let exchange = await attempt();
-  // A server without the chat endpoint may still complete text (an older or base-model server).
-  if (exchange.httpStatus === 404 && api === 'openai-chat' && !target.apiPinned) {
-    api = 'openai-completions';
-    exchange = await attempt();
-  }
+  const question: Question = {
+    prompt: canary?.prompt ?? settings.latencyPrompt,
+    maxTokens: module === 'canary' ? settings.canaryMaxTokens : settings.maxTokens,
+  };
+  const exchange = await exchangeFor(target, plan, question, settings, world, signal);
+  api = exchange.api;
   const { measured, httpStatus } = exchange;
   // The answer is judged here and goes no further: results are logged and exported.
   const answer = measured?.answer ?? '';
@@ -115,6 +112,86 @@ export async function runProbe(
     measured: measuredOut,
     canary: canaryOut,
   });
+}
+
+/** What one request asks: a prompt or a conversation, and how much it may answer. */
+export interface Question {
+  readonly prompt: string;
+  readonly messages?: readonly ChatMessage[] | undefined;
+  readonly maxTokens: number;
+  readonly seed?: number | undefined;
+}
+
+/** A generation's answer text, or why there is none. The text stays in the caller's memory. */
+export type Asked = (
+  | { readonly outcome: 'answered'; readonly model: string; readonly text: string }
+  | ({ readonly model: string } & Stop)
+) & {
+  /** Set when the runtime answered the request at all: it is traffic, to be counted. */
+  readonly sent?: { readonly measured: Omit<Measured, 'answer'> | undefined };
+};
+
+/**
+ * One question to one target under the probe's rules (skip while the runtime is saturated,
+ * never load an Ollama model, the probe's markers and deadline), for the evaluation: the
+ * answer text is returned for judging, never logged.
+ */
+export async function ask(
+  target: ProbeTarget,
+  question: Question,
+  settings: ProbeSettings,
+  world: ProbeWorld,
+  cancel?: AbortSignal,
+): Promise<Asked> {
+  const deadline = AbortSignal.timeout(settings.timeoutMs);
+  const signal = cancel ? AbortSignal.any([deadline, cancel]) : deadline;
+  const named = modelName(target.model) ?? '';
+  const busy = await saturation(target, settings, signal);
+  if (busy) return { outcome: 'skipped', model: named, ...busy };
+  const plan = await planRequest(target, settings, world, world.clock.epochMs(), signal);
+  if ('outcome' in plan) return { model: named, ...plan };
+  const model = modelName(plan.model) ?? '';
+  const exchange = await exchangeFor(target, plan, question, settings, world, signal);
+  const sent =
+    exchange.httpStatus === undefined
+      ? {}
+      : { sent: { measured: exchange.measured ? withoutAnswer(exchange.measured) : undefined } };
+  if (exchange.stop) return { model, ...exchange.stop, ...sent };
+  return { outcome: 'answered', model, text: exchange.measured?.answer ?? '', ...sent };
+}
+
+/** The model a request to this target would ask (Ollama: loaded), or why none. */
+export async function modelToAsk(
+  target: ProbeTarget,
+  settings: ProbeSettings,
+  world: ProbeWorld,
+): Promise<{ readonly model: string } | Stop> {
+  const plan = await planRequest(
+    target,
+    settings,
+    world,
+    world.clock.epochMs(),
+    AbortSignal.timeout(PRE_CHECK_MS),
+  );
+  return 'outcome' in plan ? plan : { model: modelName(plan.model) ?? '' };
+}
+
+/** One streamed request; a server without the chat endpoint may still complete text. */
+async function exchangeFor(
+  target: ProbeTarget,
+  plan: Plan,
+  question: Question,
+  settings: ProbeSettings,
+  world: ProbeWorld,
+  signal: AbortSignal,
+): Promise<Exchange & { readonly api: ProbeApi }> {
+  const attempt = (api: ProbeApi) =>
+    streamOnce(DIALECTS[api], target, plan, question, settings, world, signal);
+  const first = await attempt(target.api);
+  // An older or base-model server may have no chat endpoint.
+  if (first.httpStatus === 404 && target.api === 'openai-chat' && !target.apiPinned)
+    return { ...(await attempt('openai-completions')), api: 'openai-completions' };
+  return { ...first, api: target.api };
 }
 
 /** A run's result with nothing measured yet: the fields every outcome shares. */
@@ -267,8 +344,7 @@ async function streamOnce(
   dialect: Dialect,
   target: ProbeTarget,
   plan: Plan,
-  prompt: string,
-  module: ProbeModule,
+  question: Question,
   settings: ProbeSettings,
   world: ProbeWorld,
   signal: AbortSignal,
@@ -276,8 +352,10 @@ async function streamOnce(
   const body = JSON.stringify(
     dialect.body({
       model: plan.model,
-      prompt,
-      maxTokens: module === 'canary' ? settings.canaryMaxTokens : settings.maxTokens,
+      prompt: question.prompt,
+      messages: question.messages,
+      seed: question.seed,
+      maxTokens: question.maxTokens,
       user: dialect.api === 'ollama-chat' ? undefined : settings.user,
       keepAliveS: plan.keepAliveS,
     }),

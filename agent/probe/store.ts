@@ -1,7 +1,16 @@
 import type { Emitter } from '../core/collector.js';
 import type { Labels, MetricDef } from '../core/metric.js';
 import * as M from './metrics.js';
+import type { PromptTokensCounted } from '../collectors/runtimes/adapter.js';
+import type { Measured } from './measure.js';
 import type { ProbeModule, ProbeResult } from './types.js';
+
+/** What the probe and the evaluation send, to subtract from the traffic runtimes served. */
+export const PROBE_TRAFFIC_METRICS = [
+  M.PROBE_REQUESTS,
+  M.PROBE_INPUT_TOKENS_TOTAL,
+  M.PROBE_OUTPUT_TOKENS_TOTAL,
+] as const;
 
 /** The do-no-harm reasons: the runtime was too busy to be probed without hurting its users. */
 const STANDS_ASIDE = new Set(['saturated_queue', 'saturated_kv_cache', 'saturated_slots']);
@@ -59,19 +68,37 @@ export class ProbeStore {
     if (result.canary && result.measured)
       this.canaries.set(`${key}\0${result.canary.name}`, result);
     // A request counts as traffic once the runtime answered it at all.
-    if (result.httpStatus !== undefined) {
-      const traffic = { runtime: result.runtime, target: result.target, model: result.model };
-      this.add(M.PROBE_REQUESTS, traffic, 1);
-      const m = result.measured;
-      // Counted as the runtime counts them, so served minus probe traffic is exact.
-      const counted =
-        result.promptTokensCounted === 'evaluated'
-          ? (m?.evaluatedInputTokens ?? m?.inputTokens)
-          : m?.inputTokens;
-      if (counted !== undefined) this.add(M.PROBE_INPUT_TOKENS_TOTAL, traffic, counted);
-      if (m?.outputTokens !== undefined)
-        this.add(M.PROBE_OUTPUT_TOKENS_TOTAL, traffic, m.outputTokens);
-    }
+    if (result.httpStatus !== undefined)
+      this.countTraffic(
+        { runtime: result.runtime, target: result.target, model: result.model },
+        result.promptTokensCounted,
+        result.measured,
+      );
+  }
+
+  /**
+   * One synthetic request the runtime answered (the probe's, or an evaluation case), counted
+   * as the runtime counts its own, so served minus synthetic traffic is exact.
+   */
+  countTraffic(
+    traffic: { readonly runtime: string; readonly target: string; readonly model: string },
+    promptTokensCounted: PromptTokensCounted,
+    m: Omit<Measured, 'answer'> | undefined,
+  ): void {
+    this.add(M.PROBE_REQUESTS, traffic, 1);
+    const counted =
+      promptTokensCounted === 'evaluated'
+        ? (m?.evaluatedInputTokens ?? m?.inputTokens)
+        : m?.inputTokens;
+    if (counted !== undefined) this.add(M.PROBE_INPUT_TOKENS_TOTAL, traffic, counted);
+    if (m?.outputTokens !== undefined)
+      this.add(M.PROBE_OUTPUT_TOKENS_TOTAL, traffic, m.outputTokens);
+  }
+
+  /** The synthetic traffic counters alone, for when the probe is off and the evaluation is not. */
+  emitTraffic(out: Emitter): void {
+    for (const def of PROBE_TRAFFIC_METRICS)
+      for (const c of this.counters.get(def)?.values() ?? []) out.emit(def, c.labels, c.value);
   }
 
   /**

@@ -387,6 +387,30 @@ sum by (node, instance, target, model) (
     ],
   };
 
+  const quality: RuleGroup = {
+    name: 'inferwatch-quality',
+    rules: [
+      alert(
+        'LLMNodeQualityRegression',
+        'critical',
+        'quality',
+        `
+(
+  inferwatch_eval_pass_ratio_upper_bound
+    < inferwatch_eval_baseline_pass_ratio - ${s.quality.regression_margin}
+)
+* ignoring (runtime_version, driver_version, prompt_tokens, fingerprint, trigger)
+  group_left (runtime_version, driver_version)
+  inferwatch_eval_fingerprint_info`,
+        {
+          summary:
+            'A model answers its evaluation suite worse than its baseline, by more than chance: something under it changed.',
+          description: `Suite {{ $labels.suite }} on {{ $labels.model }} ({{ $labels.target }}, {{ $labels.instance }}, {{ $labels.runtime }} {{ $labels.runtime_version }}, driver {{ $labels.driver_version }}): even the upper bound of its pass ratio, {{ $value | humanizePercentage }}, is more than ${Math.round(s.quality.regression_margin * 100)} points below its baseline.`,
+        },
+      ),
+    ],
+  };
+
   const events: RuleGroup = {
     name: 'inferwatch-oom',
     rules: [
@@ -571,7 +595,7 @@ instance_reference:inferwatch_cost_api_equivalent_usd:rate1h
       ),
     ],
   };
-  return [aggregates(), gpu, capacity, slo, probe, events, runtime, meta, costRules];
+  return [aggregates(), gpu, capacity, slo, probe, quality, events, runtime, meta, costRules];
 }
 
 /**

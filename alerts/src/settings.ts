@@ -32,6 +32,7 @@ export const RuleSettingsSchema = z.strictObject({
     canary_mismatches_per_hour: z.int().min(1),
     skipped_runs: z.int().min(2),
   }),
+  quality: z.strictObject({ regression_margin: ratio }),
   cost: z.strictObject({
     energy_per_token_factor: z.number().gt(1),
     idle_utilization_ratio: ratio,

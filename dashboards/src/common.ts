@@ -152,7 +152,7 @@ export function standardAnnotations(builder: DashboardBuilder, filter: string): 
 }
 
 /** Label sets present now and absent five minutes ago: a version or model that just appeared. */
-function newSeries(metric: string, labels: string, filter: string): string {
+export function newSeries(metric: string, labels: string, filter: string): string {
   const selector = `${metric}${filter ? `{${filter}}` : ''}`;
   return `group by (${labels}) (${selector}) unless group by (${labels}) (${selector} offset 5m)`;
 }

@@ -235,6 +235,19 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
       }),
     )
     .withPanel(
+      timeseries({
+        title: 'Answer quality',
+        description:
+          "Share of the evaluation's questions with known answers each model got right, its worst suite on its worst node: it falls when an upgrade makes a model answer worse, however fast it still is.",
+        unit: 'percentunit',
+        width: 18,
+        min: 0,
+        max: 1,
+        queries: [query(`min by (model) (inferwatch_eval_pass_ratio{${SEL}})`, '{{model}}')],
+        links: [link('LLMNodeQualityRegression')],
+      }),
+    )
+    .withPanel(
       stat({
         title: 'Pages',
         description:
@@ -258,7 +271,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
         description:
           'How busy the GPUs were, on average over the selected nodes: low utilization is what makes each token expensive.',
         unit: 'percentunit',
-        width: 18,
+        width: 24,
         min: 0,
         max: 1,
         queries: [query(`avg(instance:inferwatch_gpu_utilization:avg{${SEL}})`, 'GPU utilization')],

@@ -1,7 +1,11 @@
 import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { AnnotationQueryBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
+  DATASOURCE,
   dashboard,
+  newSeries,
+  table,
+  tableQuery,
   labelVariable,
   nodeVariable,
   query,
@@ -253,5 +257,77 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
         links: [link('LLMNodeAvailabilityBudgetBurn')],
       }),
     );
-  return standardAnnotations(b, 'instance=~"$instance"');
+  const quality = b
+    .withRow(new RowBuilder('Quality'))
+    .withPanel(
+      timeseries({
+        title: 'Evaluation pass ratio',
+        description:
+          "Share of each evaluation suite's cases the model answered right in its last complete run, and the baseline it is compared with. Runs follow every change of model, runtime version, GPU driver or chat template (the annotations), and the schedule.",
+        unit: 'percentunit',
+        width: 18,
+        min: 0,
+        max: 1,
+        queries: [
+          query(`inferwatch_eval_pass_ratio{${SEL}}`, '{{suite}} {{model}} on {{target}}', 'A'),
+          query(
+            `inferwatch_eval_baseline_pass_ratio{${SEL}}`,
+            'baseline {{suite}} {{model}} on {{target}}',
+            'B',
+          ),
+        ],
+        links: [link('LLMNodeQualityRegression')],
+      }),
+    )
+    .withPanel(
+      stat({
+        title: 'Change against baseline',
+        description:
+          'Last pass ratio less the baseline, per suite and model (the page needs the drop to be more than chance as well).',
+        unit: 'percentunit',
+        width: 6,
+        height: 8,
+        queries: [query(`inferwatch_eval_pass_ratio_change{${SEL}}`, '{{suite}} {{model}}')],
+        thresholds: thresholds([
+          [null, 'red'],
+          [-0.1, 'orange'],
+          [0, 'green'],
+        ]),
+        links: [link('LLMNodeQualityRegression')],
+      }),
+    )
+    .withPanel(
+      table({
+        title: 'Failing evaluation cases',
+        description:
+          "Cases of the last complete runs that failed every time they were asked (fail) or some of the times (flaky), by id: the prompts are in the suite's file and never leave the node.",
+        unit: 'none',
+        height: 8,
+        queries: [
+          tableQuery(
+            `group by (instance, suite, target, model, case, result) (inferwatch_eval_case_failing{${SEL}})`,
+            'A',
+          ),
+        ],
+        links: [link('LLMNodeQualityRegression')],
+      }),
+    )
+    .annotation(
+      new AnnotationQueryBuilder()
+        .name('Evaluated after a change')
+        .datasource(DATASOURCE)
+        .enable(true)
+        .iconColor('green')
+        .expr(
+          newSeries(
+            'inferwatch_eval_fingerprint_info',
+            'instance, suite, target, model, runtime_version, driver_version, fingerprint',
+            'instance=~"$instance"',
+          ),
+        )
+        .titleFormat('{{suite}} on {{target}}: evaluated {{fingerprint}}')
+        .textFormat('{{model}}, runtime {{runtime_version}}, driver {{driver_version}}')
+        .step('60s'),
+    );
+  return standardAnnotations(quality, 'instance=~"$instance"');
 }

@@ -87,6 +87,13 @@ export const INCIDENTS = {
     fires: ['LLMNodeCanaryMismatch'],
     pending: [],
   },
+  'quality-regression': {
+    scope: 'runtime',
+    summary:
+      "the runtime is upgraded and its model now gets most evaluation questions wrong, the canaries' still right: the evaluation run the upgrade starts pages",
+    fires: ['LLMNodeQualityRegression'],
+    pending: [],
+  },
   'model-swap': {
     scope: 'runtime',
     summary: 'the runtime is restarted with another model: the one it served is gone',

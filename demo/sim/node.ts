@@ -256,6 +256,16 @@ export class SimulatedNode {
         backoff_max_s: 10,
         canary: { every_runs: 2 },
       },
+      state_dir: join(this.dir, 'state'),
+      // Quick enough for a demo: a change is evaluated 2 s after it holds, a case every 50 ms.
+      evaluation: {
+        settle_s: 2,
+        case_interval_ms: 50,
+        timeout_ms: 3000,
+        max_run_s: 120,
+        retry_after_s: 15,
+        schedule: '',
+      },
       cost: {
         // 40,000 USD a GPU: the node's cost follows its size.
         hardware: {
@@ -437,6 +447,8 @@ export class SimulatedNode {
         return;
       case 'model-swap':
         return runtime.swapModel('mistralai/Mistral-7B-Instruct-v0.3', 1.15);
+      case 'quality-regression':
+        return runtime.upgradeDegraded();
       case 'template-change':
         return runtime.changeTemplate(1.3);
       case 'runtime-flap':

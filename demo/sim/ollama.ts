@@ -89,7 +89,8 @@ export class SimulatedOllama {
           model: name,
           size: 3_338_801_804,
           size_vram: 3_338_801_804,
-          expires_at: '2026-12-02T17:00:00.000000000Z',
+          // Ollama's default keep-alive: five minutes after the last request.
+          expires_at: new Date(Date.now() + 5 * 60_000).toISOString(),
         })),
       });
     if (req.method !== 'POST' || !GENERATION.has(path))

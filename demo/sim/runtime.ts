@@ -18,6 +18,8 @@ export interface SimulatedRuntimeOptions {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const TICK_MS = 250;
+/** The versions the simulated servers report until they are upgraded. */
+const VERSIONS: Readonly<Record<string, string>> = { vllm: '0.11.0', sglang: '0.5.4' };
 
 /**
  * An OpenAI-compatible LLM runtime on loopback, vLLM or SGLang by its endpoints and metric
@@ -31,15 +33,22 @@ export class SimulatedRuntime {
   down = false;
   /** Answers are wrong (a broken kernel or chat template). */
   wrongAnswers = false;
+  /** Wrong on the evaluation's questions, right on the canaries' (a silent regression). */
+  degraded = false;
   private currentModel: string;
   /** Tokens per four characters: tokenizers differ between models. */
   private tokenScale = 1;
+  /** Generation requests received (the simulated users' traffic is not sent over HTTP). */
+  generations = 0;
+  /** What /version (vLLM) or /server_info (SGLang) says. */
+  version: string;
   private readonly server: Server;
   private readonly ticker: NodeJS.Timeout;
   private lastTick = performance.now();
 
   constructor(readonly options: SimulatedRuntimeOptions) {
     this.currentModel = options.model;
+    this.version = VERSIONS[options.kind] ?? '';
     this.currentEngine = this.newEngine();
     this.server = createServer((req, res) => this.handle(req, res));
     this.ticker = setInterval(() => {
@@ -76,8 +85,16 @@ export class SimulatedRuntime {
     this.tokenScale = 1;
     this.down = false;
     this.wrongAnswers = false;
+    this.degraded = false;
+    this.version = VERSIONS[this.kind] ?? '';
     this.currentEngine.saturated = false;
     this.currentEngine.failing = false;
+  }
+
+  /** An upgrade that makes the model answer worse: a new version, the canaries still right. */
+  upgradeDegraded(): void {
+    this.version = this.version.replace(/\d+$/, (patch) => String(Number(patch) + 1));
+    this.degraded = true;
   }
 
   /** An upgrade with a new chat template: the same model, the same prompt, other token counts. */
@@ -146,10 +163,10 @@ export class SimulatedRuntime {
       ],
     };
     if (path === '/v1/models') return models;
-    if (this.kind === 'vllm') return path === '/version' ? { version: '0.11.0' } : undefined;
+    if (this.kind === 'vllm') return path === '/version' ? { version: this.version } : undefined;
     if (path === '/server_info' || path === '/get_server_info')
       return {
-        version: '0.5.4',
+        version: this.version,
         served_model_name: model,
         model_path: model,
         max_running_requests: this.engine.maxConcurrency,
@@ -186,6 +203,7 @@ export class SimulatedRuntime {
   }
 
   private generate(path: string, body: Record<string, unknown>, res: ServerResponse): void {
+    this.generations++;
     const chat = path === '/v1/chat/completions';
     if (!chat && path !== '/v1/completions') return error(res, 404, 'NotFoundError', 'Not Found');
     const model = typeof body.model === 'string' ? body.model : this.currentModel;
@@ -211,7 +229,8 @@ export class SimulatedRuntime {
       512,
       Math.max(1, Number(body.max_tokens ?? body.max_completion_tokens ?? 64) || 64),
     );
-    const out = tokens(answer(prompt, this.wrongAnswers), maxTokens);
+    const quality = this.wrongAnswers ? 'wrong' : this.degraded ? 'degraded' : 'right';
+    const out = tokens(answer(prompt, quality), maxTokens);
     const finish: FinishReason = out.truncated ? 'length' : 'stop';
     const { queue, ttft, interToken } = this.engine.timing(promptTokens);
     const started = performance.now();

@@ -60,7 +60,9 @@ describe('the rule file', () => {
       expect(a.alert === 'Watchdog' || /^LLMNode[A-Z][A-Za-z]+$/.test(a.alert), a.alert).toBe(true);
       expect(a.alert.length, a.alert).toBeLessThanOrEqual(40);
       expect(['critical', 'warning', 'none'], a.alert).toContain(a.labels.severity);
-      expect(a.labels.component, a.alert).toMatch(/^(gpu|runtime|slo|probe|host|agent|cost)$/);
+      expect(a.labels.component, a.alert).toMatch(
+        /^(gpu|runtime|slo|probe|quality|host|agent|cost)$/,
+      );
       expect(a.annotations.summary, a.alert).toMatch(/\S/);
       expect(a.annotations.summary, `${a.alert}: a summary is static`).not.toContain('{{');
       expect(a.annotations.description, a.alert).toMatch(/\S/);

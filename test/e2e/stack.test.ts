@@ -70,6 +70,7 @@ const INCIDENT_RUNTIMES: readonly RuntimeSpec[] = (
     { name: 'wrong', kind: 'sglang', model: 'Qwen/Qwen3-32B', maxConcurrency: 32 },
     { name: 'swap', kind: 'vllm', model: 'microsoft/phi-4' },
     { name: 'flappy', kind: 'vllm', model: 'deepseek-ai/DeepSeek-R1-Distill-Llama-8B' },
+    { name: 'upgraded', kind: 'vllm', model: 'mistralai/Mistral-Small-3.1-24B-Instruct-2503' },
     // Busy enough that the burn-rate alerts' traffic guard (0.05 requests a second over an hour)
     // holds after half a minute of a fresh Prometheus, as it would after an hour of history.
   ] as const
@@ -80,7 +81,9 @@ const RUNTIME_OF: Partial<Record<IncidentName, string>> = {
   'cuda-oom': 'failing',
   'wrong-answers': 'wrong',
   'model-swap': 'swap',
-  'template-change': 'wrong',
+  // Upgrades start an evaluation run: on the runtime whose answers are all wrong it would page.
+  'template-change': 'upgraded',
+  'quality-regression': 'upgraded',
   'runtime-flap': 'flappy',
   'slow-first-token': OLLAMA_TARGET,
 };
@@ -101,6 +104,8 @@ const EVENT_QUERIES = [
   /"Skips by reason"/,
   /annotation "Firing alerts"/,
   /annotation "Runtime or model changed"/,
+  /"Failing evaluation cases"/,
+  /annotation "Evaluated after a change"/,
 ];
 /** Empty on every node of this test: no driver is upgraded here. */
 const NEVER_HERE = [/annotation "GPU driver changed"/];
@@ -235,6 +240,16 @@ describe.skipIf(!installed)(
       while ((await stack.query(guard))[0]?.value !== guarded.length && Date.now() < deadline)
         await sleep(1000);
       expect((await stack.query(guard))[0]?.value).toBe(guarded.length);
+
+      // Every runtime the probe answers on has been evaluated once (its baseline), and a
+      // steady model is quiet: the alerts below are the Watchdog alone.
+      const evaluated = async () =>
+        (await stack.query('count(inferwatch_eval_baseline_pass_ratio{suite="builtin"})'))[0]
+          ?.value;
+      const probed = async () =>
+        (await stack.query('count(inferwatch_probe_success{probe="latency"} == 1)'))[0]?.value;
+      while ((await evaluated()) !== (await probed()) && Date.now() < deadline) await sleep(1000);
+      expect(await evaluated()).toBe(await probed());
 
       const alerts = await stack.query('ALERTS');
       expect(alerts.map((a) => `${a.metric.alertname} ${a.metric.alertstate}`)).toEqual([

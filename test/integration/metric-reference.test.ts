@@ -122,10 +122,12 @@ describe('the metric reference against what the agent exports', () => {
       // The probe runs on its schedule in `run`, never in `once`: probe-agent.test.ts holds
       // every probe family to a real run.
       // The proxy listens in `run` only: proxy.test.ts holds every proxy family to a real run.
+      // The evaluation runs in `run` only: evaluation.test.ts holds each of its families to a run.
       if (
         ABSENT_ON_H100.has(name) ||
         name.startsWith('inferwatch_probe_') ||
-        name.startsWith('inferwatch_proxy_')
+        name.startsWith('inferwatch_proxy_') ||
+        name.startsWith('inferwatch_eval_')
       )
         continue;
       expect(withSamples.has(name), `${name} has samples`).toBe(true);

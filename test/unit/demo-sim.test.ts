@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { builtinSuite } from '../../agent/eval/builtin.js';
+import { judge } from '../../agent/eval/judge.js';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CANARIES, DEFAULT_LATENCY_PROMPT } from '../../agent/probe/canaries.js';
 import { mapSglang } from '../../agent/collectors/runtimes/adapters/sglang.js';
@@ -91,8 +93,22 @@ describe('the toy model', () => {
   it('answers every built-in canary right, and wrong when told to', () => {
     for (const canary of DEFAULT_CANARIES) {
       expect(answer(canary.prompt), canary.name).toMatch(new RegExp(canary.expect, 'i'));
-      expect(answer(canary.prompt, true), canary.name).not.toMatch(new RegExp(canary.expect, 'i'));
+      expect(answer(canary.prompt, 'wrong'), canary.name).not.toMatch(
+        new RegExp(canary.expect, 'i'),
+      );
+      // A degraded model still passes the canaries: the regression only a suite catches.
+      expect(answer(canary.prompt, 'degraded'), canary.name).toMatch(
+        new RegExp(canary.expect, 'i'),
+      );
     }
+  });
+
+  it('answers the built-in evaluation suite right; degraded, it fails most of it', () => {
+    const suite = builtinSuite();
+    const question = (c: (typeof suite.cases)[number]) => c.messages.at(-1)?.content ?? '';
+    for (const c of suite.cases) expect(judge(c.expect, answer(question(c))), c.id).toBe(true);
+    const degraded = suite.cases.filter((c) => judge(c.expect, answer(question(c), 'degraded')));
+    expect(degraded.map((c) => c.id)).toEqual(['add', 'multiply']);
   });
 
   it("fills the latency probe's tokens, and cuts at max_tokens", () => {

@@ -246,6 +246,7 @@ describe('which runtimes are probed', () => {
     probeUrl: `http://127.0.0.1/${target}`,
     headers: { authorization: 'Bearer k' },
     promptTokensCounted: 'all',
+    runtimeVersion: () => undefined,
     readLoad: () => Promise.resolve({}),
   });
   const endpoints = [

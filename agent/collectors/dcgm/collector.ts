@@ -156,7 +156,13 @@ export class DcgmCollector implements Collector {
     for (const gpu of reading.gpus.values()) {
       if (!inventory.byUuid(gpu.uuid) && gpu.pciBusId)
         inventory.update([
-          { gpu: gpu.gpu, uuid: gpu.uuid, gpuModel: gpu.model, pciBusId: gpu.pciBusId },
+          {
+            gpu: gpu.gpu,
+            uuid: gpu.uuid,
+            gpuModel: gpu.model,
+            pciBusId: gpu.pciBusId,
+            driverVersion: gpu.driverVersion,
+          },
         ]);
       if (gpu.energyJoules === undefined) sources.energy.dcgmLost(gpu.uuid);
       else sources.energy.dcgm(gpu.uuid, gpu.energyJoules);

@@ -244,7 +244,15 @@ export class NvidiaSmiCollector implements Collector {
       rows.flatMap((r) => {
         const pciBusId = normalizeBusId(r.identity.pciBusId ?? '');
         return pciBusId
-          ? [{ gpu: r.index, uuid: r.uuid, gpuModel: r.identity.name ?? '', pciBusId }]
+          ? [
+              {
+                gpu: r.index,
+                uuid: r.uuid,
+                gpuModel: r.identity.name ?? '',
+                pciBusId,
+                driverVersion: r.identity.driverVersion,
+              },
+            ]
           : [];
       }),
     );

@@ -185,6 +185,7 @@ export class RuntimesCollector implements Collector {
             probeUrl: this.probeUrlOf(t),
             headers: t.headers,
             promptTokensCounted: promptTokensCountedBy(adapter),
+            runtimeVersion: () => t.facts.version,
             // A fresh read through the target's own reader: it joins a read already under way
             // instead of sending a second one, and feeds the counters like any other.
             readLoad: async (signal: AbortSignal) => {

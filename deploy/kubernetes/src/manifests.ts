@@ -116,6 +116,8 @@ export async function manifests(root = ROOT): Promise<Manifest[]> {
                   { name: 'kmsg', mountPath: '/dev/kmsg', readOnly: true },
                   { name: 'proc', mountPath: '/host/proc', readOnly: true },
                   { name: 'tmp', mountPath: '/tmp' },
+                  // The evaluation's baselines outlive the pod: kept on the node.
+                  { name: 'state', mountPath: '/var/lib/inferwatch' },
                 ],
               },
             ],
@@ -124,6 +126,10 @@ export async function manifests(root = ROOT): Promise<Manifest[]> {
               { name: 'kmsg', hostPath: { path: '/dev/kmsg', type: 'CharDevice' } },
               { name: 'proc', hostPath: { path: '/proc', type: 'Directory' } },
               { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+              {
+                name: 'state',
+                hostPath: { path: '/var/lib/inferwatch', type: 'DirectoryOrCreate' },
+              },
             ],
           },
         },
