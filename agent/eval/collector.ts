@@ -115,6 +115,7 @@ export class EvalCollector implements Collector {
     const tokens = last?.outcome === 'success' ? last.measured?.inputTokens : undefined;
     return {
       model: last?.outcome === 'success' ? last.model : '',
+      weights: (last?.outcome === 'success' ? last.weights : undefined) ?? '',
       runtimeVersion: endpoint?.runtimeVersion() ?? '',
       driverVersion: [...drivers].sort().join(','),
       promptTokens: tokens === undefined ? '' : String(tokens),
@@ -173,6 +174,7 @@ export class EvalCollector implements Collector {
       M.EVAL_FINGERPRINT,
       {
         ...labels,
+        weights: last.fingerprint.weights,
         runtime_version: last.fingerprint.runtimeVersion,
         driver_version: last.fingerprint.driverVersion,
         prompt_tokens: last.fingerprint.promptTokens,

@@ -77,7 +77,7 @@ export const evaluationConfig = z
       .boolean()
       .default(true)
       .describe(
-        "Run when the model, the runtime's version, the GPU driver's version or the probe prompt's token count changes, and for a model first seen.",
+        "Run when the model or its weights, the runtime's version, the GPU driver's version or the probe prompt's token count changes, and for a model first seen.",
       ),
     settle_s: z
       .int()

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 
 /**
- * What a model's answers rest on, as far as the agent can see: the model, the runtime's
- * version, the GPU driver's version, and how many tokens the probe's fixed prompt counts (a
- * chat template or tokenizer change shows there first). '' is unknown.
+ * What a model's answers rest on, as far as the agent can see: the model and its weights
+ * (Ollama's digest, vLLM's root: the path or repository it loaded), the runtime's version, the GPU driver's
+ * version, and how many tokens the probe's fixed prompt counts (a chat template or tokenizer
+ * change shows there first). '' is unknown.
  */
 export interface Fingerprint {
   readonly model: string;
+  readonly weights: string;
   readonly runtimeVersion: string;
   readonly driverVersion: string;
   readonly promptTokens: string;
@@ -14,6 +16,7 @@ export interface Fingerprint {
 
 export const FINGERPRINT_PARTS = {
   model: 'model',
+  weights: "model's weights",
   runtimeVersion: 'runtime version',
   driverVersion: 'GPU driver version',
   promptTokens: "the probe prompt's token count",
@@ -21,7 +24,7 @@ export const FINGERPRINT_PARTS = {
 
 /** A short stable id, for the info series and the report. */
 export function fingerprintId(f: Fingerprint): string {
-  const parts = [f.model, f.runtimeVersion, f.driverVersion, f.promptTokens];
+  const parts = [f.model, f.weights, f.runtimeVersion, f.driverVersion, f.promptTokens];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 12);
 }
 
@@ -40,6 +43,7 @@ export function filledFrom(before: Fingerprint | undefined, now: Fingerprint): F
   if (!before) return now;
   return {
     model: now.model || before.model,
+    weights: now.weights || before.weights,
     runtimeVersion: now.runtimeVersion || before.runtimeVersion,
     driverVersion: now.driverVersion || before.driverVersion,
     promptTokens: now.promptTokens || before.promptTokens,

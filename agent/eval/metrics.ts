@@ -49,8 +49,16 @@ export const EVAL_LAST_RUN = gauge(
 );
 export const EVAL_FINGERPRINT = gauge(
   'inferwatch_eval_fingerprint_info',
-  "What the last complete run evaluated: the runtime's and the GPU driver's versions, the probe prompt's token count, and a short id of them all with the model.",
-  [...RUN, 'runtime_version', 'driver_version', 'prompt_tokens', 'fingerprint', 'trigger'],
+  "What the last complete run evaluated: the model's weights (Ollama's digest, vLLM's root: the path or repository it loaded), the runtime's and the GPU driver's versions, the probe prompt's token count, and a short id of them all with the model.",
+  [
+    ...RUN,
+    'weights',
+    'runtime_version',
+    'driver_version',
+    'prompt_tokens',
+    'fingerprint',
+    'trigger',
+  ],
 );
 export const EVAL_CASE_FAILING = gauge(
   'inferwatch_eval_case_failing',

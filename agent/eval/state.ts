@@ -58,6 +58,7 @@ export const MAX_IDS_KEPT = 200;
 
 const fingerprint = z.strictObject({
   model: z.string(),
+  weights: z.string().default(''),
   runtimeVersion: z.string(),
   driverVersion: z.string(),
   promptTokens: z.string(),

@@ -23,14 +23,30 @@ const SMALL_BODY_BYTES = 1024 * 1024;
 /** An Ollama expiry this far out is keep_alive -1 (forever). */
 const FOREVER_MS = 10 * 365 * 24 * 3600 * 1000;
 
-const MODELS = z.looseObject({ data: z.array(z.looseObject({ id: z.string() })) });
-const OLLAMA_PS = z.looseObject({
-  models: z.array(z.looseObject({ name: z.string(), expires_at: z.string().optional() })),
+const MODELS = z.looseObject({
+  data: z.array(z.looseObject({ id: z.string(), root: z.string().optional() })),
 });
+const OLLAMA_PS = z.looseObject({
+  models: z.array(
+    z.looseObject({
+      name: z.string(),
+      expires_at: z.string().optional(),
+      digest: z.string().optional(),
+    }),
+  ),
+});
+/** A weights identity longer than this is cut: it becomes a label value. */
+const MAX_WEIGHTS_CHARS = 128;
 
 interface Plan {
   readonly model: string | undefined;
   readonly keepAliveS: number | undefined;
+  /** What identifies the model's weights, where the runtime says (see ProbeResult). */
+  readonly weights?: string | undefined;
+}
+
+function weightsOf(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value.slice(0, MAX_WEIGHTS_CHARS);
 }
 
 type Stop = {
@@ -73,6 +89,7 @@ export async function runProbe(
   const plan = await planRequest(target, settings, world, startedAtMs, signal);
   if ('outcome' in plan) return finish(plan);
   model = plan.model;
+  const weights = plan.weights === undefined ? {} : { weights: plan.weights };
 
   const question: Question = {
     prompt: canary?.prompt ?? settings.latencyPrompt,
@@ -93,9 +110,11 @@ export async function runProbe(
           answerChars: answer.length,
         }
       : undefined;
-  if (exchange.stop) return finish({ ...exchange.stop, httpStatus, measured: measuredOut });
+  if (exchange.stop)
+    return finish({ ...exchange.stop, ...weights, httpStatus, measured: measuredOut });
   if (canaryOut && !canaryOut.match) {
     return finish({
+      ...weights,
       outcome: 'failure',
       reason: 'content_mismatch',
       detail: `canary ${canary?.name}: the answer (${answer.length} characters) does not match`,
@@ -105,6 +124,7 @@ export async function runProbe(
     });
   }
   return finish({
+    ...weights,
     outcome: 'success',
     reason: '',
     detail: `${measured?.outputTokens ?? 0} tokens, finish ${measured?.finish ?? '?'}`,
@@ -302,16 +322,17 @@ async function planRequest(
       const expires = entry.expires_at ? Date.parse(entry.expires_at) : Number.NaN;
       // Each request restarts a model's keep-alive; asking for exactly what was left keeps
       // the probe from pinning a model in memory that would otherwise have been unloaded.
-      if (Number.isNaN(expires)) return { model: entry.name, keepAliveS: undefined };
+      const weights = weightsOf(entry.digest);
+      if (Number.isNaN(expires)) return { model: entry.name, keepAliveS: undefined, weights };
       const left = expires - nowMs;
-      if (left > FOREVER_MS) return { model: entry.name, keepAliveS: -1 };
+      if (left > FOREVER_MS) return { model: entry.name, keepAliveS: -1, weights };
       if (left < 1000)
         return {
           outcome: 'skipped',
           reason: 'model_not_loaded',
           detail: `${entry.name} is about to be unloaded`,
         };
-      return { model: entry.name, keepAliveS: Math.ceil(left / 1000) };
+      return { model: entry.name, keepAliveS: Math.ceil(left / 1000), weights };
     }
     if (target.model !== undefined) return { model: target.model, keepAliveS: undefined };
     const response = await get('/v1/models');
@@ -320,14 +341,15 @@ async function planRequest(
     if (response.status === 404) return { model: undefined, keepAliveS: undefined };
     if (response.status !== 200) return statusStop('/v1/models', response.status);
     const models = MODELS.safeParse(parseJson(response.body));
-    const first = models.success ? models.data.data[0]?.id : undefined;
+    const listed = models.success ? models.data.data[0] : undefined;
+    const first = listed?.id;
     if (first === undefined && target.api !== 'llamacpp-completion')
       return {
         outcome: 'failure',
         reason: 'no_model',
         detail: '/v1/models lists no model; set probe.targets[].model',
       };
-    return { model: first, keepAliveS: undefined };
+    return { model: first, keepAliveS: undefined, weights: weightsOf(listed?.root) };
   } catch (error) {
     return transportStop(error, signal);
   }

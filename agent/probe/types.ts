@@ -71,6 +71,12 @@ export interface ProbeResult {
   readonly timeoutS: number;
   readonly httpStatus: number | undefined;
   readonly measured: Omit<Measured, 'answer'> | undefined;
+  /**
+   * What identifies the model's weights, where the runtime says: Ollama's digest, the path an
+   * OpenAI-compatible server loaded them from (`root` in /v1/models). A re-pulled tag or
+   * another snapshot under the same name changes it.
+   */
+  readonly weights?: string | undefined;
   readonly canary:
     | {
         readonly name: string;

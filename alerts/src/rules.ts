@@ -399,7 +399,7 @@ sum by (node, instance, target, model) (
   inferwatch_eval_pass_ratio_upper_bound
     < inferwatch_eval_baseline_pass_ratio - ${s.quality.regression_margin}
 )
-* ignoring (runtime_version, driver_version, prompt_tokens, fingerprint, trigger)
+* ignoring (weights, runtime_version, driver_version, prompt_tokens, fingerprint, trigger)
   group_left (runtime_version, driver_version)
   inferwatch_eval_fingerprint_info`,
         {

@@ -107,12 +107,13 @@ function collectorFor(n: Node, config: AgentConfig, driver = '590.48.01') {
     ]);
   gpu(driver);
   // The probe has answered: the model and its prompt's token count are known.
-  const probed = (tokens: number) =>
+  const probed = (tokens: number, weights = `/models/${MODEL}`) =>
     deps.probeStore.record(
       probeResult({
         target: 'vllm-a',
         runtime: 'vllm',
         model: MODEL,
+        weights,
         outcome: 'success',
         measured: { ...MEASURED, inputTokens: tokens },
       }),
@@ -223,6 +224,17 @@ describe('evaluation against a simulated runtime', () => {
         result: 'complete',
       }),
     ).toBe(3);
+    // Other weights under the same name (another snapshot, a re-pulled tag).
+    probed(31, `/models/${MODEL}-snapshot-2`);
+    await settled(collector);
+    expect(
+      scrape(collector).value(M.EVAL_RUNS, {
+        suite: 'builtin',
+        target: 'vllm-a',
+        trigger: 'change',
+        result: 'complete',
+      }),
+    ).toBe(4);
 
     n.runtime.upgradeDegraded();
     // The runtime's new version is what the runner sees change.

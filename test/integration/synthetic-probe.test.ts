@@ -135,6 +135,31 @@ describe('the probe against a scripted stream', () => {
     });
   });
 
+  it('names the model vLLM lists, and the weights it says it loaded (its captured /v1/models)', async () => {
+    const server = new StreamServer()
+      .json('/v1/models', JSON.parse(readFixture('probe', 'vllm_v1-models_llama-3.1-8b.json')))
+      .script('/v1/chat/completions', { steps: SCRIPTED });
+    servers.push(server);
+    const url = await server.listen();
+    const target: ProbeTarget = {
+      target: 'vllm-a',
+      runtime: 'vllm',
+      url,
+      headers: {},
+      api: 'openai-chat',
+      apiPinned: false,
+      promptTokensCounted: 'all',
+      model: undefined,
+    };
+    const r = await runProbe(target, 'latency', undefined, SETTINGS, WORLD);
+    expect(r).toMatchObject({
+      outcome: 'success',
+      model: 'meta-llama/Meta-Llama-3.1-8B-Instruct',
+      weights: 'meta-llama/Meta-Llama-3.1-8B-Instruct',
+    });
+    expect(server.posted()[0]).toMatchObject({ model: 'meta-llama/Meta-Llama-3.1-8B-Instruct' });
+  });
+
   it("replays vLLM's captured tool-call stream at its captured times: TTFT is the first tool-call delta", async () => {
     const text = readFixture(
       'probe',
@@ -422,6 +447,8 @@ describe('do no harm', () => {
     const { server, target } = await ollama(ps);
     const r = await runProbe(target, 'latency', undefined, SETTINGS, WORLD);
     expect(r).toMatchObject({ outcome: 'success', model: 'gemma3:latest', api: 'ollama-chat' });
+    // The weights it loaded, which the evaluation watches (a re-pulled tag changes them).
+    expect(r.weights).toBe('a2af6cc3eb7fa8be8504abaf9b04e88f17a119ec3f04a3addf55f92841195f5a');
     expect(r.measured).toMatchObject({
       outputTokens: 2,
       tokenSource: 'native',

@@ -194,6 +194,7 @@ describe('the confidence bound', () => {
 describe('fingerprints', () => {
   const fp = (over: Partial<Fingerprint> = {}): Fingerprint => ({
     model: 'm',
+    weights: 'sha256:a2af6cc3eb7f',
     runtimeVersion: '0.11.0',
     driverVersion: '590.48.01',
     promptTokens: '27',
@@ -216,7 +217,13 @@ describe('the state file', () => {
     atMs,
     durationS: 3,
     trigger: 'change',
-    fingerprint: { model: 'm', runtimeVersion: '1', driverVersion: '2', promptTokens: '3' },
+    fingerprint: {
+      model: 'm',
+      weights: 'w',
+      runtimeVersion: '1',
+      driverVersion: '2',
+      promptTokens: '3',
+    },
     suiteDigest: 'd1',
     cases: 12,
     passRatio,
@@ -275,6 +282,7 @@ describe('the report for a person', () => {
       trigger: 'change',
       fingerprint: {
         model: 'm',
+        weights: '',
         runtimeVersion: '0.11.0',
         driverVersion: '590.48.01',
         promptTokens: '27',
@@ -321,6 +329,7 @@ describe('when the runner runs', () => {
     let now = 0;
     let observed: Fingerprint = {
       model: 'qwen',
+      weights: '/models/qwen',
       runtimeVersion: '0.11.0',
       driverVersion: '590.48.01',
       promptTokens: '27',
@@ -437,7 +446,13 @@ describe('a run', () => {
         suite: { name: 'builtin', ...suite, runtimes: [], models: [], repeats: 2 },
         target: { target: 't', runtime: 'vllm' } as ProbeTarget,
         trigger: 'manual',
-        fingerprint: { model: 'm', runtimeVersion: '', driverVersion: '', promptTokens: '' },
+        fingerprint: {
+          model: 'm',
+          weights: '',
+          runtimeVersion: '',
+          driverVersion: '',
+          promptTokens: '',
+        },
         startedAtMs: 0,
         done: {},
       },
