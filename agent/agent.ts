@@ -1,8 +1,9 @@
-import { GpuInventory } from './collectors/gpu-inventory.js';
-import { GpuSources } from './collectors/gpu-sources.js';
-import { RuntimeEndpoints } from './collectors/runtime-endpoints.js';
+import { GpuInventory } from './shared/gpu-inventory.js';
+import { GpuSources } from './shared/gpu-sources.js';
+import { RuntimeEndpoints } from './shared/runtime-endpoints.js';
 import { COLLECTORS } from './collectors/index.js';
 import { RuntimesCollector } from './collectors/runtimes/collector.js';
+import { adapterFor } from './collectors/runtimes/adapters/index.js';
 import type { AgentConfig } from './config/load.js';
 import type { Clock } from './core/clock.js';
 import type { Collector, SourceStatus } from './core/collector.js';
@@ -19,7 +20,7 @@ import { renderBlackbox } from './probe/blackbox.js';
 import { ProbeStore } from './probe/store.js';
 import { MeteredTraffic } from './proxy/ledger.js';
 import { PROBE_MODULES, type ProbeModule } from './probe/types.js';
-import { VERSION } from './version.js';
+import { VERSION } from './core/version.js';
 
 export interface World {
   readonly runner: ProcessRunner;
@@ -82,6 +83,7 @@ export class Agent {
       inventory: state.inventory,
       sources: state.sources,
       runtimeEndpoints: this.runtimeEndpoints,
+      generationOf: (kind: string) => adapterFor(kind).generation,
       probeStore: this.probeStore,
       traffic: state.traffic,
       durable: state.durable,

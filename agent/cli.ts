@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { Agent } from './agent.js';
+import { ADAPTERS } from './collectors/runtimes/adapters/index.js';
 import { ConfigError, type AgentConfig } from './config/load.js';
-import { splitHostPort } from './config/listen.js';
+import { splitHostPort } from './core/listen.js';
 import { systemClock } from './core/clock.js';
 import { nodeProcessRunner } from './core/exec.js';
 import { httpClient } from './core/http.js';
@@ -13,7 +14,12 @@ import { probeCommand } from './probe/command.js';
 import { PROBE_MODULES, type ProbeModule } from './probe/types.js';
 import { MetricsServer } from './server/http.js';
 import { loadConfig, loadStartupConfig, type StartupConfig } from './startup-config.js';
-import { VERSION } from './version.js';
+import { VERSION } from './core/version.js';
+
+/** The runtimes the probe leaves alone: where the agent reads them, they serve no generations. */
+const NOT_PROBED = ADAPTERS.filter((a) => a.generation.probeApi === undefined)
+  .map((a) => ` but ${a.title}`)
+  .join(',');
 
 export interface Io {
   out(text: string): void;
@@ -32,7 +38,6 @@ Commands:
   probe                Probe each runtime once (or --target) and print what a user would get.
   eval                 Run the evaluation suites now (or --target, --suite) and compare each
                        with its baseline; --accept makes the last runs the baselines instead.
-  demo                 Run the agent on a simulated GPU node, without a GPU (demo --help).
 
 Options:
   --config FILE        YAML config file (default: built-in defaults, auto-detection).
@@ -56,15 +61,6 @@ export async function main(
 ): Promise<number> {
   // Whatever is printed passes the secret scrubber: the last line of defence (see secrets.ts).
   const io: Io = { out: (text) => rawIo.out(scrub(text)), err: (text) => rawIo.err(scrub(text)) };
-  if (argv[0] === 'demo') {
-    // Loaded only here: the demo's simulation is not part of the agent (nor of its image).
-    const demo = await import('../demo/command.js').catch(() => undefined);
-    if (!demo) {
-      io.err('inferwatch: the demo runs from a clone of the repository: npm ci && npm run demo\n');
-      return EXIT.failure;
-    }
-    return demo.demoCommand(argv.slice(1), io, signals);
-  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -242,7 +238,7 @@ async function doctor(config: AgentConfig, file: string | undefined, io: Io): Pr
     if (off.length) io.out(`\nswitched off in the config: ${off.join(', ')}\n`);
     io.out(
       config.probe.enabled
-        ? `\nprobe: in 'inferwatch run', every runtime above but Triton is probed every ${config.probe.interval_s} s; 'inferwatch probe' runs one now\n`
+        ? `\nprobe: in 'inferwatch run', every runtime above${NOT_PROBED} is probed every ${config.probe.interval_s} s; 'inferwatch probe' runs one now\n`
         : '\nprobe: switched off in the config\n',
     );
     io.out(evaluationSummary(config));

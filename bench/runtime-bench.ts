@@ -19,8 +19,8 @@ import { mapVllm } from '../agent/collectors/runtimes/adapters/vllm.js';
 import { TargetFolder } from '../agent/collectors/runtimes/fold.js';
 import type { Reading } from '../agent/collectors/runtimes/reading.js';
 import { parseExposition, type ParsedExposition } from '../agent/core/prom-text.js';
-import { DIALECTS } from '../agent/probe/dialect.js';
-import { sseFramer } from '../agent/probe/framing.js';
+import { DIALECTS } from '../agent/shared/dialect.js';
+import { sseFramer } from '../agent/shared/framing.js';
 import { StreamMeasure } from '../agent/probe/measure.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -20,10 +20,11 @@ const DEFAULT_CONTROL = '127.0.0.1:9501';
 /** The control interface answers a page of JSON. */
 const CONTROL_MAX_BYTES = 1024 * 1024;
 
-export const DEMO_USAGE = `Usage: inferwatch demo [options]            start a simulated GPU node and the agent
-       inferwatch demo incidents                list the incidents that can be injected
-       inferwatch demo inject INCIDENT [--gpu N] [--target NAME]
-       inferwatch demo clear                    heal the node
+export const DEMO_USAGE = `Usage: npm run demo -- [options]        start a simulated GPU node and the agent
+       npm run demo -- incidents            list the incidents that can be injected
+       npm run demo -- inject INCIDENT [--gpu N] [--target NAME]
+       npm run demo -- clear                heal the node
+       (after a build, node dist/demo/main.js takes the same arguments)
 
 Options of the demo:
   --stack               Also start Prometheus and Alertmanager (Debian: prometheus,
@@ -128,7 +129,7 @@ async function call(io: DemoIo, url: string, method: string): Promise<number> {
     return res.ok ? EXIT.ok : EXIT.failure;
   } catch (error) {
     io.err(
-      `inferwatch demo: no demo answers at ${url} (${(error as Error).message}); start one with: inferwatch demo\n`,
+      `inferwatch demo: no demo answers at ${url} (${(error as Error).message}); start one with: npm run demo\n`,
     );
     return EXIT.failure;
   }

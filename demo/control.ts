@@ -6,7 +6,7 @@ import type { SimulatedNode } from './sim/node.js';
 /**
  * The demo's control interface, on loopback: GET / lists the incidents and those injected,
  * POST /incidents/NAME?gpu=N&target=T injects one, DELETE /incidents heals the node.
- * `inferwatch demo inject` is its client.
+ * `npm run demo -- inject` is its client.
  */
 export class ControlServer {
   private readonly server: Server;

@@ -8,7 +8,7 @@ import { runtimes } from './runtimes/index.js';
 import { evaluation } from '../eval/index.js';
 import { probe } from '../probe/index.js';
 import { proxy } from '../proxy/index.js';
-import type { CollectorFactory } from './registry.js';
+import type { CollectorFactory } from '../shared/collector-factory.js';
 
 /** Every source the agent knows, in the order the exposition lists them. Add new ones here. */
 export const COLLECTORS: readonly CollectorFactory[] = [

@@ -3,6 +3,7 @@ import { COLLECTORS } from '../collectors/index.js';
 import { ConfigSchema } from '../config/schema.js';
 import type { MetricDef } from '../core/metric.js';
 import { SELF_METRICS } from '../core/self-metrics.js';
+import { runtimeReference } from './runtimes.js';
 
 interface JsonSchema {
   type?: string;
@@ -85,10 +86,12 @@ export function replaceSection(text: string, name: string, body: string): string
   return `${text.slice(0, from + begin.length)}\n${body}\n${text.slice(to)}`;
 }
 
+/** The README with every generated section made anew from the code. */
 export function generatedReadme(readme: string): string {
-  return replaceSection(
-    replaceSection(readme, 'config-reference', configReference()),
-    'metric-reference',
-    metricReference(),
-  );
+  const sections: readonly (readonly [string, () => string])[] = [
+    ['config-reference', configReference],
+    ['metric-reference', metricReference],
+    ['runtime-reference', runtimeReference],
+  ];
+  return sections.reduce((text, [name, body]) => replaceSection(text, name, body()), readme);
 }

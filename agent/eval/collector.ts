@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CollectorDeps } from '../collectors/registry.js';
+import type { CollectorDeps } from '../shared/collector-factory.js';
 import type { AgentConfig } from '../config/load.js';
 import type { Collector, Emitter, SourceStatus } from '../core/collector.js';
 import { stateDir } from '../core/state-dir.js';

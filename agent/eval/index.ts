@@ -1,4 +1,4 @@
-import type { CollectorFactory } from '../collectors/registry.js';
+import type { CollectorFactory } from '../shared/collector-factory.js';
 import { EvalCollector } from './collector.js';
 import { EVAL_METRICS } from './metrics.js';
 

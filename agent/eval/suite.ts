@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { ChatMessage } from '../probe/dialect.js';
+import type { ChatMessage } from '../shared/dialect.js';
 
 /** A case id: a label value where failing cases are exported. */
 export const CASE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;

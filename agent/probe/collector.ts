@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { RuntimeEndpoint } from '../collectors/runtime-endpoints.js';
-import type { CollectorDeps } from '../collectors/registry.js';
+import type { RuntimeEndpoint } from '../shared/runtime-endpoints.js';
+import type { CollectorDeps } from '../shared/collector-factory.js';
 import type { Collector, Emitter, SourceStatus } from '../core/collector.js';
 import { PROBE_METRICS } from './metrics.js';
 import { startOtlp, type SpanSink } from './otlp.js';

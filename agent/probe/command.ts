@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Agent } from '../agent.js';
-import type { RuntimeEndpoint } from '../collectors/runtime-endpoints.js';
+import type { RuntimeEndpoint } from '../shared/runtime-endpoints.js';
 import { promptTokensCountedBy } from '../collectors/runtimes/adapter.js';
 import { runtimeApi } from '../collectors/runtimes/api.js';
 import { identify } from '../collectors/runtimes/discovery.js';
@@ -50,6 +50,7 @@ export async function probeCommand(
       endpoints = [
         {
           runtime: adapter.kind,
+          generation: adapter.generation,
           target: new URL(wanted).host,
           url: wanted,
           probeUrl: wanted,

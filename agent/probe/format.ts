@@ -1,4 +1,4 @@
-import { DIALECTS } from './dialect.js';
+import { DIALECTS } from '../shared/dialect.js';
 import type { ProbeResult } from './types.js';
 
 /** One run, for a person at a terminal. No prompt and no answer: lengths and hashes only. */

@@ -1,4 +1,4 @@
-import type { NativeFigures, StreamEvent } from './dialect.js';
+import type { NativeFigures, StreamEvent } from '../shared/dialect.js';
 
 /** Where the output token count came from, best first. */
 export type TokenSource = 'usage' | 'native' | 'estimate';

@@ -1,6 +1,6 @@
 import type { Logger } from '../core/logger.js';
-import { VERSION } from '../version.js';
-import { DIALECTS } from './dialect.js';
+import { VERSION } from '../core/version.js';
+import { DIALECTS } from '../shared/dialect.js';
 import type { ProbeResult } from './types.js';
 
 export interface SpanSink {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { modelName } from '../collectors/runtimes/model-name.js';
+import { modelName } from '../shared/model-name.js';
 import type { Clock } from '../core/clock.js';
 import { errorCode, HttpError, type HttpClient } from '../core/http.js';
-import { DIALECTS, type ChatMessage, type Dialect, type ProbeApi } from './dialect.js';
-import { ndjsonFramer, sseFramer } from './framing.js';
+import { DIALECTS, type ChatMessage, type Dialect } from '../shared/dialect.js';
+import type { GenerationApi } from '../shared/generation-api.js';
+import { ndjsonFramer, sseFramer } from '../shared/framing.js';
 import { StreamMeasure, type Measured } from './measure.js';
 import type { StreamingHttp } from './transport.js';
 import type { Canary, ProbeModule, ProbeResult, ProbeSettings, ProbeTarget } from './types.js';
@@ -204,8 +205,8 @@ async function exchangeFor(
   settings: ProbeSettings,
   world: ProbeWorld,
   signal: AbortSignal,
-): Promise<Exchange & { readonly api: ProbeApi }> {
-  const attempt = (api: ProbeApi) =>
+): Promise<Exchange & { readonly api: GenerationApi }> {
+  const attempt = (api: GenerationApi) =>
     streamOnce(DIALECTS[api], target, plan, question, settings, world, signal);
   const first = await attempt(target.api);
   // An older or base-model server may have no chat endpoint.

@@ -1,13 +1,10 @@
-import type { RuntimeEndpoint } from '../collectors/runtime-endpoints.js';
+import type { RuntimeEndpoint } from '../shared/runtime-endpoints.js';
 import type { AgentConfig } from '../config/load.js';
-import { VERSION } from '../version.js';
-import type { ProbeApi } from './dialect.js';
+import { VERSION } from '../core/version.js';
+import type { GenerationApi } from '../shared/generation-api.js';
 import type { Canary, ProbeSettings, ProbeTarget } from './types.js';
 
 export type ProbeConfig = AgentConfig['probe'];
-
-/** Runtimes with no generation API at the address the agent reads (Triton: its metrics port). */
-const NOT_PROBED = new Set(['triton']);
 
 /** The probe's config block, turned into what a run works with. */
 export function probeSettings(config: ProbeConfig): ProbeSettings {
@@ -45,8 +42,10 @@ export function probeTargets(
   const overrides = new Map(config.targets.map((t) => [t.target, t]));
   return endpoints.flatMap((e) => {
     const o = overrides.get(e.target);
-    if (o?.enabled === false || NOT_PROBED.has(e.runtime)) return [];
-    const api: ProbeApi = o?.api ?? (e.runtime === 'ollama' ? 'ollama-chat' : 'openai-chat');
+    // A runtime whose adapter names no API serves no generations where the agent reads it.
+    const defaultApi = e.generation.probeApi;
+    if (o?.enabled === false || defaultApi === undefined) return [];
+    const api: GenerationApi = o?.api ?? defaultApi;
     return [
       {
         target: e.target,
@@ -57,10 +56,10 @@ export function probeTargets(
         apiPinned: o?.api !== undefined,
         model: o?.model,
         promptTokensCounted: e.promptTokensCounted,
-        // Ollama reports no queue; its check is whether the model is loaded (/api/ps).
-        ...(e.runtime === 'ollama'
-          ? {}
-          : { readLoad: (signal: AbortSignal) => e.readLoad(signal) }),
+        // Without queue figures (Ollama) the check is whether the model is loaded (/api/ps).
+        ...(e.generation.queueFigures
+          ? { readLoad: (signal: AbortSignal) => e.readLoad(signal) }
+          : {}),
       },
     ];
   });

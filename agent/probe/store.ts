@@ -1,7 +1,7 @@
 import type { Emitter } from '../core/collector.js';
 import type { Labels, MetricDef } from '../core/metric.js';
 import * as M from './metrics.js';
-import type { PromptTokensCounted } from '../collectors/runtimes/adapter.js';
+import type { PromptTokensCounted } from '../shared/runtime-endpoints.js';
 import type { Measured } from './measure.js';
 import type { ProbeModule, ProbeResult } from './types.js';
 

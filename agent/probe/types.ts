@@ -1,6 +1,5 @@
-import type { PromptTokensCounted } from '../collectors/runtimes/adapter.js';
-import type { RuntimeLoad } from '../collectors/runtimes/load.js';
-import type { ProbeApi } from './dialect.js';
+import type { PromptTokensCounted, RuntimeLoad } from '../shared/runtime-endpoints.js';
+import type { GenerationApi } from '../shared/generation-api.js';
 import type { Measured } from './measure.js';
 
 export const PROBE_MODULES = ['latency', 'canary'] as const;
@@ -15,7 +14,7 @@ export interface ProbeTarget {
   readonly runtime: string;
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly api: ProbeApi;
+  readonly api: GenerationApi;
   /** The API was configured: no falling back to another. */
   readonly apiPinned: boolean;
   /** The model to probe; unset: the first one the runtime lists (Ollama: loaded). */
@@ -56,7 +55,7 @@ export interface ProbeResult {
   readonly url: string;
   readonly module: ProbeModule;
   /** The API used (after a fall-back, the one that answered). */
-  readonly api: ProbeApi;
+  readonly api: GenerationApi;
   /** The model as series name it ('' when none was found). */
   readonly model: string;
   readonly outcome: ProbeOutcome;

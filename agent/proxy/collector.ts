@@ -1,4 +1,4 @@
-import type { CollectorDeps } from '../collectors/registry.js';
+import type { CollectorDeps } from '../shared/collector-factory.js';
 import type { Collector, Emitter, SourceStatus } from '../core/collector.js';
 import type { MetricDef } from '../core/metric.js';
 import {

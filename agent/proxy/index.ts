@@ -1,5 +1,5 @@
-import type { CollectorFactory } from '../collectors/registry.js';
-import { splitHostPort } from '../config/listen.js';
+import type { CollectorFactory } from '../shared/collector-factory.js';
+import { splitHostPort } from '../core/listen.js';
 import { ProxyCollector } from './collector.js';
 import { PROXY_METRICS } from './metrics.js';
 import { proxiedTargetName, routeUrl } from './targets.js';
@@ -18,6 +18,7 @@ export const proxy: CollectorFactory = {
             url: routeUrl(r.listen),
             upstream: new URL(r.upstream),
             runtime: r.runtime,
+            generation: deps.generationOf(r.runtime),
             target: proxiedTargetName(r, config),
             preserveHost: r.preserve_host,
             maxStreams: c.max_streams,

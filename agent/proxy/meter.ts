@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
-import type { RuntimeKind } from '../collectors/runtimes/adapter.js';
-import type { Dialect, StreamEvent } from '../probe/dialect.js';
-import { ndjsonFramer, sseFramer, type Framer } from '../probe/framing.js';
+import type { GenerationSurface } from '../shared/generation-api.js';
+import type { Dialect, StreamEvent } from '../shared/dialect.js';
+import { ndjsonFramer, sseFramer, type Framer } from '../shared/framing.js';
 import { servedModelName } from './inference.js';
 import { JsonFieldPicker } from './json-fields.js';
 import type { Outcome, TrafficLedger } from './ledger.js';
@@ -76,7 +76,7 @@ export class RequestMeter {
   private finished = false;
 
   constructor(
-    private readonly runtime: RuntimeKind,
+    private readonly surface: GenerationSurface,
     private readonly dialect: Dialect | undefined,
     private readonly ledger: TrafficLedger,
     private readonly startMs: number,
@@ -208,7 +208,7 @@ export class RequestMeter {
   /** The model label the request counts under: the one it names, as the runtime lists it. */
   private modelKey(): string {
     return this.ledger.modelKey(
-      servedModelName(this.runtime, this.requestFields.fields.get('model')) ?? '',
+      servedModelName(this.surface, this.requestFields.fields.get('model')) ?? '',
     );
   }
 }

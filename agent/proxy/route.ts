@@ -9,10 +9,10 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import type { RuntimeKind } from '../collectors/runtimes/adapter.js';
-import { formatHostPort } from '../config/listen.js';
+import { formatHostPort } from '../core/listen.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import type { GenerationSurface } from '../shared/generation-api.js';
 import { generation } from './inference.js';
 import type { TrafficLedger } from './ledger.js';
 import { RequestMeter, type Cut } from './meter.js';
@@ -22,7 +22,9 @@ export interface RouteSettings {
   /** Where a client on this node reaches it. */
   readonly url: string;
   readonly upstream: URL;
-  readonly runtime: RuntimeKind;
+  readonly runtime: string;
+  /** How the runtime serves generations: which requests are measured, and how. */
+  readonly generation: GenerationSurface;
   /** The target label of what it measures. */
   readonly target: string;
   readonly preserveHost: boolean;
@@ -165,9 +167,9 @@ export class ProxyRoute {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const { clock } = this.world;
     const settings = this.current;
-    const measured = generation(settings.runtime, req.method ?? '', req.url ?? '');
+    const measured = generation(settings.generation, req.method ?? '', req.url ?? '');
     const meter = measured
-      ? new RequestMeter(settings.runtime, measured.dialect, this.ledger, clock.monotonicMs())
+      ? new RequestMeter(settings.generation, measured.dialect, this.ledger, clock.monotonicMs())
       : undefined;
     if (this.inFlight >= settings.maxStreams) {
       this.counts.refused++;

@@ -1,8 +1,8 @@
-import type { Config } from '../config/schema.js';
+import type { AgentConfig } from '../config/load.js';
 import { hostPort } from '../collectors/runtimes/target-name.js';
-import { formatHostPort, splitHostPort } from '../config/listen.js';
+import { formatHostPort, splitHostPort } from '../core/listen.js';
 
-type Route = Config['proxy']['routes'][number];
+type Route = AgentConfig['proxy']['routes'][number];
 
 /**
  * The target label of a route: its name; else the name of the configured runtime target at

@@ -1,7 +1,7 @@
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { z } from 'zod';
 import { ConfigError, formatIssues, parseYaml } from '../config/load.js';
-import { headerMap } from '../config/schema.js';
+import { headerMap } from '../core/config-fields.js';
 import { errorCode } from '../core/http.js';
 import { registerSecret } from '../core/secrets.js';
 import { readSmallFile, SmallFileError } from '../core/small-file.js';

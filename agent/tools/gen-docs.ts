@@ -1,4 +1,4 @@
-/** `npm run docs`: regenerates the README's config and metric references from the code. */
+/** `npm run docs`: regenerates the README's config, metric and runtime references from the code. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RUNTIMES } from '../../agent/config/schema.js';
+import { RUNTIME_KINDS } from '../../agent/collectors/runtimes/adapters/index.js';
 
 const ratio = z.number().gt(0).lt(1);
 const label = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be a plain label value');
@@ -24,7 +24,7 @@ export const RuleSettingsSchema = z.strictObject({
     kv_cache_saturated_ratio: ratio,
     queue_backlog_factor: z.number().positive(),
     queue_backlog_requests: z.number().positive(),
-    on_demand_runtimes: z.array(z.enum(RUNTIMES)).min(1),
+    on_demand_runtimes: z.array(z.enum(RUNTIME_KINDS)).min(1),
     flaps_per_30m: z.int().min(1),
     unresponsive_for: z.string().regex(/^\d+[smh]$/, 'must be a Prometheus duration, such as 10m'),
   }),

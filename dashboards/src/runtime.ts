@@ -1,4 +1,5 @@
 import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { ADAPTERS } from '../../agent/collectors/runtimes/adapters/index.js';
 import { AnnotationQueryBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   DATASOURCE,
@@ -34,7 +35,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
   const b = dashboard(
     UIDS.runtime,
     'inferwatch / Inference runtime and SLO',
-    'The LLM runtimes (vLLM, SGLang, TGI, llama.cpp, Ollama, Triton, NIM) on one schema: requests against capacity, KV cache, preemptions, time to first token, inter-token latency, tokens, outcomes, and the error budget of each SLO.',
+    `The LLM runtimes (${ADAPTERS.map((a) => a.title).join(', ')}) on one schema: requests against capacity, KV cache, preemptions, time to first token, inter-token latency, tokens, outcomes, and the error budget of each SLO.`,
   )
     .withVariable(nodeVariable('inferwatch_llm_runtime_info'))
     .withVariable(

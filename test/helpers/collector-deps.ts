@@ -1,7 +1,8 @@
-import { GpuInventory } from '../../agent/collectors/gpu-inventory.js';
-import { GpuSources } from '../../agent/collectors/gpu-sources.js';
-import type { CollectorDeps } from '../../agent/collectors/registry.js';
-import { RuntimeEndpoints } from '../../agent/collectors/runtime-endpoints.js';
+import { adapterFor } from '../../agent/collectors/runtimes/adapters/index.js';
+import { GpuInventory } from '../../agent/shared/gpu-inventory.js';
+import { GpuSources } from '../../agent/shared/gpu-sources.js';
+import type { CollectorDeps } from '../../agent/shared/collector-factory.js';
+import { RuntimeEndpoints } from '../../agent/shared/runtime-endpoints.js';
 import { Durable } from '../../agent/core/durable.js';
 import { httpClient } from '../../agent/core/http.js';
 import { createLogger } from '../../agent/core/logger.js';
@@ -22,6 +23,7 @@ export function collectorDeps(overrides: Partial<CollectorDeps> = {}): Collector
     inventory: new GpuInventory(),
     sources: new GpuSources(),
     runtimeEndpoints: new RuntimeEndpoints(),
+    generationOf: (kind) => adapterFor(kind).generation,
     probeStore: new ProbeStore(),
     traffic: new MeteredTraffic(),
     durable: new Durable(),

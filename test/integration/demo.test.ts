@@ -1,6 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAIN, tempDir } from '../helpers/agent-process.js';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/agent-process.js';
+import { ROOT } from '../helpers/fixtures.js';
+
+const DEMO = join(ROOT, 'dist/demo/main.js');
 
 const running: ReturnType<typeof spawn>[] = [];
 afterEach(() => {
@@ -8,7 +12,7 @@ afterEach(() => {
 });
 
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, [MAIN, 'demo', ...args], { encoding: 'utf8', timeout: 15_000 });
+  spawnSync(process.execPath, [DEMO, ...args], { encoding: 'utf8', timeout: 15_000 });
 
 async function metrics(url: string): Promise<string> {
   return (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
@@ -23,13 +27,12 @@ async function until(check: () => Promise<boolean>, ms: number): Promise<boolean
   return false;
 }
 
-describe('inferwatch demo', () => {
+describe('npm run demo', () => {
   it('runs the agent on a simulated node, takes incidents from the command line, stops on SIGINT', async () => {
     const child = spawn(
       process.execPath,
       [
-        MAIN,
-        'demo',
+        DEMO,
         '--gpus',
         '4',
         '--listen',

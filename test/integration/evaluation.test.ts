@@ -1,3 +1,4 @@
+import { vllm } from '../../agent/collectors/runtimes/adapters/vllm.js';
 /**
  * The evaluation against a simulated vLLM whose model can be made worse on demand: real HTTP,
  * the probe's request path, a real state file. The runner's clock and timers are driven by the
@@ -7,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RuntimeEndpoint } from '../../agent/collectors/runtime-endpoints.js';
+import type { RuntimeEndpoint } from '../../agent/shared/runtime-endpoints.js';
 import type { AgentConfig } from '../../agent/config/load.js';
 import { parseConfig } from '../../agent/config/load.js';
 import { systemClock } from '../../agent/core/clock.js';
@@ -92,6 +93,7 @@ function collectorFor(n: Node, config: AgentConfig, driver = '590.48.01') {
   const deps = collectorDeps({ logger, clock: systemClock });
   const endpoint: RuntimeEndpoint = {
     runtime: 'vllm',
+    generation: vllm.generation,
     target: 'vllm-a',
     url: n.runtime.url,
     probeUrl: n.runtime.url,

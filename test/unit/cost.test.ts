@@ -3,7 +3,7 @@ import { CostCollector } from '../../agent/collectors/cost/collector.js';
 import { cost } from '../../agent/collectors/cost/index.js';
 import * as M from '../../agent/collectors/cost/metrics.js';
 import { costModel } from '../../agent/collectors/cost/model.js';
-import { GpuSources } from '../../agent/collectors/gpu-sources.js';
+import { GpuSources } from '../../agent/shared/gpu-sources.js';
 import { parseConfig } from '../../agent/config/load.js';
 import { collectorDeps } from '../helpers/collector-deps.js';
 import { Recorder } from '../helpers/recorder.js';

@@ -14,8 +14,9 @@ import { parseExposition } from '../../agent/core/prom-text.js';
 import { Scraper } from '../../agent/core/scrape.js';
 import { defineSelfMetrics } from '../../agent/core/self-metrics.js';
 import { StateLog } from '../../agent/core/state-log.js';
-import { DIALECTS, PROBE_APIS } from '../../agent/probe/dialect.js';
-import { ndjsonFramer, sseFramer } from '../../agent/probe/framing.js';
+import { DIALECTS } from '../../agent/shared/dialect.js';
+import { GENERATION_APIS } from '../../agent/shared/generation-api.js';
+import { ndjsonFramer, sseFramer } from '../../agent/shared/framing.js';
 import { StreamMeasure } from '../../agent/probe/measure.js';
 import { project, readCapture } from '../../demo/fake/capture.js';
 import { collectorDeps } from '../helpers/collector-deps.js';
@@ -290,7 +291,7 @@ describe('the probe stream parser', () => {
 
   it('never throws on any bytes in any split, and measures only finite, non-negative figures', () => {
     const input = fc.tuple(
-      fc.constantFrom(...PROBE_APIS),
+      fc.constantFrom(...GENERATION_APIS),
       fc.oneof(
         mutated(stream),
         fc.string({ maxLength: 300 }),

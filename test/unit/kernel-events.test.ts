@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GpuInventory, normalizeBusId } from '../../agent/collectors/gpu-inventory.js';
-import { GpuSources } from '../../agent/collectors/gpu-sources.js';
+import { GpuInventory, normalizeBusId } from '../../agent/shared/gpu-inventory.js';
+import { GpuSources } from '../../agent/shared/gpu-sources.js';
 import { KernelEventsCollector } from '../../agent/collectors/kernel-events/collector.js';
 import { GPU_XID_ERRORS, OOM_KILL_VICTIMS } from '../../agent/collectors/kernel-events/metrics.js';
 import {
@@ -8,7 +8,7 @@ import {
   PAGED_XIDS,
   parseKernelLine,
 } from '../../agent/collectors/kernel-events/parse.js';
-import { readerProblem } from '../../agent/collectors/log-readers.js';
+import { readerProblem } from '../../agent/shared/log-readers.js';
 import { Durable } from '../../agent/core/durable.js';
 import { createLogger } from '../../agent/core/logger.js';
 import { StateLog } from '../../agent/core/state-log.js';

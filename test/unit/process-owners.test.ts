@@ -8,7 +8,7 @@ import {
   socketInode,
 } from '../../agent/collectors/nvidia-smi/proc-parse.js';
 import { isLocal, ProcessOwners } from '../../agent/collectors/nvidia-smi/process-owners.js';
-import type { RuntimeAddress } from '../../agent/collectors/runtime-endpoints.js';
+import type { RuntimeAddress } from '../../agent/shared/runtime-endpoints.js';
 import { tempDir } from '../helpers/agent-process.js';
 import { readFixture } from '../helpers/fixtures.js';
 

@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import * as M from '../../agent/collectors/runtimes/metrics.js';
-import { DIALECTS, type ProbeApi } from '../../agent/probe/dialect.js';
+import { DIALECTS } from '../../agent/shared/dialect.js';
+import type { GenerationApi } from '../../agent/shared/generation-api.js';
+import { adapterFor } from '../../agent/collectors/runtimes/adapters/index.js';
 import { generation, servedModelName } from '../../agent/proxy/inference.js';
 import { JsonFieldPicker } from '../../agent/proxy/json-fields.js';
 import { TrafficLedger } from '../../agent/proxy/ledger.js';
 import { framingOf, RequestMeter } from '../../agent/proxy/meter.js';
 import { readFixture } from '../helpers/fixtures.js';
+
+/** A runtime's generation paths and naming, as its adapter declares them. */
+const surface = (kind: string) => adapterFor(kind).generation;
 
 const proxyFixture = (name: string) => readFixture('proxy', name);
 
@@ -19,9 +24,9 @@ const value = (ledger: TrafficLedger, name: string, labels: Record<string, strin
  * One request through a meter: a body naming `model`, then the capture's text as the answer,
  * one chunk per event 10 ms apart (the first 100 ms after the request), read by `api`'s reader.
  */
-function metered(api: ProbeApi, contentType: string, answer: string, model = 'm') {
+function metered(api: GenerationApi, contentType: string, answer: string, model = 'm') {
   const ledger = new TrafficLedger('ollama', 't', 10);
-  const meter = new RequestMeter('ollama', DIALECTS[api], ledger, 0);
+  const meter = new RequestMeter(surface('ollama'), DIALECTS[api], ledger, 0);
   meter.request(Buffer.from(`{"model":"${model}","stream":true}`));
   meter.requestSent();
   meter.answer(200, contentType);
@@ -159,8 +164,8 @@ describe('JsonFieldPicker', () => {
 
 describe('which requests are generations', () => {
   it("by each runtime's own paths, POST only, the query left out", () => {
-    const api = (runtime: Parameters<typeof generation>[0], method: string, url: string) => {
-      const found = generation(runtime, method, url);
+    const api = (runtime: string, method: string, url: string) => {
+      const found = generation(surface(runtime), method, url);
       return found ? (found.dialect?.api ?? 'duration and outcome only') : undefined;
     };
     expect(api('ollama', 'POST', '/api/chat')).toBe('ollama-chat');
@@ -177,21 +182,23 @@ describe('which requests are generations', () => {
   });
 
   it("Ollama's model names as /api/ps lists them: ':latest' where no tag is given", () => {
-    expect(servedModelName('ollama', 'llama3.2')).toBe('llama3.2:latest');
-    expect(servedModelName('ollama', 'gemma3:4b')).toBe('gemma3:4b');
-    expect(servedModelName('ollama', 'hf.co/org/model')).toBe('hf.co/org/model:latest');
-    expect(servedModelName('vllm', 'meta-llama/Llama-3.1-8B')).toBe('meta-llama/Llama-3.1-8B');
-    expect(servedModelName('ollama', 'bad\nname')).toBeUndefined();
-    expect(servedModelName('ollama', 42)).toBeUndefined();
+    expect(servedModelName(surface('ollama'), 'llama3.2')).toBe('llama3.2:latest');
+    expect(servedModelName(surface('ollama'), 'gemma3:4b')).toBe('gemma3:4b');
+    expect(servedModelName(surface('ollama'), 'hf.co/org/model')).toBe('hf.co/org/model:latest');
+    expect(servedModelName(surface('vllm'), 'meta-llama/Llama-3.1-8B')).toBe(
+      'meta-llama/Llama-3.1-8B',
+    );
+    expect(servedModelName(surface('ollama'), 'bad\nname')).toBeUndefined();
+    expect(servedModelName(surface('ollama'), 42)).toBeUndefined();
     // One model per process, whatever name a client sends: counted under the served one.
-    expect(servedModelName('llamacpp', 'gpt-4o')).toBe('');
+    expect(servedModelName(surface('llamacpp'), 'gpt-4o')).toBe('');
   });
 });
 
 describe('RequestMeter', () => {
   it('measures a streamed Ollama chat: TTFT, gaps, duration and the counts of its final line', () => {
     const ledger = new TrafficLedger('ollama', 'ollama-a', 10);
-    const meter = new RequestMeter('ollama', DIALECTS['ollama-chat'], ledger, 1000);
+    const meter = new RequestMeter(surface('ollama'), DIALECTS['ollama-chat'], ledger, 1000);
     meter.request(Buffer.from('{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}'));
     meter.requestSent();
     expect(value(ledger, M.REQUESTS_RUNNING.name, { model: 'llama3.2:latest' })?.value).toBe(1);
@@ -219,7 +226,7 @@ describe('RequestMeter', () => {
 
   it('estimates tokens where the runtime sends no usage, and says so', () => {
     const ledger = new TrafficLedger('ollama', 'o', 10);
-    const meter = new RequestMeter('ollama', DIALECTS['openai-chat'], ledger, 0);
+    const meter = new RequestMeter(surface('ollama'), DIALECTS['openai-chat'], ledger, 0);
     const body = Buffer.from('{"model":"qwen2.5-coder:7b-instruct-q8_0","stream":true}');
     meter.request(body);
     meter.requestSent();
@@ -239,7 +246,7 @@ describe('RequestMeter', () => {
   it('outcomes: runtime errors, overload, a client leaving, a broken answer, the proxy at its cap', () => {
     const ledger = new TrafficLedger('ollama', 'o', 10);
     const run = (status: number, cut?: Parameters<RequestMeter['finish']>[1], complete = true) => {
-      const meter = new RequestMeter('ollama', DIALECTS['ollama-chat'], ledger, 0);
+      const meter = new RequestMeter(surface('ollama'), DIALECTS['ollama-chat'], ledger, 0);
       meter.request(Buffer.from('{"model":"m:1"}'));
       meter.requestSent();
       if (status) meter.answer(status, 'application/json');
@@ -267,7 +274,7 @@ describe('RequestMeter', () => {
   it('splits in flight into running and waiting where the runtime concurrency is known', () => {
     const ledger = new TrafficLedger('ollama', 'o', 10);
     for (const model of ['a:1', 'a:1', 'a:1', 'b:1']) {
-      const meter = new RequestMeter('ollama', DIALECTS['ollama-chat'], ledger, 0);
+      const meter = new RequestMeter(surface('ollama'), DIALECTS['ollama-chat'], ledger, 0);
       meter.request(Buffer.from(`{"model":"${model}"}`));
       meter.requestSent();
     }
@@ -286,7 +293,7 @@ describe('RequestMeter', () => {
   it('caps the models a client can name; the rest count as "other"', () => {
     const ledger = new TrafficLedger('vllm', 'v', 2);
     for (const model of ['a', 'b', 'c', 'd', 'a']) {
-      const meter = new RequestMeter('vllm', DIALECTS['openai-chat'], ledger, 0);
+      const meter = new RequestMeter(surface('vllm'), DIALECTS['openai-chat'], ledger, 0);
       meter.request(Buffer.from(`{"model":"${model}"}`));
       meter.requestSent();
       meter.finish(1, { by: 'client' });

@@ -8,7 +8,7 @@ import {
 import { TargetFolder } from '../../agent/collectors/runtimes/fold.js';
 import * as M from '../../agent/collectors/runtimes/metrics.js';
 import type { RawSample } from '../../agent/collectors/runtimes/reading.js';
-import { modelName } from '../../agent/collectors/runtimes/model-name.js';
+import { modelName } from '../../agent/shared/model-name.js';
 import { MetricsView, type SourceHistogram } from '../../agent/collectors/runtimes/view.js';
 import { parseExposition } from '../../agent/core/prom-text.js';
 import { exposition, Folded } from '../helpers/runtime-reading.js';

@@ -1,5 +1,6 @@
+import { adapterFor } from '../../agent/collectors/runtimes/adapters/index.js';
 import { describe, expect, it } from 'vitest';
-import type { RuntimeEndpoint } from '../../agent/collectors/runtime-endpoints.js';
+import type { RuntimeEndpoint } from '../../agent/shared/runtime-endpoints.js';
 import { parseConfig } from '../../agent/config/load.js';
 import { renderBlackbox } from '../../agent/probe/blackbox.js';
 import { probeTargets } from '../../agent/probe/settings.js';
@@ -241,6 +242,7 @@ describe('the blackbox shape', () => {
 describe('which runtimes are probed', () => {
   const endpoint = (runtime: string, target: string): RuntimeEndpoint => ({
     runtime,
+    generation: adapterFor(runtime).generation,
     target,
     url: `http://127.0.0.1/${target}`,
     probeUrl: `http://127.0.0.1/${target}`,

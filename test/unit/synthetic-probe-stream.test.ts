@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, type ProbeApi } from '../../agent/probe/dialect.js';
-import { ndjsonFramer, sseFramer } from '../../agent/probe/framing.js';
+import { DIALECTS } from '../../agent/shared/dialect.js';
+import type { GenerationApi } from '../../agent/shared/generation-api.js';
+import { ndjsonFramer, sseFramer } from '../../agent/shared/framing.js';
 import { StreamMeasure } from '../../agent/probe/measure.js';
 import { readFixture } from '../helpers/fixtures.js';
 
 /** Feeds timed pieces of a stream through the dialect's framing into a measurement. */
-function measure(api: ProbeApi, pieces: readonly (readonly [number, string])[], startMs = 0) {
+function measure(api: GenerationApi, pieces: readonly (readonly [number, string])[], startMs = 0) {
   const dialect = DIALECTS[api];
   const m = new StreamMeasure(startMs);
   let now = startMs;

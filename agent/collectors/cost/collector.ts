@@ -1,5 +1,5 @@
 import type { Collector, Emitter, SourceStatus } from '../../core/collector.js';
-import type { CollectorDeps } from '../registry.js';
+import type { CollectorDeps } from '../../shared/collector-factory.js';
 import * as M from './metrics.js';
 import { fixedUsdPerHour, type CostModel } from './model.js';
 

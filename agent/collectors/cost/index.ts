@@ -1,4 +1,4 @@
-import type { CollectorFactory } from '../registry.js';
+import type { CollectorFactory } from '../../shared/collector-factory.js';
 import { CostCollector } from './collector.js';
 import { COST_METRICS } from './metrics.js';
 import { costModel, hasCost } from './model.js';

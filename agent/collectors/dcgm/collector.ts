@@ -11,7 +11,7 @@ import type { Labels, MetricDef } from '../../core/metric.js';
 import { GPU_XID_ERRORS } from '../kernel-events/metrics.js';
 import { PAGED_XIDS } from '../kernel-events/parse.js';
 import * as smi from '../nvidia-smi/metrics.js';
-import type { CollectorDeps } from '../registry.js';
+import type { CollectorDeps } from '../../shared/collector-factory.js';
 import { DCGM_FIELDS } from './fields.js';
 import { DCGM_ONLY_METRICS, MIG_INSTANCE_INFO } from './metrics.js';
 import { parseDcgm, type DcgmGpu, type DcgmReading } from './parse.js';

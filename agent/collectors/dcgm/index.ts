@@ -1,4 +1,4 @@
-import type { CollectorFactory } from '../registry.js';
+import type { CollectorFactory } from '../../shared/collector-factory.js';
 import { DCGM_METRICS, DcgmCollector } from './collector.js';
 
 export const DEFAULT_DCGM_URL = 'http://127.0.0.1:9400/metrics';

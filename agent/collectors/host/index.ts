@@ -1,4 +1,4 @@
-import type { CollectorFactory } from '../registry.js';
+import type { CollectorFactory } from '../../shared/collector-factory.js';
 import { HostCollector } from './collector.js';
 import { HOST_METRICS } from './metrics.js';
 

@@ -11,10 +11,10 @@ import type { SourceErrors } from '../../core/self-metrics.js';
 import type { StateLog } from '../../core/state-log.js';
 import { StreamSupervisor, type Backoff, type Launch } from '../../core/supervisor.js';
 import { Waiters } from '../../core/waiters.js';
-import type { GpuInventory } from '../gpu-inventory.js';
-import type { GpuSources } from '../gpu-sources.js';
+import type { GpuInventory } from '../../shared/gpu-inventory.js';
+import type { GpuSources } from '../../shared/gpu-sources.js';
 import { GPU_XID_ERRORS, KERNEL_EVENT_METRICS, OOM_KILL_VICTIMS } from './metrics.js';
-import { readerProblem } from '../log-readers.js';
+import { readerProblem } from '../../shared/log-readers.js';
 import { KernelLogAssembler, PAGED_XIDS } from './parse.js';
 
 export interface KernelEventsOptions {

@@ -1,4 +1,4 @@
-import type { CollectorFactory } from '../registry.js';
+import type { CollectorFactory } from '../../shared/collector-factory.js';
 import { KernelEventsCollector } from './collector.js';
 import { KERNEL_EVENT_METRICS } from './metrics.js';
 

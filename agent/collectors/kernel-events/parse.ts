@@ -1,4 +1,4 @@
-import { normalizeBusId } from '../gpu-inventory.js';
+import { normalizeBusId } from '../../shared/gpu-inventory.js';
 
 export type KernelEvent =
   | { readonly kind: 'xid'; readonly pciBusId: string; readonly xid: number }

@@ -8,7 +8,7 @@ import { RateLimitedWarning } from '../../core/state-log.js';
 import { StreamSupervisor, type Backoff } from '../../core/supervisor.js';
 import { Waiters } from '../../core/waiters.js';
 import type { Deps, NvidiaSmiCollector } from './collector.js';
-import type { RuntimeEndpoints } from '../runtime-endpoints.js';
+import type { RuntimeEndpoints } from '../../shared/runtime-endpoints.js';
 import { GPU_PROCESS_MEMORY_USED } from './metrics.js';
 import { COMPUTE_APPS_FIELDS, parseComputeAppLine, type ComputeApp } from './parse.js';
 import type { ProcessOwners } from './process-owners.js';

@@ -1,4 +1,4 @@
-import type { CollectorFactory } from '../registry.js';
+import type { CollectorFactory } from '../../shared/collector-factory.js';
 import { GPU_METRICS, NvidiaSmiCollector } from './collector.js';
 import { ComputeAppsCollector } from './compute-apps.js';
 import { GPU_PROCESS_MEMORY_USED } from './metrics.js';

@@ -2,7 +2,7 @@ import { readdir, readlink } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { readSmallFile } from '../../core/small-file.js';
-import type { RuntimeAddress } from '../runtime-endpoints.js';
+import type { RuntimeAddress } from '../../shared/runtime-endpoints.js';
 import {
   cgroupKey,
   parseListeningSockets,

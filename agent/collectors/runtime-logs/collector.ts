@@ -6,9 +6,9 @@ import {
   type SourceStatus,
 } from '../../core/collector.js';
 import { FileFollower } from '../../core/file-follower.js';
-import type { CollectorDeps } from '../registry.js';
+import type { CollectorDeps } from '../../shared/collector-factory.js';
 import { StreamSupervisor, type Backoff } from '../../core/supervisor.js';
-import { readerProblem } from '../log-readers.js';
+import { readerProblem } from '../../shared/log-readers.js';
 import { CUDA_OOM_EVENTS } from './metrics.js';
 import { isCudaOom } from './parse.js';
 

@@ -1,4 +1,4 @@
-import type { CollectorFactory } from '../registry.js';
+import type { CollectorFactory } from '../../shared/collector-factory.js';
 import { RuntimeLogsCollector } from './collector.js';
 import { CUDA_OOM_EVENTS } from './metrics.js';
 

@@ -1,12 +1,10 @@
 import { z } from 'zod';
-import type { RUNTIMES } from '../../config/schema.js';
 import { CollectorError } from '../../core/collector.js';
 import type { HttpResponse } from '../../core/http.js';
 import { parseExposition, type ParsedExposition } from '../../core/prom-text.js';
-import type { RuntimeLoad } from './load.js';
-import type { Reading } from './reading.js';
-
-export type RuntimeKind = (typeof RUNTIMES)[number];
+import type { GenerationSurface } from '../../shared/generation-api.js';
+import type { PromptTokensCounted, RuntimeLoad } from '../../shared/runtime-endpoints.js';
+import type { Concept, Reading } from './reading.js';
 
 /** One target's HTTP API: its base URL, headers, deadline and size cap already applied. */
 export interface RuntimeApi {
@@ -23,10 +21,26 @@ export interface Facts {
   readonly installedModels?: readonly string[] | undefined;
 }
 
-export interface RuntimeAdapter {
-  readonly kind: RuntimeKind;
+/**
+ * One runtime: everything the agent knows about it lives here, and the rest of the agent (the
+ * config's runtime kinds, discovery's ports, the probe's API, the metering proxy's paths, the
+ * README's runtime table) is derived from the list of adapters.
+ */
+export interface RuntimeAdapter<K extends string = string> {
+  /** Its name in config and in the `runtime` label. */
+  readonly kind: K;
+  /** Its name for people (the README, doctor). */
+  readonly title: string;
   /** Ports it listens on by default, for auto-discovery. */
   readonly defaultPorts: readonly number[];
+  /** How it serves generations: the probe's API, the proxy's paths. */
+  readonly generation: GenerationSurface;
+  /**
+   * What it gives per concept, for the README's runtime table: a cell starting with native,
+   * derived or ≈ (with a note where one helps); a concept left out is not available. A test
+   * reads every adapter on its captured output and checks the cells against what it found.
+   */
+  readonly coverage: Readonly<Partial<Record<Concept, string>>>;
   /** Whether what answers here is this runtime, judged by what its endpoints answer. */
   identify(api: RuntimeApi): Promise<boolean>;
   facts(api: RuntimeApi): Promise<Facts>;
@@ -37,9 +51,6 @@ export interface RuntimeAdapter {
   /** How busy it is with real work, for the probe's do-no-harm check; default: loadOf. */
   liveLoad?(reading: Reading, facts: Facts): RuntimeLoad;
 }
-
-/** Which prompt tokens a runtime's own counter counts (see RuntimeEndpoint). */
-export type PromptTokensCounted = 'all' | 'evaluated';
 
 export function promptTokensCountedBy(adapter: RuntimeAdapter): PromptTokensCounted {
   return adapter.countsEvaluatedPromptTokens ? 'evaluated' : 'all';

@@ -6,7 +6,7 @@ import {
 } from '../../core/collector.js';
 import { CredentialError, readApiKey } from '../../core/credentials.js';
 import type { MetricDef } from '../../core/metric.js';
-import type { CollectorDeps } from '../registry.js';
+import type { CollectorDeps } from '../../shared/collector-factory.js';
 import { hostPort, portOf } from './target-name.js';
 import { promptTokensCountedBy, type RuntimeAdapter } from './adapter.js';
 import { adapterFor } from './adapters/index.js';
@@ -14,7 +14,7 @@ import { runtimeApi } from './api.js';
 import { discover, identify } from './discovery.js';
 import { TargetFolder } from './fold.js';
 import { liveLoadOf } from './load.js';
-import { modelName } from './model-name.js';
+import { modelName } from '../../shared/model-name.js';
 import { proxyConcepts } from '../../proxy/ledger.js';
 import {
   METRICS_SOURCE,
@@ -178,6 +178,7 @@ export class RuntimesCollector implements Collector {
         return [
           {
             runtime: adapter.kind,
+            generation: adapter.generation,
             target: t.name,
             url: t.url,
             // Through its proxy route, if one listens: the probe measures what clients get, and

@@ -1,4 +1,4 @@
-import { formatHostPort } from '../../config/listen.js';
+import { formatHostPort } from '../../core/listen.js';
 import { HttpError, type HttpClient } from '../../core/http.js';
 import type { RuntimeAdapter } from './adapter.js';
 import { ADAPTERS } from './adapters/index.js';

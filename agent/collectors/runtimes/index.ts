@@ -1,6 +1,6 @@
-import { splitHostPort } from '../../config/listen.js';
+import { splitHostPort } from '../../core/listen.js';
 import { proxiedTargetName } from '../../proxy/targets.js';
-import type { CollectorFactory } from '../registry.js';
+import type { CollectorFactory } from '../../shared/collector-factory.js';
 import { RuntimesCollector, type ProxiedTarget, type TargetConfig } from './collector.js';
 import { DEFAULT_PORTS } from './discovery.js';
 import { hostPort } from './target-name.js';

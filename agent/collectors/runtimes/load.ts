@@ -1,17 +1,7 @@
 import type { Facts, RuntimeAdapter } from './adapter.js';
 import { KV_CACHE_USAGE, MAX_CONCURRENCY, REQUESTS_RUNNING, REQUESTS_WAITING } from './metrics.js';
 import type { Reading } from './reading.js';
-
-/** How busy a runtime is now, as far as its metrics say; a figure it does not report is absent. */
-export interface RuntimeLoad {
-  /** Requests queued, over every model and engine. */
-  readonly waiting?: number;
-  readonly running?: number;
-  /** The fullest KV cache of any model or engine, 0..1; only where it means live load. */
-  readonly kvCacheUsage?: number;
-  /** Requests it runs at once at most (slots); a probe beyond it would queue. */
-  readonly maxConcurrency?: number;
-}
+import type { RuntimeLoad } from '../../shared/runtime-endpoints.js';
 
 /**
  * What live load means for this runtime: its adapter's own judgement where it has one (on

@@ -22,6 +22,24 @@ export const CONCEPTS = [
 ] as const;
 export type Concept = (typeof CONCEPTS)[number];
 
+/** Each concept as the README's runtime table names it. */
+export const CONCEPT_TITLES: Readonly<Record<Concept, string>> = {
+  requests_waiting: 'requests waiting',
+  requests_running: 'requests running',
+  max_concurrency: 'max concurrency',
+  kv_cache_usage: 'KV-cache usage',
+  preemptions: 'preemptions',
+  time_to_first_token: 'time to first token',
+  inter_token_latency: 'inter-token latency',
+  request_duration: 'request duration',
+  request_queue: 'queue time',
+  prompt_tokens: 'prompt tokens',
+  generation_tokens: 'generation tokens',
+  request_outcomes: 'requests by outcome',
+  prefix_cache: 'prefix-cache tokens',
+  models: 'models loaded, memory',
+};
+
 /**
  * native: the runtime reports the figure; derived: the agent computes it from others; proxy:
  * the metering proxy measured it on the runtime's traffic.

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { VERSION } from '../../../agent/version.js';
+import { VERSION } from '../../../agent/core/version.js';
 
 /** The repository root, from the built file (dist/deploy/kubernetes/src/manifests.js). */
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));

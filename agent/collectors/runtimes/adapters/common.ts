@@ -2,7 +2,7 @@ import type { Labels } from '../../../core/metric.js';
 import type { ParsedExposition } from '../../../core/prom-text.js';
 import type { Facts } from '../adapter.js';
 import * as M from '../metrics.js';
-import { modelName } from '../model-name.js';
+import { modelName } from '../../../shared/model-name.js';
 import { ReadingBuilder } from '../reading.js';
 import { MetricsView } from '../view.js';
 

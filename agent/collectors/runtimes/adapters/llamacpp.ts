@@ -10,9 +10,10 @@ import {
   type RuntimeAdapter,
   type RuntimeApi,
 } from '../adapter.js';
+import { OPENAI_PATHS } from '../../../shared/generation-api.js';
 import { loadOf } from '../load.js';
 import * as M from '../metrics.js';
-import { modelName } from '../model-name.js';
+import { modelName } from '../../../shared/model-name.js';
 import { ReadingBuilder, type Reading } from '../reading.js';
 import { MetricsView } from '../view.js';
 import { loadedModels } from './common.js';
@@ -38,9 +39,32 @@ async function servedModel(
   return models?.data?.find((m) => m.id)?.id ?? props?.model_alias ?? props?.model_path;
 }
 
-export const llamacpp: RuntimeAdapter = {
+export const llamacpp: RuntimeAdapter<'llamacpp'> = {
   kind: 'llamacpp',
   defaultPorts: [8080],
+  title: 'llama.cpp',
+  generation: {
+    probeApi: 'openai-chat',
+    paths: [
+      ...OPENAI_PATHS,
+      ['/chat/completions', 'openai-chat'],
+      ['/completions', 'openai-completions'],
+      ['/completion', 'llamacpp-completion'],
+      ['/infill', 'llamacpp-completion'],
+    ],
+    oneModel: true,
+    queueFigures: true,
+  },
+  coverage: {
+    requests_waiting: 'native',
+    requests_running: 'native',
+    max_concurrency: 'native (`/props` slots)',
+    kv_cache_usage: 'native before May 2025 builds, else —',
+    inter_token_latency: 'derived ≈ (mean: `generation_seconds_total`)',
+    prompt_tokens: 'native (excludes cache reuse)',
+    generation_tokens: 'native',
+    models: 'derived',
+  },
   // llamacpp:prompt_tokens_total counts n_prompt_tokens_processed: cached tokens are not in it.
   countsEvaluatedPromptTokens: true,
   async identify(api) {

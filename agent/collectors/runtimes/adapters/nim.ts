@@ -12,6 +12,7 @@ import {
   type RuntimeAdapter,
   type RuntimeApi,
 } from '../adapter.js';
+import { OPENAI_PATHS } from '../../../shared/generation-api.js';
 import * as M from '../metrics.js';
 import { loadedModels, modelLabelledReading } from './common.js';
 import type { Reading } from '../reading.js';
@@ -28,9 +29,26 @@ async function nimMetrics(api: RuntimeApi): Promise<MetricsAnswer> {
   return answer.ok ? answer : getMetrics(api, '/metrics');
 }
 
-export const nim: RuntimeAdapter = {
+export const nim: RuntimeAdapter<'nim'> = {
   kind: 'nim',
   defaultPorts: [8000],
+  title: 'NIM',
+  generation: { probeApi: 'openai-chat', paths: OPENAI_PATHS, queueFigures: true },
+  coverage: {
+    requests_waiting: 'native',
+    requests_running: 'native',
+    max_concurrency: 'native',
+    kv_cache_usage: 'native',
+    preemptions: 'native where shown',
+    time_to_first_token: 'native',
+    inter_token_latency: 'native ≈',
+    request_duration: 'native',
+    request_queue: 'native where shown',
+    prompt_tokens: 'native',
+    generation_tokens: 'native',
+    request_outcomes: 'native: ok, error',
+    models: 'derived',
+  },
   async identify(api) {
     return (
       (await metricsMention(api, '/v1/metrics', NIM_MARKER)) ||

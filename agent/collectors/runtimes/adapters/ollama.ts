@@ -6,6 +6,7 @@ import {
   requireJson,
   type RuntimeAdapter,
 } from '../adapter.js';
+import { OPENAI_PATHS } from '../../../shared/generation-api.js';
 import * as M from '../metrics.js';
 import { ReadingBuilder, type Reading } from '../reading.js';
 
@@ -23,9 +24,21 @@ const TAGS = lenientObject({ models: lenientList(lenientObject({ name: z.string(
 
 export type OllamaPs = z.output<typeof PS>;
 
-export const ollama: RuntimeAdapter = {
+export const ollama: RuntimeAdapter<'ollama'> = {
   kind: 'ollama',
   defaultPorts: [11434],
+  title: 'Ollama',
+  generation: {
+    probeApi: 'ollama-chat',
+    paths: [...OPENAI_PATHS, ['/api/chat', 'ollama-chat'], ['/api/generate', 'ollama-chat']],
+    queueFigures: false,
+    // Ollama's model-name convention: a name without a tag is `:latest`, the one /api/ps reports.
+    servedName: (model) =>
+      model.slice(model.lastIndexOf('/') + 1).includes(':') ? model : `${model}:latest`,
+  },
+  coverage: {
+    models: 'native: loaded, installed, VRAM and total bytes',
+  },
   async identify(api) {
     return (await getJson(api, '/api/version', VERSION))?.version !== undefined;
   },

@@ -9,9 +9,10 @@ import {
   type RuntimeAdapter,
   type RuntimeApi,
 } from '../adapter.js';
+import { OPENAI_PATHS } from '../../../shared/generation-api.js';
 import * as M from '../metrics.js';
 import { loadedModels, modelLabelledReading } from './common.js';
-import { modelName } from '../model-name.js';
+import { modelName } from '../../../shared/model-name.js';
 import { ReadingBuilder, type Reading } from '../reading.js';
 import { labelKey, MetricsView } from '../view.js';
 
@@ -34,9 +35,31 @@ async function modelInfo(api: RuntimeApi) {
   );
 }
 
-export const sglang: RuntimeAdapter = {
+export const sglang: RuntimeAdapter<'sglang'> = {
   kind: 'sglang',
   defaultPorts: [30000],
+  title: 'SGLang',
+  generation: {
+    probeApi: 'openai-chat',
+    paths: [...OPENAI_PATHS, ['/generate', undefined]],
+    queueFigures: true,
+  },
+  coverage: {
+    requests_waiting: 'native',
+    requests_running: 'native',
+    max_concurrency: 'native (`/get_server_info`, else the `max_running_requests` gauge)',
+    kv_cache_usage: 'native',
+    preemptions: 'native (retractions; newer builds)',
+    time_to_first_token: 'native',
+    inter_token_latency: 'native',
+    request_duration: 'native',
+    request_queue: 'native',
+    prompt_tokens: 'native',
+    generation_tokens: 'native',
+    request_outcomes: 'native: ok, aborted',
+    prefix_cache: 'native',
+    models: 'derived',
+  },
   async identify(api) {
     if (await metricsMention(api, '/metrics', /^sglang[:_]/m)) return true;
     return (await modelInfo(api))?.model_path !== undefined;

@@ -8,8 +8,9 @@ import {
   type Facts,
   type RuntimeAdapter,
 } from '../adapter.js';
+import { OPENAI_PATHS } from '../../../shared/generation-api.js';
 import * as M from '../metrics.js';
-import { modelName } from '../model-name.js';
+import { modelName } from '../../../shared/model-name.js';
 import { ReadingBuilder, type Reading } from '../reading.js';
 import { MetricsView } from '../view.js';
 import { loadedModels } from './common.js';
@@ -21,9 +22,29 @@ const INFO = lenientObject({
   router: z.string(),
 });
 
-export const tgi: RuntimeAdapter = {
+export const tgi: RuntimeAdapter<'tgi'> = {
   kind: 'tgi',
   defaultPorts: [3000, 8080],
+  title: 'TGI',
+  generation: {
+    probeApi: 'openai-chat',
+    paths: [...OPENAI_PATHS, ['/generate', undefined], ['/generate_stream', undefined]],
+    oneModel: true,
+    queueFigures: true,
+  },
+  coverage: {
+    requests_waiting: 'native',
+    requests_running: 'native',
+    max_concurrency: 'native (`/info`)',
+    kv_cache_usage: 'derived ≈ (token budget)',
+    inter_token_latency: 'derived ≈ (decode batch step)',
+    request_duration: 'native (successful only)',
+    request_queue: 'native',
+    prompt_tokens: 'derived ≈ (input-length sum)',
+    generation_tokens: 'derived ≈ (successful only)',
+    request_outcomes: 'native: ok, error, rejected',
+    models: 'derived',
+  },
   async identify(api) {
     const info = await getJson(api, '/info', INFO);
     return (

@@ -7,7 +7,7 @@ import {
   type RuntimeAdapter,
 } from '../adapter.js';
 import * as M from '../metrics.js';
-import { modelName } from '../model-name.js';
+import { modelName } from '../../../shared/model-name.js';
 import { ReadingBuilder, type Reading } from '../reading.js';
 import { MetricsView } from '../view.js';
 import { loadedModels } from './common.js';
@@ -18,9 +18,27 @@ const OUTCOME_BY_FAILURE: Readonly<Record<string, string>> = {
   CANCELED: 'aborted',
 };
 
-export const triton: RuntimeAdapter = {
+export const triton: RuntimeAdapter<'triton'> = {
   kind: 'triton',
   defaultPorts: [8002],
+  title: 'Triton',
+  generation: {
+    // The address the agent reads is Triton's metrics port: it serves no generations.
+    probeApi: undefined,
+    paths: [[/^\/v2\/models\/[^/]+(?:\/versions\/[^/]+)?\/generate(?:_stream)?$/, undefined]],
+    queueFigures: true,
+  },
+  coverage: {
+    requests_waiting: 'native (`waiting`, else pending count)',
+    requests_running: 'native (`scheduled`)',
+    max_concurrency: 'native (`max`)',
+    kv_cache_usage: 'native (`fraction`), else derived (used/max)',
+    time_to_first_token: 'native ≈ (opt-in; first chunk, ms)',
+    request_duration: 'derived (mean: `request_time_seconds_total`)',
+    request_queue: 'derived (mean: `queue_time_seconds_total`)',
+    request_outcomes: 'native: ok, error, rejected, aborted',
+    models: 'derived, TRT-LLM GPU bytes',
+  },
   identify(api) {
     return metricsMention(api, '/metrics', /^nv_inference_/m);
   },

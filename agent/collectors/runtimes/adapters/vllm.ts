@@ -10,6 +10,7 @@ import {
   type Facts,
   type RuntimeAdapter,
 } from '../adapter.js';
+import { OPENAI_PATHS } from '../../../shared/generation-api.js';
 import * as M from '../metrics.js';
 import { loadedModels, modelLabelledReading } from './common.js';
 import type { Reading, ReadingBuilder } from '../reading.js';
@@ -30,9 +31,26 @@ const OUTCOME_BY_FINISH_REASON: Readonly<Record<string, string>> = {
 };
 const VLLM_OUTCOMES = ['ok', 'aborted', 'error'].map((outcome) => ({ outcome }));
 
-export const vllm: RuntimeAdapter = {
+export const vllm: RuntimeAdapter<'vllm'> = {
   kind: 'vllm',
   defaultPorts: [8000],
+  title: 'vLLM',
+  generation: { probeApi: 'openai-chat', paths: OPENAI_PATHS, queueFigures: true },
+  coverage: {
+    requests_waiting: 'native',
+    requests_running: 'native',
+    kv_cache_usage: 'native',
+    preemptions: 'native',
+    time_to_first_token: 'native',
+    inter_token_latency: 'native ≈ (per output step)',
+    request_duration: 'native',
+    request_queue: 'native',
+    prompt_tokens: 'native',
+    generation_tokens: 'native',
+    request_outcomes: 'native: ok, aborted, error',
+    prefix_cache: "native (0.8's block counts left out)",
+    models: 'derived',
+  },
   async identify(api) {
     if (await metricsMention(api, '/metrics', /^vllm[:_]/m)) return true;
     const models = await getJson(api, '/v1/models', MODELS);

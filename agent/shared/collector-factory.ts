@@ -8,6 +8,7 @@ import type { Logger } from '../core/logger.js';
 import type { MetricDef } from '../core/metric.js';
 import type { SourceErrors } from '../core/self-metrics.js';
 import type { StateLog } from '../core/state-log.js';
+import type { GenerationSurface } from './generation-api.js';
 import type { GpuInventory } from './gpu-inventory.js';
 import type { GpuSources } from './gpu-sources.js';
 import type { ProbeStore } from '../probe/store.js';
@@ -26,6 +27,11 @@ export interface CollectorDeps {
   readonly inventory: GpuInventory;
   /** Which source speaks for which GPU, and the counters two sources may feed. */
   readonly sources: GpuSources;
+  /**
+   * How a runtime kind serves generations, as its adapter declares it: for sources that talk to
+   * a runtime named in their config (the metering proxy's routes).
+   */
+  readonly generationOf: (kind: string) => GenerationSurface;
   /** The runtimes being read, for attributing GPU processes to them. */
   readonly runtimeEndpoints: RuntimeEndpoints;
   /** The probe's last results, served by /metrics and /probe. */

@@ -1,5 +1,18 @@
-import type { PromptTokensCounted } from './runtimes/adapter.js';
-import type { RuntimeLoad } from './runtimes/load.js';
+import type { GenerationSurface } from './generation-api.js';
+
+/** How busy a runtime is now, as far as its metrics say; a figure it does not report is absent. */
+export interface RuntimeLoad {
+  /** Requests queued, over every model and engine. */
+  readonly waiting?: number;
+  readonly running?: number;
+  /** The fullest KV cache of any model or engine, 0..1; only where it means live load. */
+  readonly kvCacheUsage?: number;
+  /** Requests it runs at once at most (slots); a probe beyond it would queue. */
+  readonly maxConcurrency?: number;
+}
+
+/** Which prompt tokens a runtime's own counter counts (see RuntimeEndpoint). */
+export type PromptTokensCounted = 'all' | 'evaluated';
 
 /** A runtime the agent reads, by the name its series carry. */
 export interface RuntimeAddress {
@@ -20,6 +33,8 @@ export interface RuntimeEndpoint extends RuntimeAddress {
    * subtracting it from served traffic is exact.
    */
   readonly promptTokensCounted: PromptTokensCounted;
+  /** How it serves generations (its adapter's declaration): what the probe asks it in. */
+  readonly generation: GenerationSurface;
   /** The runtime's version as last read (its facts are read again every refresh). */
   runtimeVersion(): string | undefined;
   /** A fresh, bounded read of its queue and KV figures; rejects when the runtime does not answer. */

@@ -1,11 +1,4 @@
-/** The request-and-stream shapes the probe speaks, one per runtime API. */
-export const PROBE_APIS = [
-  'openai-chat',
-  'openai-completions',
-  'ollama-chat',
-  'llamacpp-completion',
-] as const;
-export type ProbeApi = (typeof PROBE_APIS)[number];
+import type { GenerationApi } from './generation-api.js';
 
 /** One turn of a chat, as the OpenAI and Ollama chat APIs take it. */
 export interface ChatMessage {
@@ -54,7 +47,7 @@ export interface StreamEvent {
 }
 
 export interface Dialect {
-  readonly api: ProbeApi;
+  readonly api: GenerationApi;
   readonly path: string;
   readonly framing: 'sse' | 'ndjson';
   /** gen_ai.operation.name of the OpenTelemetry GenAI conventions. */
@@ -269,7 +262,7 @@ function eventOf(
   };
 }
 
-export const DIALECTS: Readonly<Record<ProbeApi, Dialect>> = {
+export const DIALECTS: Readonly<Record<GenerationApi, Dialect>> = {
   'openai-chat': openAiChat,
   'openai-completions': openAiCompletions,
   'ollama-chat': ollamaChat,
