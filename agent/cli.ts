@@ -1,3 +1,4 @@
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Agent } from './agent.js';
 import { ADAPTERS } from './collectors/runtimes/adapters/index.js';
@@ -42,6 +43,7 @@ Commands:
 Options:
   --config FILE        YAML config file (default: built-in defaults, auto-detection).
   --listen HOST:PORT   Address of the HTTP server (run only; overrides 'listen').
+  --ready-file FILE    Once serving, write the address it listens on to FILE (run only).
   --target NAME|URL    The runtime to probe or evaluate: its target name (probe: or base URL).
   --module MODULE      latency (the default) or canary (probe only).
   --suite NAME         The evaluation suite to run or accept (eval only).
@@ -69,6 +71,7 @@ export async function main(
       options: {
         config: { type: 'string' },
         listen: { type: 'string' },
+        'ready-file': { type: 'string' },
         target: { type: 'string' },
         module: { type: 'string' },
         suite: { type: 'string' },
@@ -143,7 +146,13 @@ export async function main(
       io.out(`${fileArg}: valid\n`);
       return EXIT.ok;
     case 'run':
-      return run(startup, { file: fileArg, listen: values.listen }, io, signals);
+      return run(
+        startup,
+        { file: fileArg, listen: values.listen },
+        io,
+        signals,
+        values['ready-file'],
+      );
     case 'once':
       return once(config, io);
     case 'doctor':
@@ -253,6 +262,7 @@ async function run(
   source: { readonly file: string | undefined; readonly listen: string | undefined },
   io: Io,
   signals: NodeJS.EventEmitter,
+  readyFile?: string,
 ): Promise<number> {
   const { config, security } = startup;
   const w = world(config);
@@ -304,6 +314,18 @@ async function run(
     },
     'inferwatch started',
   );
+  if (readyFile !== undefined) {
+    try {
+      await writeReadyFile(readyFile, `${host}:${bound}`);
+    } catch (error) {
+      io.err(
+        `inferwatch: --ready-file: ${(error as NodeJS.ErrnoException).code ?? 'cannot write'}\n`,
+      );
+      await Promise.all([server.close(), agent.stop()]);
+      w.logger.flush();
+      return EXIT.failure;
+    }
+  }
   // One reload at a time, in the order the signals came.
   let reloads = Promise.resolve();
   const onHup = () => {
@@ -329,8 +351,20 @@ async function run(
   w.logger.info({ signal }, 'shutting down');
   await reloads;
   await Promise.all([server.close(), agent.stop()]);
+  if (readyFile !== undefined) await rm(readyFile, { force: true });
   w.logger.flush();
   return EXIT.ok;
+}
+
+/**
+ * Says the agent serves: the address it listens on, written whole (a temporary file renamed)
+ * once /metrics answers, and removed at shutdown. What starts the agent waits for it, rather
+ * than for a log line.
+ */
+async function writeReadyFile(path: string, address: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, `${address}\n`);
+  await rename(temporary, path);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { untilServing } from './ready.js';
 import type { SimulatedNode } from './sim/node.js';
 import { ROOT } from './sim/node.js';
 
@@ -26,45 +27,18 @@ export async function startAgent(
   const logFile = join(node.dir, 'agent.log');
   writeFileSync(configFile, node.agentConfig());
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, [MAIN, 'run', '--config', configFile, '--listen', listen], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...node.agentEnv() },
-  });
-  const address = await new Promise<string>((resolve, reject) => {
-    let pending = '';
-    const timer = setTimeout(
-      () => reject(new Error(`the agent did not start in 20 s; see ${logFile}`)),
-      20_000,
-    );
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      log.write(chunk);
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        const listenAt = started(line);
-        if (listenAt) {
-          clearTimeout(timer);
-          resolve(listenAt);
-        }
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the agent exited with ${code}; see ${logFile}`));
-    });
-  });
+  const readyFile = join(node.dir, 'agent.ready');
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'run', '--config', configFile, '--listen', listen, '--ready-file', readyFile],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...node.agentEnv() },
+    },
+  );
+  child.stderr.pipe(log);
+  const address = await untilServing(child, readyFile, 20_000, () => `; see ${logFile}`);
   return { address, logFile, stop: () => stop(child) };
-}
-
-function started(line: string): string | undefined {
-  try {
-    const entry = JSON.parse(line) as { msg?: unknown; listen?: unknown };
-    return entry.msg === 'inferwatch started' ? String(entry.listen) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function stop(child: ChildProcess): Promise<void> {

@@ -13,7 +13,7 @@ export interface Launch {
 }
 
 export interface SupervisorOptions {
-  /** Runs before every start (a field probe, say) and says what to start; may throw. */
+  /** Runs before every start (a field check, say) and says what to start; may throw. */
   prepare(signal: AbortSignal): Promise<Launch>;
   /** Time allowed for the first line after a start. */
   readonly firstLineMs: number;

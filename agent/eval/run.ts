@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
-import type { Asked, Question } from '../probe/run.js';
+import type { Asked } from '../probe/run.js';
+import type { Question } from '../probe/types.js';
 import type { ProbeTarget } from '../probe/types.js';
 import type { Fingerprint } from './fingerprint.js';
 import { judge } from './judge.js';

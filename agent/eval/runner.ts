@@ -1,7 +1,8 @@
 import cron from 'node-cron';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { Asked, Question } from '../probe/run.js';
+import type { Asked } from '../probe/run.js';
+import type { Question } from '../probe/types.js';
 import type { ProbeTarget } from '../probe/types.js';
 import type { EvaluationConfig } from './config.js';
 import {

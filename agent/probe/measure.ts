@@ -34,7 +34,10 @@ const MAX_ANSWER_CHARS = 4096;
 
 /**
  * Measures one stream from its events and the monotonic time each arrived. Pure: the
- * caller stamps the events; the rules are research/probe-cost.md section A6.
+ * caller stamps the events. Only events that carry output count as tokens arriving (a
+ * role-only chunk, a keep-alive or a usage chunk does not): TTFT is the first of them, the
+ * end the last, the time per output token is the time between them over the tokens after the
+ * first, and the largest gap is the longest silence between two of them.
  */
 export class StreamMeasure {
   private firstEvent: number | undefined;

@@ -1,6 +1,10 @@
 import type { PromptTokensCounted, RuntimeLoad } from '../shared/runtime-endpoints.js';
 import type { GenerationApi } from '../shared/generation-api.js';
+import type { Clock } from '../core/clock.js';
+import type { HttpClient } from '../core/http.js';
+import type { ChatMessage } from '../shared/dialect.js';
 import type { Measured } from './measure.js';
+import type { StreamingHttp } from './transport.js';
 
 export const PROBE_MODULES = ['latency', 'canary'] as const;
 /** latency: a short fixed generation timed end to end; canary: a question with a known answer. */
@@ -84,4 +88,20 @@ export interface ProbeResult {
         readonly answerChars: number;
       }
     | undefined;
+}
+
+export interface ProbeWorld {
+  readonly http: HttpClient;
+  readonly stream: StreamingHttp;
+  readonly clock: Clock;
+  /** A fresh id for the X-Request-Id header. */
+  readonly requestId: () => string;
+}
+
+/** What one request asks: a prompt or a conversation, and how much it may answer. */
+export interface Question {
+  readonly prompt: string;
+  readonly messages?: readonly ChatMessage[] | undefined;
+  readonly maxTokens: number;
+  readonly seed?: number | undefined;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ConfigError, formatIssues, parseYaml } from '../../agent/config/load.js';
+import { TTFT_BUCKETS } from '../../agent/collectors/runtimes/buckets.js';
 import { RUNTIME_KINDS } from '../../agent/collectors/runtimes/adapters/index.js';
 
 const ratio = z.number().gt(0).lt(1);
@@ -42,3 +44,14 @@ export const RuleSettingsSchema = z.strictObject({
 });
 
 export type RuleSettings = z.output<typeof RuleSettingsSchema>;
+
+/** Validates a settings file; every problem is named by its path (a ConfigError: exit 2). */
+export function parseSettings(text: string, source: string): RuleSettings {
+  const result = RuleSettingsSchema.safeParse(parseYaml(text, source));
+  if (!result.success) throw new ConfigError(source, formatIssues(result.error.issues));
+  if (!(TTFT_BUCKETS as readonly number[]).includes(result.data.slo.ttft_seconds))
+    throw new ConfigError(source, [
+      `slo.ttft_seconds: must be a bucket boundary of inferwatch_llm_time_to_first_token_seconds (${TTFT_BUCKETS.join(', ')})`,
+    ]);
+  return result.data;
+}

@@ -4,7 +4,7 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { metricCatalogue } from '../../agent/docs/reference.js';
-import { parseSettings } from '../../alerts/src/generate.js';
+import { parseSettings } from '../../alerts/src/settings.js';
 import type { RuleGroup } from '../../alerts/src/rules.js';
 import { dashboardFiles } from '../../dashboards/src/generate.js';
 import {
@@ -45,7 +45,7 @@ function expressions(d: Dashboard): string[] {
 }
 
 describe('the dashboards', () => {
-  it('are what dashboards/src generates (run `npm run build:dashboards`)', () => {
+  it('are what dashboards/src generates (run `npm run bundle`)', () => {
     const generated = dashboardFiles(SETTINGS);
     expect(files.sort()).toEqual([...generated.keys()].sort());
     for (const [file, text] of generated)

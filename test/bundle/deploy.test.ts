@@ -100,7 +100,7 @@ describe('the Kubernetes manifests', () => {
   const docs = parseAllDocuments(text).map((d) => d.toJS() as Doc);
   const byKind = (kind: string) => docs.filter((d) => d.kind === kind);
 
-  it('are what the generator builds from alerts/ and dashboards/ (run `npm run build:manifests`)', async () => {
+  it('are what the generator builds from alerts/ and dashboards/ (run `npm run bundle`)', async () => {
     expect(text).toBe(manifestsText(await manifests(ROOT)));
   });
 

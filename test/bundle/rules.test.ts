@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { metricCatalogue } from '../../agent/docs/reference.js';
 import { ConfigError } from '../../agent/config/load.js';
-import { parseSettings, rulesText } from '../../alerts/src/generate.js';
+import { rulesText } from '../../alerts/src/rules.js';
+import { parseSettings } from '../../alerts/src/settings.js';
 import type { AlertRule, RecordRule, RuleGroup } from '../../alerts/src/rules.js';
 import { ROOT } from '../helpers/fixtures.js';
 import { requireTool } from '../helpers/tools.js';
@@ -32,7 +33,7 @@ const RUNBOOK_SECTIONS = [
 ];
 
 describe('the rule file', () => {
-  it('is what alerts/settings.yaml generates (run `npm run build:rules`)', () => {
+  it('is what alerts/settings.yaml generates (run `npm run bundle`)', () => {
     expect(readFileSync(RULES_FILE, 'utf8')).toBe(
       rulesText(parseSettings(SETTINGS_TEXT, 'settings.yaml')),
     );
@@ -237,8 +238,16 @@ describe('settings', () => {
         encoding: 'utf8',
       },
     );
-    expect(out).toContain('inferwatch.rules.yml written');
+    expect(out).toContain(join(dir, 'inferwatch.rules.yml'));
     const text = readFileSync(join(dir, 'inferwatch.rules.yml'), 'utf8');
+    // One settings file for the whole bundle: the dashboards' alert links and the manifests'
+    // rules take the same runbook base.
+    const runtime = readFileSync(join(dir, 'dashboards/runtime.json'), 'utf8');
+    expect(runtime).toContain('https://wiki.example.com/llm/runbooks/LLMNodeTTFTBudgetBurn.md');
+    expect(runtime).not.toContain('github.com/inferwatch');
+    const manifests = readFileSync(join(dir, 'kubernetes/inferwatch.yaml'), 'utf8');
+    expect(manifests).toContain('https://wiki.example.com/llm/runbooks/LLMNodeTTFTBudgetBurn.md');
+    expect(manifests).not.toContain('github.com/inferwatch');
     expect(text).toContain('inferwatch_llm_time_to_first_token_seconds_bucket{le="5"}');
     expect(text).toContain('slo:sli_error:ratio_rate1h{slo="ttft"} > 0.72');
     expect(text).toContain(
@@ -265,7 +274,7 @@ describe('settings', () => {
       },
     );
     expect(usage.status).toBe(2);
-    expect(usage.stderr).toContain('usage: npm run build:rules');
+    expect(usage.stderr).toContain('usage: npm run bundle');
     if (!requireTool('promtool', 'prometheus', () => ctx.skip())) return;
     execFileSync('promtool', ['check', 'rules', join(dir, 'inferwatch.rules.yml')], {
       encoding: 'utf8',

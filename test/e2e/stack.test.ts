@@ -26,7 +26,7 @@ import {
   RULES_FILE,
 } from '../../demo/stack.js';
 import { WebhookReceiver, type Notification, type WebhookAlert } from '../../demo/webhook.js';
-import { parseSettings } from '../../alerts/src/generate.js';
+import { parseSettings } from '../../alerts/src/settings.js';
 import { dashboardQueries, interpolate, loadDashboards } from '../helpers/dashboards.js';
 import { ROOT } from '../helpers/fixtures.js';
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterEach } from 'vitest';
+import { untilServing } from '../../demo/ready.js';
 import { ROOT } from './fixtures.js';
 
 export const MAIN = join(ROOT, 'dist/agent/main.js');
@@ -60,9 +61,10 @@ export async function startAgent(options: StartOptions = {}): Promise<AgentProce
   const logPath = join(dir, 'invocations.log');
   writeFileSync(controlPath, '');
   writeFileSync(logPath, '');
+  const readyFile = join(dir, 'ready');
   const child = spawn(
     process.execPath,
-    [MAIN, 'run', '--config', configPath, '--listen', '127.0.0.1:0'],
+    [MAIN, 'run', '--config', configPath, '--listen', '127.0.0.1:0', '--ready-file', readyFile],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
@@ -76,34 +78,25 @@ export async function startAgent(options: StartOptions = {}): Promise<AgentProce
   const logs: Record<string, unknown>[] = [];
   let buffered = '';
   child.stderr.setEncoding('utf8');
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent did not start:\n${buffered}`)), 15_000);
-    child.stderr.on('data', (chunk: string) => {
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        try {
-          const entry = JSON.parse(line) as Record<string, unknown>;
-          logs.push(entry);
-          if (entry.msg === 'inferwatch started') {
-            clearTimeout(timer);
-            resolve(Number(String(entry.listen).split(':').pop()));
-          }
-        } catch {
-          logs.push({ raw: line });
-        }
+  child.stderr.on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        logs.push({ raw: line });
       }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(
-        new Error(
-          `agent exited with ${code}:\n${logs.map((l) => JSON.stringify(l)).join('\n')}${buffered}`,
-        ),
-      );
-    });
+    }
   });
+  const address = await untilServing(
+    child,
+    readyFile,
+    15_000,
+    () => `:\n${logs.map((l) => JSON.stringify(l)).join('\n')}${buffered}`,
+  );
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
   const base = `http://127.0.0.1:${port}`;
   const agent: AgentProcess = {
     port,
@@ -117,7 +110,7 @@ export async function startAgent(options: StartOptions = {}): Promise<AgentProce
     async metrics() {
       const res = await agent.get('/metrics');
       if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
-      return parseExposition(await res.text());
+      return seriesByKey(await res.text());
     },
     stop(signal = 'SIGTERM') {
       return new Promise((resolve) => {
@@ -149,8 +142,8 @@ function readLines(path: string): string[] {
     .filter((l) => l !== '');
 }
 
-/** Series (name plus labels, as printed) to value. */
-export function parseExposition(text: string): Map<string, number> {
+/** Series (name plus labels, as printed) to value: for tests that look up a series by its text. */
+export function seriesByKey(text: string): Map<string, number> {
   const series = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;

@@ -1,5 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   eventually,
@@ -249,8 +251,10 @@ describe('the agent against a fake nvidia-smi', () => {
     ).toHaveLength(1);
   });
 
-  it('SIGTERM: clean exit 0, no nvidia-smi left behind', async () => {
+  it('SIGTERM: clean exit 0, no nvidia-smi left behind, the ready file gone', async () => {
     const a = await agent({ env: { FAKE_NVSMI_APPS: APPS } });
+    // --ready-file names the address /metrics answers on.
+    expect(readFileSync(join(a.dir, 'ready'), 'utf8')).toBe(`127.0.0.1:${a.port}\n`);
     await eventually(async () => (await gpuCount(a)) === 1);
     const pids = a
       .invocations()
@@ -259,6 +263,7 @@ describe('the agent against a fake nvidia-smi', () => {
     expect(pids).toHaveLength(2);
     expect(await a.stop('SIGTERM')).toBe(0);
     for (const pid of pids) expect(pidAlive(pid)).toBe(false);
+    expect(existsSync(join(a.dir, 'ready'))).toBe(false);
   });
 
   it('SIGKILL of the agent: no nvidia-smi outlives it, the silent process stream included', async () => {

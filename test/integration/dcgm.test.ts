@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeServer } from '../fake/runtime-server.js';
-import { FAKE_BIN, MAIN, family, parseExposition, tempDir } from '../helpers/agent-process.js';
+import { FAKE_BIN, MAIN, family, seriesByKey, tempDir } from '../helpers/agent-process.js';
 import { readFixture } from '../helpers/fixtures.js';
 
 const H100 = readFixture('dcgm', 'dcgm-exporter_metrics_constructed_h100x3.txt');
@@ -50,7 +50,7 @@ describe('DCGM beside nvidia-smi, through the built agent', () => {
     const lines = seriesOf(text);
     const names = lines.map((l) => l.slice(0, l.lastIndexOf(' ')));
     expect(names.length).toBe(new Set(names).size);
-    const s = parseExposition(text);
+    const s = seriesByKey(text);
 
     const memory = family(s, 'inferwatch_gpu_memory_used_bytes');
     expect(memory.size).toBe(3);
@@ -68,7 +68,7 @@ describe('DCGM beside nvidia-smi, through the built agent', () => {
   });
 
   it('without nvidia-smi, DCGM speaks for every GPU', async () => {
-    const s = parseExposition(await once(false));
+    const s = seriesByKey(await once(false));
     const memory = family(s, 'inferwatch_gpu_memory_used_bytes');
     expect(memory.size).toBe(3);
     expect([...memory].find(([k]) => k.includes(SMI_GPU0))![1]).toBe(74954 * 1024 * 1024);

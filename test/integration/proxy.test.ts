@@ -22,7 +22,7 @@ import { createLogger } from '../../agent/core/logger.js';
 import { freePort } from '../../demo/stack.js';
 import { SimulatedOllama } from '../../demo/sim/ollama.js';
 import { PROXY_METRICS } from '../../agent/proxy/metrics.js';
-import { eventually, family, parseExposition } from '../helpers/agent-process.js';
+import { eventually, family, seriesByKey } from '../helpers/agent-process.js';
 import { readFixture } from '../helpers/fixtures.js';
 
 const MARKER_PROMPT = 'PLANTED-PROMPT-c41d9e';
@@ -97,7 +97,7 @@ async function startAgent(
     port,
     logs,
     text: () => agent.metrics(),
-    metrics: async () => parseExposition(await agent.metrics()),
+    metrics: async () => seriesByKey(await agent.metrics()),
   };
 }
 
@@ -647,7 +647,7 @@ describe('failures: reported, measured, and the client sees what it would withou
     });
     await agent.start();
     cleanup.push(() => agent.stop());
-    const m = parseExposition(await agent.metrics());
+    const m = seriesByKey(await agent.metrics());
     expect(
       m.get(
         `inferwatch_proxy_route_up{listen="127.0.0.1:${port}",target="127.0.0.1:${new URL(ollama.url).port}",runtime="ollama"}`,
@@ -699,7 +699,7 @@ describe('a reload', () => {
     expect(answer.body.toString().trim().split('\n')).toHaveLength(11);
     expect(between).toBe(200);
     expect((await send(a.port, '/api/chat', CHAT)).status).toBe(200);
-    const m = parseExposition(await (next as Agent).metrics());
+    const m = seriesByKey(await (next as Agent).metrics());
     expect(outcomes(m, 'ok')).toBe(3);
   });
 });

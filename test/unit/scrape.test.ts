@@ -6,7 +6,7 @@ import { counter, gauge } from '../../agent/core/metric.js';
 import { Scraper } from '../../agent/core/scrape.js';
 import { defineSelfMetrics } from '../../agent/core/self-metrics.js';
 import { StateLog } from '../../agent/core/state-log.js';
-import { parseExposition } from '../helpers/agent-process.js';
+import { seriesByKey } from '../helpers/agent-process.js';
 
 const READY = gauge('test_ready', 'A label-less gauge.');
 const TEMPS = gauge('test_temperature_celsius', 'By sensor.', ['sensor']);
@@ -41,7 +41,7 @@ function setup(collectors: Collector[], waitMs = 100, maxSeriesPerFamily?: numbe
     tick: (ms: number) => (now += ms),
     async scrape() {
       await scraper.scrape();
-      return parseExposition(await exposition.render());
+      return seriesByKey(await exposition.render());
     },
   };
 }

@@ -18,14 +18,14 @@ import type { Labels } from '../../core/metric.js';
 import { METRIC_FIELDS, type MetricField } from './fields.js';
 import * as m from './metrics.js';
 import { parseGpuLine, queryArgs, RoundAssembler, type GpuRow } from './parse.js';
-import { probeFields, type ProbeResult } from './probe.js';
+import { checkFields, type FieldCheck } from './field-check.js';
 
 export interface NvidiaSmiOptions {
   readonly command: string;
   readonly intervalMs: number;
   /** Silence for this many intervals means nvidia-smi is wedged. */
   readonly silenceIntervals: number;
-  /** Time allowed for the field probe and the first sample (slow without persistence mode). */
+  /** Time allowed for the field check and the first sample (slow without persistence mode). */
   readonly startTimeoutMs: number;
   readonly backoff: Backoff;
 }
@@ -69,7 +69,7 @@ export class NvidiaSmiCollector implements Collector {
   private readonly assembler = new RoundAssembler((rows) => this.onRound(rows));
   private readonly energy: EnergyIntegrator;
   private readonly warnings: RateLimitedWarning;
-  private probe: ProbeResult | undefined;
+  private fields: FieldCheck | undefined;
   private snapshot: GpuSnapshot | undefined;
   private down: { reason: string; detail: string } | undefined;
   private unavailable = new Map<string, string>();
@@ -141,8 +141,8 @@ export class NvidiaSmiCollector implements Collector {
     if (this.snapshot) {
       const models = [...new Set(this.snapshot.rows.map((r) => r.identity.name ?? 'unknown'))];
       const driver = this.snapshot.rows[0]?.identity.driverVersion ?? 'unknown';
-      const dropped = this.probe?.dropped.length
-        ? `; fields this driver lacks: ${this.probe.dropped.join(', ')}`
+      const dropped = this.fields?.dropped.length
+        ? `; fields this driver lacks: ${this.fields.dropped.join(', ')}`
         : '';
       const noPersistence = this.snapshot.rows.filter(
         (r) => r.identity.persistenceMode === 'Disabled',
@@ -154,7 +154,7 @@ export class NvidiaSmiCollector implements Collector {
         state: this.snapshot.unavailable.length ? 'failing' : 'ok',
         detail:
           `${this.snapshot.rows.length} GPU(s): ${models.join(', ')}; driver ${driver}, ` +
-          `CUDA ${this.probe?.cudaVersion ?? 'unknown'}; sampling every ${this.options.intervalMs} ms` +
+          `CUDA ${this.fields?.cudaVersion ?? 'unknown'}; sampling every ${this.options.intervalMs} ms` +
           dropped +
           persistence +
           (this.snapshot.unavailable.length ? `; ${this.snapshot.unavailable.join('; ')}` : ''),
@@ -168,7 +168,7 @@ export class NvidiaSmiCollector implements Collector {
   }
 
   private async prepare(signal: AbortSignal): Promise<Launch> {
-    this.probe ??= await probeFields(
+    this.fields ??= await checkFields(
       this.deps.runner,
       this.options.command,
       this.options.startTimeoutMs,
@@ -176,13 +176,13 @@ export class NvidiaSmiCollector implements Collector {
     );
     return {
       command: this.options.command,
-      args: queryArgs(this.probe.selection, this.options.intervalMs),
+      args: queryArgs(this.fields.selection, this.options.intervalMs),
     };
   }
 
   private onLine(line: string): void {
-    if (!this.probe) return;
-    const parsed = parseGpuLine(line, this.probe.selection);
+    if (!this.fields) return;
+    const parsed = parseGpuLine(line, this.fields.selection);
     switch (parsed.kind) {
       case 'row':
         if (parsed.row.badValues > 0) {
@@ -268,8 +268,8 @@ export class NvidiaSmiCollector implements Collector {
     this.assembler.reset();
     this.unavailable = new Map();
     this.down = { reason, detail };
-    // A missing binary may be installed later, but the probe must run again on a new driver.
-    if (reason === 'not_found' || reason === 'driver_error') this.probe = undefined;
+    // A missing binary may be installed later, but the field check must run again on a new driver.
+    if (reason === 'not_found' || reason === 'driver_error') this.fields = undefined;
     this.deps.errors.count(NAME, reason);
     // Logged as it happens, not at the next scrape: nobody may be scraping yet.
     this.deps.stateLog.failing(NAME, reason, detail);
@@ -297,7 +297,7 @@ export class NvidiaSmiCollector implements Collector {
       {
         ...labels,
         driver_version: id.driverVersion ?? '',
-        cuda_version: this.probe?.cudaVersion ?? '',
+        cuda_version: this.fields?.cudaVersion ?? '',
         pci_bus_id: id.pciBusId ?? '',
         vbios_version: id.vbiosVersion ?? '',
         compute_cap: id.computeCap ?? '',

@@ -25,7 +25,7 @@ const nvidiaSmi = z.strictObject({
   start_timeout_ms: ms(1000, 120_000)
     .default(10_000)
     .describe(
-      'Time allowed for the start-up field probe and the first sample (slow without persistence mode).',
+      'Time allowed for the start-up field check and the first sample (slow without persistence mode).',
     ),
   restart_backoff: restartBackoff
     .prefault({})

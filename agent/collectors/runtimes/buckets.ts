@@ -3,7 +3,7 @@ import type { SourceHistogram } from './view.js';
 
 /**
  * Canonical bucket edges, one set per concept, so `sum by (le)` across runtimes and versions
- * is right (research/runtime-metrics.md 9.3). Each is a superset of vLLM V1's set for the
+ * is right. Each is a superset of vLLM V1's set for the
  * concept and of the OpenTelemetry GenAI recommendation.
  */
 export const TTFT_BUCKETS = [

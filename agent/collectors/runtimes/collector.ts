@@ -1,38 +1,21 @@
-import {
-  CollectorError,
-  type Collector,
-  type Emitter,
-  type SourceStatus,
-} from '../../core/collector.js';
+import { type Collector, type Emitter, type SourceStatus } from '../../core/collector.js';
 import { CredentialError, readApiKey } from '../../core/credentials.js';
 import type { MetricDef } from '../../core/metric.js';
 import type { CollectorDeps } from '../../shared/collector-factory.js';
 import { hostPort, portOf } from './target-name.js';
-import { promptTokensCountedBy, type RuntimeAdapter } from './adapter.js';
+import type { RuntimeAdapter } from './adapter.js';
 import { adapterFor } from './adapters/index.js';
 import { runtimeApi } from './api.js';
 import { discover, identify } from './discovery.js';
 import { TargetFolder } from './fold.js';
-import { liveLoadOf } from './load.js';
 import { modelName } from '../../shared/model-name.js';
 import { proxyConcepts } from '../../proxy/ledger.js';
-import {
-  METRICS_SOURCE,
-  MODELS_DROPPED,
-  RUNTIME_INFO,
-  RUNTIME_LAST_READ,
-  RUNTIME_METRICS,
-  RUNTIME_UNRESPONSIVE,
-  RUNTIME_UP,
-} from './metrics.js';
-import { CONCEPTS, type Concept, type ConceptSource } from './reading.js';
-import {
-  RuntimeTarget,
-  type Served,
-  type Standing,
-  type TargetConfig,
-  type TargetLedger,
-} from './target.js';
+import { describeTarget, lacks } from './describe.js';
+import { endpointOf } from './endpoint.js';
+import { emitServed } from './emit.js';
+import { RUNTIME_LAST_READ, RUNTIME_METRICS, RUNTIME_UNRESPONSIVE, RUNTIME_UP } from './metrics.js';
+import type { Concept } from './reading.js';
+import { RuntimeTarget, type Standing, type TargetConfig, type TargetLedger } from './target.js';
 
 export type { TargetConfig } from './target.js';
 
@@ -175,29 +158,7 @@ export class RuntimesCollector implements Collector {
         const adapter = t.adapter;
         // No API key, no request: the probe must never call a runtime without its key.
         if (!adapter || t.credentialProblem) return [];
-        return [
-          {
-            runtime: adapter.kind,
-            generation: adapter.generation,
-            target: t.name,
-            url: t.url,
-            // Through its proxy route, if one listens: the probe measures what clients get, and
-            // its traffic is counted as theirs is.
-            probeUrl: this.probeUrlOf(t),
-            headers: t.headers,
-            promptTokensCounted: promptTokensCountedBy(adapter),
-            runtimeVersion: () => t.facts.version,
-            // A fresh read through the target's own reader: it joins a read already under way
-            // instead of sending a second one, and feeds the counters like any other.
-            readLoad: async (signal: AbortSignal) => {
-              const inTime = await t.reader.refresh(signal);
-              const last = t.reader.last;
-              if (!inTime || t.reader.failure || !last)
-                throw new CollectorError('no_load', `${t.name}: no fresh read of its load`);
-              return liveLoadOf(adapter, last.value.reading, t.facts);
-            },
-          },
-        ];
+        return [endpointOf(t, adapter, this.probeUrlOf(t))];
       }),
     );
   }
@@ -287,7 +248,7 @@ export class RuntimesCollector implements Collector {
           failure ??= { reason: 'unresponsive', message: `${target.name}: ${standing.message}` };
         continue;
       }
-      this.emitServed(out, target, last.value, proxied);
+      emitServed(out, target, last.value, proxied);
       out.emit(RUNTIME_LAST_READ, labels, last.atEpochMs / 1000);
       if (!inTime || standing.kind !== 'ok') {
         const reason = standing.kind === 'unresponsive' ? 'unresponsive' : 'slow';
@@ -339,55 +300,6 @@ export class RuntimesCollector implements Collector {
     const route = this.options.proxied.get(target.name);
     if (!route) return [];
     return [...proxyConcepts(route.maxConcurrency).keys()].filter((c) => lacks(target, c));
-  }
-
-  private emitServed(
-    out: Emitter,
-    target: RuntimeTarget,
-    served: Served,
-    proxied: ReadonlyMap<Concept, boolean>,
-  ): void {
-    const { reading } = served;
-    const kind = target.kind;
-    const version = target.facts.version ?? '';
-    for (const model of reading.models.length ? reading.models : ['']) {
-      out.emit(
-        RUNTIME_INFO,
-        {
-          runtime: kind,
-          runtime_version: version,
-          model,
-          target: target.name,
-          metrics_source: reading.metricsSource,
-        },
-        1,
-      );
-    }
-    for (const concept of CONCEPTS) {
-      const byProxy = proxied.get(concept);
-      const source: ConceptSource | undefined =
-        byProxy !== undefined
-          ? { source: 'proxy', approx: byProxy }
-          : reading.concepts.get(concept);
-      out.emit(
-        METRICS_SOURCE,
-        {
-          runtime: kind,
-          target: target.name,
-          concept,
-          metrics_source: source?.source ?? 'none',
-          approx: String(source?.approx ?? false),
-        },
-        1,
-      );
-    }
-    out.emit(MODELS_DROPPED, { runtime: kind, target: target.name }, served.dropped);
-    for (const [def, list] of served.samples) {
-      for (const sample of list) {
-        if (sample.histogram) out.emitHistogram(def, sample.labels, sample.histogram);
-        else out.emit(def, sample.labels, sample.value);
-      }
-    }
   }
 
   /** A read ended: counted and logged as it happens, not at the next scrape. */
@@ -469,44 +381,6 @@ export class RuntimesCollector implements Collector {
       lines,
     };
   }
-}
-
-/** Whether a runtime has no figure of its own for a concept, by its last read (or no read yet). */
-function lacks(target: RuntimeTarget, concept: Concept): boolean {
-  return (target.reader.last?.value.reading.concepts.get(concept)?.source ?? 'none') === 'none';
-}
-
-/** Doctor names up to 20 models, and counts the rest: a line per person, not per adapter. */
-function namedModels(models: readonly string[]): string {
-  const named = models.filter((m) => m !== '');
-  if (named.length === 0) return '-';
-  const shown = named.slice(0, 20).join(', ');
-  return named.length > 20 ? `${shown} and ${named.length - 20} more` : shown;
-}
-
-function describeTarget(t: RuntimeTarget, proxied: readonly Concept[]): string {
-  const kind = t.adapter?.kind ?? 'unidentified';
-  const head = `${t.name} (${t.url}): ${kind}${t.facts.version ? ` ${t.facts.version}` : ''}`;
-  const problem = t.credentialProblem ?? t.problem;
-  if (problem) return `${head}; problem: ${problem}`;
-  const served = t.reader.last?.value;
-  if (!served) return `${head}; not read yet`;
-  const { reading } = served;
-  const sourceOf = (c: Concept) =>
-    proxied.includes(c) ? 'proxy' : (reading.concepts.get(c)?.source ?? 'none');
-  const by = (source: string) => CONCEPTS.filter((c) => sourceOf(c) === source).join(', ') || '-';
-  return [
-    head,
-    `    models: ${namedModels(reading.models)}`,
-    ...(served.dropped > 0
-      ? [`    models left out: ${served.dropped} (over collectors.runtimes.max_models)`]
-      : []),
-    `    native: ${by('native')}`,
-    `    derived: ${by('derived')}`,
-    ...(proxied.length ? [`    proxy: ${by('proxy')}`] : []),
-    `    missing: ${by('none')}`,
-    ...reading.notes.map((n) => `    note: ${n}`),
-  ].join('\n');
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);

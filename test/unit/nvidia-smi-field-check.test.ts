@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { probeFields } from '../../agent/collectors/nvidia-smi/probe.js';
+import { checkFields } from '../../agent/collectors/nvidia-smi/field-check.js';
 import { CollectorError } from '../../agent/core/collector.js';
 import { readCapture } from '../../demo/fake/capture.js';
 import { fixture, readFixture } from '../helpers/fixtures.js';
@@ -26,12 +26,12 @@ function driverKnowing(
 const H100_FIELDS = readCapture(
   fixture('nvidia-smi', 'nvidia-smi_query-gpu_csv_h100-80gb-hbm3_drv590.48.01_load.csv'),
 ).fields;
-const names = (r: Awaited<ReturnType<typeof probeFields>>) =>
+const names = (r: Awaited<ReturnType<typeof checkFields>>) =>
   r.selection.columns.map((c) => c.name);
 
-describe('probeFields', () => {
+describe('checkFields', () => {
   it('keeps every field a 590 driver knows, and reads the CUDA version', async () => {
-    const result = await probeFields(
+    const result = await checkFields(
       driverKnowing(H100_FIELDS),
       'nvidia-smi',
       1000,
@@ -53,7 +53,7 @@ describe('probeFields', () => {
         f !== 'gpu_recovery_action',
     );
     const runner = driverKnowing(old, '');
-    const result = await probeFields(runner, 'nvidia-smi', 1000, new AbortController().signal);
+    const result = await checkFields(runner, 'nvidia-smi', 1000, new AbortController().signal);
     expect(names(result)).toContain('clocks_throttle_reasons.hw_slowdown');
     expect(names(result)).not.toContain('clocks_event_reasons.hw_slowdown');
     expect(names(result)).toContain('pcie.link.gen.current');
@@ -66,7 +66,7 @@ describe('probeFields', () => {
   it('fails when the driver lacks an identity field it cannot do without', async () => {
     const runner = driverKnowing(H100_FIELDS.filter((f) => f !== 'uuid'));
     await expect(
-      probeFields(runner, 'nvidia-smi', 1000, new AbortController().signal),
+      checkFields(runner, 'nvidia-smi', 1000, new AbortController().signal),
     ).rejects.toMatchObject({
       reason: 'unsupported',
     });
@@ -80,7 +80,7 @@ describe('probeFields', () => {
         .slice(1)
         .join('\n'),
     }));
-    const error = await probeFields(runner, 'nvidia-smi', 1000, new AbortController().signal).catch(
+    const error = await checkFields(runner, 'nvidia-smi', 1000, new AbortController().signal).catch(
       (e) => e,
     );
     expect(error).toBeInstanceOf(CollectorError);
@@ -90,7 +90,7 @@ describe('probeFields', () => {
   it('a probe that times out says so', async () => {
     const runner = new FakeRunner(() => ({ exitCode: null, signal: 'SIGTERM', timedOut: true }));
     await expect(
-      probeFields(runner, 'nvidia-smi', 1000, new AbortController().signal),
+      checkFields(runner, 'nvidia-smi', 1000, new AbortController().signal),
     ).rejects.toMatchObject({
       reason: 'timeout',
     });
