@@ -5,7 +5,7 @@ import { COLLECTORS } from './collectors/index.js';
 import { RuntimesCollector } from './collectors/runtimes/collector.js';
 import { adapterFor } from './collectors/runtimes/adapters/index.js';
 import type { AgentConfig } from './config/load.js';
-import type { Clock } from './core/clock.js';
+import type { Clock, Timers } from './core/clock.js';
 import type { Collector, SourceStatus } from './core/collector.js';
 import { Durable } from './core/durable.js';
 import type { ProcessRunner } from './core/exec.js';
@@ -26,6 +26,7 @@ export interface World {
   readonly runner: ProcessRunner;
   readonly http: HttpClient;
   readonly clock: Clock;
+  readonly timers: Timers;
   readonly logger: Logger;
 }
 

@@ -4,7 +4,7 @@ import { Agent } from './agent.js';
 import { ADAPTERS } from './collectors/runtimes/adapters/index.js';
 import { ConfigError, type AgentConfig } from './config/load.js';
 import { splitHostPort } from './core/listen.js';
-import { systemClock } from './core/clock.js';
+import { systemClock, systemTimers } from './core/clock.js';
 import { nodeProcessRunner } from './core/exec.js';
 import { httpClient } from './core/http.js';
 import { createLogger } from './core/logger.js';
@@ -173,6 +173,7 @@ function world(config: AgentConfig, level = config.log_level) {
     runner: nodeProcessRunner,
     http: httpClient,
     clock: systemClock,
+    timers: systemTimers,
     logger: createLogger(level),
   };
 }

@@ -12,3 +12,21 @@ export const systemClock: Clock = Object.freeze({
   monotonicMs: () => performance.now(),
   epochMs: () => Date.now(),
 });
+
+/** A timer that was set, to clear it. */
+export interface TimerHandle {
+  /** Lets the process exit while the timer waits. */
+  unref(): void;
+}
+
+/** Timers, injected with the clock so tests drive time rather than wait for it. */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+export const systemTimers: Timers = Object.freeze({
+  // Looked up at each call, not at import: a test's fake timers replace the globals.
+  setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms),
+  clearTimeout: (handle: TimerHandle) => clearTimeout(handle as NodeJS.Timeout),
+});

@@ -42,6 +42,7 @@ export class ProbeCollector implements Collector {
       (target, module, canary) => this.execute(target, module, canary),
       (target, module, reason) => this.skipped(target, module, reason),
       deps.logger,
+      { clock: deps.clock, timers: deps.timers },
     );
   }
 

@@ -3,11 +3,6 @@ import { headerMap, httpUrl, ms } from '../core/config-fields.js';
 import { GENERATION_APIS } from '../shared/generation-api.js';
 import { DEFAULT_CANARIES, DEFAULT_LATENCY_PROMPT } from './canaries.js';
 
-/** node-cron fires on calendar seconds: an interval must divide a minute, or an hour in minutes. */
-function cronFriendly(s: number): boolean {
-  return s <= 60 ? 60 % s === 0 : s % 60 === 0 && 60 % (s / 60) === 0;
-}
-
 const canary = z.strictObject({
   name: z
     .string()
@@ -66,10 +61,6 @@ const probe = z
       .min(5)
       .max(3600)
       .default(60)
-      .refine(cronFriendly, {
-        message:
-          'must divide a minute (5, 6, 10, 12, 15, 20, 30, 60) or an hour in whole minutes (120, 300, 600, ...)',
-      })
       .describe(
         'Seconds between probes of one runtime; each runtime gets its own random offset in the interval.',
       ),

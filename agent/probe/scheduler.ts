@@ -1,4 +1,10 @@
-import cron, { type ScheduledTask } from 'node-cron';
+import {
+  systemClock,
+  systemTimers,
+  type Clock,
+  type TimerHandle,
+  type Timers,
+} from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Canary, ProbeModule, ProbeResult, ProbeTarget } from './types.js';
 
@@ -9,7 +15,7 @@ export interface ScheduleOptions {
   readonly canaryEvery: number;
   readonly canaries: readonly Canary[];
   readonly backoffMaxS: number;
-  /** 0..1, for each target's offset in the interval. */
+  /** 0..1, for each target's offset in the interval and each run's jitter. */
   readonly random: () => number;
 }
 
@@ -28,7 +34,9 @@ export type Skip = (
 
 interface TargetState {
   target: ProbeTarget;
-  readonly task: ScheduledTask;
+  /** Where in each interval its runs fall, from the epoch. */
+  readonly offsetMs: number;
+  timer: TimerHandle | undefined;
   ticks: number;
   canaryIndex: number;
   inFlight: Promise<void> | undefined;
@@ -37,9 +45,18 @@ interface TargetState {
 }
 
 /**
- * One node-cron task per target, at a random offset in the interval (so a fleet's probes do
- * not land in the same second) plus a random delay per run. One run in flight per target;
- * after failures it backs off exponentially, counting the runs it leaves out.
+ * The first time after `nowMs` that is `offsetMs` into an interval counted from the epoch: a
+ * target keeps its place in every interval (and a fleet's targets, at random offsets, do not
+ * land in the same second), whatever the interval.
+ */
+export function nextRunAt(nowMs: number, intervalMs: number, offsetMs: number): number {
+  return (Math.floor((nowMs - offsetMs) / intervalMs) + 1) * intervalMs + offsetMs;
+}
+
+/**
+ * Each target is probed once per interval at its own random offset, plus a random delay per
+ * run (the jitter). One run in flight per target; after failures it backs off exponentially,
+ * counting the runs it leaves out. Time comes from the injected clock and timers.
  */
 export class ProbeScheduler {
   private readonly states = new Map<string, TargetState>();
@@ -49,6 +66,10 @@ export class ProbeScheduler {
     private readonly execute: Execute,
     private readonly skip: Skip,
     private readonly logger: Logger,
+    private readonly time: { readonly clock: Clock; readonly timers: Timers } = {
+      clock: systemClock,
+      timers: systemTimers,
+    },
   ) {}
 
   /** Starts probing new targets, stops probing gone ones, and takes changes (a new URL). */
@@ -56,7 +77,7 @@ export class ProbeScheduler {
     const wanted = new Map(targets.map((t) => [t.target, t]));
     for (const [name, state] of this.states) {
       if (wanted.has(name)) continue;
-      void state.task.destroy();
+      this.disarm(state);
       this.states.delete(name);
     }
     for (const target of targets) {
@@ -74,28 +95,47 @@ export class ProbeScheduler {
   async stop(): Promise<void> {
     const states = [...this.states.values()];
     this.states.clear();
-    await Promise.all(states.map((s) => s.task.destroy()));
+    for (const state of states) this.disarm(state);
     await Promise.allSettled(states.map((s) => s.inFlight));
   }
 
   private schedule(target: ProbeTarget): TargetState {
-    const { intervalS, jitterRatio } = this.options;
-    const expression = cronExpression(intervalS, this.options.random());
+    const intervalMs = this.options.intervalS * 1000;
+    const offsetMs = Math.min(Math.floor(this.options.random() * intervalMs), intervalMs - 1);
     const state: TargetState = {
       target,
-      task: cron.schedule(expression, () => this.tick(state), {
-        name: `probe ${target.target}`,
-        maxRandomDelay: Math.floor(intervalS * 1000 * jitterRatio),
-        logger: cronLogger(this.logger),
-      }),
+      offsetMs,
+      timer: undefined,
       ticks: 0,
       canaryIndex: 0,
       inFlight: undefined,
       failures: 0,
       skipTicks: 0,
     };
-    this.logger.debug({ target: target.target, schedule: expression }, 'probe scheduled');
+    this.arm(state);
+    this.logger.debug({ target: target.target, offset_ms: offsetMs }, 'probe scheduled');
     return state;
+  }
+
+  /** Sets the timer of the target's next run: its place in the next interval, plus jitter. */
+  private arm(state: TargetState): void {
+    const { clock, timers } = this.time;
+    const intervalMs = this.options.intervalS * 1000;
+    const now = clock.epochMs();
+    const jitterMs = Math.floor(this.options.random() * intervalMs * this.options.jitterRatio);
+    const delay = nextRunAt(now, intervalMs, state.offsetMs) - now + jitterMs;
+    state.timer = timers.setTimeout(() => {
+      // The next run is set before this one starts: a slow run never shifts the schedule.
+      if (this.states.get(state.target.target) !== state) return;
+      this.arm(state);
+      void this.tick(state);
+    }, delay);
+    state.timer.unref();
+  }
+
+  private disarm(state: TargetState): void {
+    if (state.timer) this.time.timers.clearTimeout(state.timer);
+    state.timer = undefined;
   }
 
   private async tick(state: TargetState): Promise<void> {
@@ -136,31 +176,4 @@ export class ProbeScheduler {
     const maxRuns = Math.max(1, Math.floor(this.options.backoffMaxS / this.options.intervalS));
     state.skipTicks = Math.min(2 ** Math.min(state.failures - 1, 20), maxRuns) - 1;
   }
-}
-
-/**
- * A six-field cron expression firing every `intervalS` seconds at `offset` (0..1) into the
- * interval. The interval divides a minute, or an hour in whole minutes (the config says so).
- */
-export function cronExpression(intervalS: number, offset: number): string {
-  const shift = Math.min(Math.floor(offset * intervalS), intervalS - 1);
-  if (intervalS <= 60) return `${steps(shift, intervalS, 60)} * * * * *`;
-  const minutes = intervalS / 60;
-  return `${shift % 60} ${steps(Math.floor(shift / 60), minutes, 60)} * * * *`;
-}
-
-function steps(start: number, step: number, limit: number): string {
-  const list: number[] = [];
-  for (let v = start; v < limit; v += step) list.push(v);
-  return list.join(',');
-}
-
-function cronLogger(logger: Logger) {
-  return {
-    info: (message: string) => logger.debug({ source: 'node-cron' }, message),
-    warn: (message: string) => logger.debug({ source: 'node-cron' }, message),
-    error: (message: string | Error) =>
-      logger.warn({ source: 'node-cron', err: message }, 'scheduler error'),
-    debug: () => undefined,
-  };
 }

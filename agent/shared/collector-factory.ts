@@ -1,5 +1,5 @@
 import type { AgentConfig } from '../config/load.js';
-import type { Clock } from '../core/clock.js';
+import type { Clock, Timers } from '../core/clock.js';
 import type { Collector } from '../core/collector.js';
 import type { Durable } from '../core/durable.js';
 import type { ProcessRunner } from '../core/exec.js';
@@ -19,6 +19,7 @@ export interface CollectorDeps {
   readonly runner: ProcessRunner;
   readonly http: HttpClient;
   readonly clock: Clock;
+  readonly timers: Timers;
   readonly logger: Logger;
   readonly errors: SourceErrors;
   /** Shared with the scrape loop, so a failure is logged once whoever sees it first. */

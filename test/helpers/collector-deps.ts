@@ -3,6 +3,7 @@ import { GpuInventory } from '../../agent/shared/gpu-inventory.js';
 import { GpuSources } from '../../agent/shared/gpu-sources.js';
 import type { CollectorDeps } from '../../agent/shared/collector-factory.js';
 import { RuntimeEndpoints } from '../../agent/shared/runtime-endpoints.js';
+import { systemTimers } from '../../agent/core/clock.js';
 import { Durable } from '../../agent/core/durable.js';
 import { httpClient } from '../../agent/core/http.js';
 import { createLogger } from '../../agent/core/logger.js';
@@ -17,6 +18,7 @@ export function collectorDeps(overrides: Partial<CollectorDeps> = {}): Collector
     runner: { start: () => Promise.reject(new Error('no processes in this test')) } as never,
     http: httpClient,
     clock: { monotonicMs: () => 0, epochMs: () => 0 },
+    timers: systemTimers,
     logger,
     errors: { count: () => undefined },
     stateLog: new StateLog(logger),

@@ -16,7 +16,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
 import { parseConfig } from '../../agent/config/load.js';
-import { systemClock } from '../../agent/core/clock.js';
+import { systemClock, systemTimers } from '../../agent/core/clock.js';
 import { httpClient } from '../../agent/core/http.js';
 import { createLogger } from '../../agent/core/logger.js';
 import { freePort } from '../../demo/stack.js';
@@ -87,6 +87,7 @@ async function startAgent(
     runner: { start: () => Promise.reject(new Error('no processes here')) } as never,
     http: httpClient,
     clock: systemClock,
+    timers: systemTimers,
     logger,
   });
   await agent.start();
@@ -643,6 +644,7 @@ describe('failures: reported, measured, and the client sees what it would withou
       runner: {} as never,
       http: httpClient,
       clock: systemClock,
+      timers: systemTimers,
       logger: createLogger('error', { write: () => undefined }),
     });
     await agent.start();
@@ -681,6 +683,7 @@ describe('a reload', () => {
               runner: {} as never,
               http: httpClient,
               clock: systemClock,
+              timers: systemTimers,
               logger: createLogger('error', { write: () => undefined }),
             },
             a.agent.state,

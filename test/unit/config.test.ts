@@ -108,8 +108,8 @@ describe('config', () => {
     ['collectors: {max_staleness_ms: 10}', 'collectors.max_staleness_ms'],
     ['collectors: {runtimes: {discovery: {ports: [0]}}}', 'collectors.runtimes.discovery.ports.0'],
     ['web: {max_requests: 0}', 'web.max_requests'],
-    ['probe: {interval_s: 45}', 'probe.interval_s: must divide a minute'],
-    ['probe: {interval_s: 420}', 'probe.interval_s: must divide a minute'],
+    ['probe: {interval_s: 4}', 'probe.interval_s'],
+    ['probe: {interval_s: 7200}', 'probe.interval_s'],
     [
       'probe: {interval_s: 30, timeout_ms: 30000}',
       'probe.timeout_ms: must be less than interval_s',
@@ -208,6 +208,11 @@ describe('config', () => {
       otlp: { endpoint: 'http://127.0.0.1:4318/v1/traces', headers: {} },
     });
     expect(parseConfig({}).probe).toMatchObject({ enabled: true, interval_s: 60, max_tokens: 16 });
+    // Any interval: neither 45 s nor 90 s divides a minute or an hour.
+    expect(parseConfig({ probe: { interval_s: 45, timeout_ms: 20_000 } }).probe.interval_s).toBe(
+      45,
+    );
+    expect(parseConfig({ probe: { interval_s: 90 } }).probe.interval_s).toBe(90);
   });
 
   it('reports every problem at once, each with its path', async () => {

@@ -1,10 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../agent/core/logger.js';
-import {
-  cronExpression,
-  ProbeScheduler,
-  type ScheduleOptions,
-} from '../../agent/probe/scheduler.js';
+import type { TimerHandle, Timers } from '../../agent/core/clock.js';
+import { nextRunAt, ProbeScheduler, type ScheduleOptions } from '../../agent/probe/scheduler.js';
 import type { Canary, ProbeModule, ProbeResult, ProbeTarget } from '../../agent/probe/types.js';
 
 const quiet = createLogger('error', { write: () => undefined });
@@ -60,7 +57,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('the probe schedule (node-cron, fake timers)', () => {
+describe('the probe schedule (fake timers)', () => {
   it('runs each target once per interval at its offset; every Nth run is a canary, in turn', async () => {
     const { scheduler, log } = harness({ canaryEvery: 3 }, async () => result('success'));
     scheduler.sync([TARGET]);
@@ -160,12 +157,78 @@ describe('the probe schedule (node-cron, fake timers)', () => {
   });
 });
 
-describe('cron expressions', () => {
-  it('spread one interval at an offset: seconds within a minute, minutes within an hour', () => {
-    expect(cronExpression(60, 0.5)).toBe('30 * * * * *');
-    expect(cronExpression(15, 0.5)).toBe('7,22,37,52 * * * * *');
-    expect(cronExpression(300, 0.5)).toBe('30 2,7,12,17,22,27,32,37,42,47,52,57 * * * *');
-    expect(cronExpression(3600, 0.999)).toBe('56 59 * * * *');
-    expect(cronExpression(60, 0)).toBe('0 * * * * *');
+describe('intervals of any length, each target at its place in them', () => {
+  it('the next run is the offset into the next interval counted from the epoch', () => {
+    const at = Date.parse('2026-11-22T10:00:00.000Z');
+    expect(nextRunAt(at, 60_000, 30_000) - at).toBe(30_000);
+    expect(nextRunAt(at + 30_000, 60_000, 30_000) - at).toBe(90_000);
+    // 45 s and 90 s divide neither a minute nor an hour: a cron schedule could not hold them.
+    expect(nextRunAt(at, 45_000, 0) % 45_000).toBe(0);
+    expect(nextRunAt(at, 90_000, 10_000) % 90_000).toBe(10_000);
+    expect(nextRunAt(at, 90_000, 10_000)).toBeGreaterThan(at);
+  });
+
+  it('runs every 45 s and every 90 s, never drifting', async () => {
+    for (const intervalS of [45, 90]) {
+      const { scheduler, log } = harness({ intervalS }, async () => result('success'));
+      scheduler.sync([TARGET]);
+      await vi.advanceTimersByTimeAsync(10 * intervalS * 1000);
+      await scheduler.stop();
+      const times = log.map((l) => Date.parse(`2026-11-22T${l.slice(0, 8)}Z`));
+      expect(times).toHaveLength(10);
+      for (const [i, t] of times.entries())
+        if (i > 0) expect(t - times[i - 1]!).toBe(intervalS * 1000);
+    }
+  });
+
+  it('takes its time from the injected clock and timers: a test drives it without waiting', async () => {
+    let now = Date.parse('2026-11-22T10:00:00.000Z');
+    const pending: { at: number; run: () => void; handle: TimerHandle }[] = [];
+    const timers: Timers = {
+      setTimeout: (run, ms) => {
+        const handle = { unref: () => undefined };
+        pending.push({ at: now + ms, run, handle });
+        return handle;
+      },
+      clearTimeout: (handle) => {
+        const i = pending.findIndex((p) => p.handle === handle);
+        if (i >= 0) pending.splice(i, 1);
+      },
+    };
+    const runs: number[] = [];
+    const scheduler = new ProbeScheduler(
+      {
+        intervalS: 90,
+        jitterRatio: 0,
+        canaryEvery: 0,
+        canaries: [],
+        backoffMaxS: 300,
+        random: () => 0.25,
+      },
+      async () => {
+        runs.push(now);
+        return result('success');
+      },
+      () => undefined,
+      quiet,
+      { clock: { monotonicMs: () => now, epochMs: () => now }, timers },
+    );
+    vi.useRealTimers();
+    scheduler.sync([TARGET]);
+    for (let i = 0; i < 3; i++) {
+      pending.sort((a, b) => a.at - b.at);
+      const next = pending.shift()!;
+      now = next.at;
+      next.run();
+      // Let the run settle before the next timer (a run still going would be skipped).
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await scheduler.stop();
+    expect(pending).toEqual([]);
+    expect(runs.map((t) => new Date(t).toISOString().slice(11, 19))).toEqual([
+      '10:00:22',
+      '10:01:52',
+      '10:03:22',
+    ]);
   });
 });
