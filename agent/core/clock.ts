@@ -30,3 +30,25 @@ export const systemTimers: Timers = Object.freeze({
   setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms),
   clearTimeout: (handle: TimerHandle) => clearTimeout(handle as NodeJS.Timeout),
 });
+
+/**
+ * Calls `tick` every `ms` on the given timers until the returned function is called; the
+ * process may exit meanwhile.
+ */
+export function every(timers: Timers, ms: number, tick: () => void): () => void {
+  let handle: TimerHandle | undefined;
+  let stopped = false;
+  const arm = () => {
+    handle = timers.setTimeout(() => {
+      if (stopped) return;
+      arm();
+      tick();
+    }, ms);
+    handle.unref();
+  };
+  arm();
+  return () => {
+    stopped = true;
+    if (handle) timers.clearTimeout(handle);
+  };
+}

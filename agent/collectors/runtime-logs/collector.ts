@@ -1,3 +1,4 @@
+import { every } from '../../core/clock.js';
 import { basename } from 'node:path';
 import {
   CollectorError,
@@ -55,7 +56,7 @@ export class RuntimeLogsCollector implements Collector {
   readonly metrics = [CUDA_OOM_EVENTS];
   private readonly followed: Followed[];
   private readonly counts: Map<string, number>;
-  private timer: NodeJS.Timeout | undefined;
+  private stopPolling: (() => void) | undefined;
   /** When the poll in progress started; undefined when none is. */
   private pollStartedAt: number | undefined;
 
@@ -69,12 +70,14 @@ export class RuntimeLogsCollector implements Collector {
 
   async start(): Promise<void> {
     await this.pollFiles();
-    this.timer = setInterval(() => void this.pollFiles(), this.options.pollIntervalMs);
+    this.stopPolling = every(this.deps.timers, this.options.pollIntervalMs, () => {
+      void this.pollFiles();
+    });
     for (const f of this.followed) f.journal?.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopPolling?.();
     await Promise.all(this.followed.map((f) => f.journal?.stop() ?? f.file?.close()));
   }
 

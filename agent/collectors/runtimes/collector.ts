@@ -1,3 +1,4 @@
+import { every, type TimerHandle } from '../../core/clock.js';
 import { type Collector, type Emitter, type SourceStatus } from '../../core/collector.js';
 import { CredentialError, readApiKey } from '../../core/credentials.js';
 import type { MetricDef } from '../../core/metric.js';
@@ -57,7 +58,7 @@ export class RuntimesCollector implements Collector {
   readonly metrics: readonly MetricDef[] = RUNTIME_METRICS;
   private readonly targets = new Map<string, RuntimeTarget>();
   private readonly ledgers: Map<string, TargetLedger>;
-  private timer: NodeJS.Timeout | undefined;
+  private stopRefreshing: (() => void) | undefined;
   private firstRefresh: Promise<void> | undefined;
   private refreshing: Promise<void> | undefined;
   private stopped = false;
@@ -78,25 +79,26 @@ export class RuntimesCollector implements Collector {
 
   start(): Promise<void> {
     this.firstRefresh = this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.options.refreshIntervalMs);
-    this.timer.unref();
+    this.stopRefreshing = every(this.deps.timers, this.options.refreshIntervalMs, () => {
+      void this.refresh();
+    });
     return Promise.resolve();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
+    this.stopRefreshing?.();
     for (const target of this.targets.values()) target.reader.stop();
     await this.refreshing?.catch(() => undefined);
   }
 
   async ready(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     await Promise.race([
       this.firstRefresh,
-      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+      new Promise<void>((resolve) => (timer = this.deps.timers.setTimeout(resolve, timeoutMs))),
     ]);
-    clearTimeout(timer);
+    if (timer) this.deps.timers.clearTimeout(timer);
   }
 
   /** Discovery, identification of configured targets without a kind, and their facts. */
