@@ -9,7 +9,7 @@ import { probeTargets } from '../probe/settings.js';
 import { nodeStreaming, type StreamingHttp } from '../probe/transport.js';
 import { evalSettings } from './collector.js';
 import { formatAccepted, formatRun, verdictOf } from './report.js';
-import { realTimers } from './runner.js';
+import { realTimers } from './timers.js';
 import { runSuite } from './run.js';
 import { EvalStateFile } from './state.js';
 import { appliesTo, loadSuites } from './suites.js';

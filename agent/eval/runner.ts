@@ -1,4 +1,3 @@
-import cron from 'node-cron';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Asked } from '../probe/run.js';
@@ -313,27 +312,3 @@ export class EvalRunner {
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
-
-/** The timers and the cron of a real agent. */
-export const realTimers: Pick<RunnerWorld, 'sleep' | 'every' | 'cron'> = {
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, { once: true });
-    }),
-  every(ms, fn) {
-    const timer = setInterval(fn, ms);
-    timer.unref();
-    return () => clearInterval(timer);
-  },
-  cron(expression, fn) {
-    const task = cron.schedule(expression, fn, { name: 'evaluation' });
-    return () => void task.destroy();
-  },
-};

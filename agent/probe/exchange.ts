@@ -1,3 +1,7 @@
+/**
+ * A probe's request: one streamed generation, timed on the monotonic clock from its events,
+ * and the verdict on what came back.
+ */
 import { DIALECTS, type Dialect } from '../shared/dialect.js';
 import type { GenerationApi } from '../shared/generation-api.js';
 import { ndjsonFramer, sseFramer } from '../shared/framing.js';
@@ -6,6 +10,7 @@ import { base, SMALL_BODY_BYTES, type Plan } from './plan.js';
 import { cancelOnly, statusStop, transportStop, type Stop } from './stop.js';
 import type { ProbeSettings, ProbeTarget, ProbeWorld, Question } from './types.js';
 
+/** What one request gave: its status, what was measured, and why it failed, if it did. */
 export interface Exchange {
   readonly httpStatus: number | undefined;
   readonly measured: Measured | undefined;

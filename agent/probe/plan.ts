@@ -1,3 +1,7 @@
+/**
+ * Before a probe's request: whether the runtime is too busy to be asked, and which model to
+ * ask (with Ollama, also the keep-alive that leaves its expiry where it was).
+ */
 import { z } from 'zod';
 import type { ProbeSettings, ProbeTarget, ProbeWorld } from './types.js';
 import { statusStop, transportStop, type Stop } from './stop.js';
@@ -5,6 +9,7 @@ import { statusStop, transportStop, type Stop } from './stop.js';
 /** The load check and model lookup are small reads; they get this much of the budget at most. */
 export const PRE_CHECK_MS = 5000;
 
+/** The cap on the small JSON answers read before the request, and on an error's body. */
 export const SMALL_BODY_BYTES = 1024 * 1024;
 
 /** An Ollama expiry this far out is keep_alive -1 (forever). */

@@ -7,6 +7,7 @@ export type Stop = {
   readonly detail: string;
 };
 
+/** An HTTP status that is not an answer, as a bounded reason. */
 export function statusStop(path: string, status: number): Stop {
   const reason =
     status === 429

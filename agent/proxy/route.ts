@@ -16,6 +16,7 @@ import type { GenerationSurface } from '../shared/generation-api.js';
 import { generation } from './inference.js';
 import type { TrafficLedger } from './ledger.js';
 import { RequestMeter, type Cut } from './meter.js';
+import { failureReason, joinPath, passedHeaders } from './forwarding.js';
 
 export interface RouteSettings {
   readonly listen: { readonly host: string; readonly port: number };
@@ -46,22 +47,6 @@ export interface RouteCounts {
   /** Upstream failures by reason: unreachable, timeout, reset. */
   readonly upstreamFailures: Map<string, number>;
 }
-
-/**
- * Headers that belong to one connection, not to the request (RFC 9110 section 7.6.1): a proxy
- * never passes them on. Everything else passes unchanged, in its order and case.
- */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 /**
  * One route of the metering proxy: a listener that passes every request to one fixed upstream
@@ -316,56 +301,4 @@ export function listenAddress(settings: Pick<RouteSettings, 'listen'>): string {
 
 export function routeKey(settings: Pick<RouteSettings, 'listen' | 'upstream'>): string {
   return `${settings.listen.host}:${settings.listen.port}>${settings.upstream.href}`;
-}
-
-/**
- * Raw headers without the hop-by-hop ones (and those Connection names) and `drop`, as a flat
- * list in their order and case.
- */
-function passedHeaders(raw: readonly string[], drop?: string): string[] {
-  const named = new Set<string>();
-  for (let i = 0; i < raw.length; i += 2)
-    if ((raw[i] as string).toLowerCase() === 'connection')
-      for (const token of (raw[i + 1] as string).split(',')) named.add(token.trim().toLowerCase());
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = (raw[i] as string).toLowerCase();
-    if (HOP_BY_HOP.has(name) || named.has(name) || name === drop) continue;
-    out.push(raw[i] as string, raw[i + 1] as string);
-  }
-  return out;
-}
-
-/**
- * The upstream's base path, then the request's path and query as the client sent them. A
- * request in absolute form (`POST http://elsewhere/x`) keeps its path only: the upstream is
- * fixed whatever a request names.
- */
-function joinPath(base: string, url: string): string {
-  const prefix = base.replace(/\/+$/, '');
-  let path = url;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    try {
-      const parsed = new URL(url);
-      path = `${parsed.pathname}${parsed.search}`;
-    } catch {
-      path = '/';
-    }
-  }
-  return `${prefix}${path.startsWith('/') ? path : `/${path}`}`;
-}
-
-function failureReason(error: NodeJS.ErrnoException): string {
-  switch (error.code) {
-    case 'ECONNREFUSED':
-    case 'ENOTFOUND':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EAI_AGAIN':
-      return 'unreachable';
-    case 'ETIMEDOUT':
-      return 'timeout';
-    default:
-      return 'reset';
-  }
 }

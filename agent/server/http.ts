@@ -1,10 +1,10 @@
+import { landingPage } from './landing.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { constants, gzipSync } from 'node:zlib';
 import type { SourceStatus } from '../core/collector.js';
 import type { Logger } from '../core/logger.js';
-import { scrub } from '../core/secrets.js';
 import { BasicAuth, WorkerBcrypt, type Bcrypt } from './basic-auth.js';
 import type { WebSecurity } from './web-config.js';
 
@@ -255,7 +255,13 @@ export class MetricsServer {
       this.inFlight++;
       try {
         if (path === '/probe') this.serveProbe(req, res);
-        else if (path === '/') this.reply(res, 200, 'text/html; charset=utf-8', this.landingPage());
+        else if (path === '/')
+          this.reply(
+            res,
+            200,
+            'text/html; charset=utf-8',
+            landingPage(this.options.version, this.source.statuses()),
+          );
         else this.reply(res, 404, TEXT, 'not found\n');
       } finally {
         this.inFlight--;
@@ -321,39 +327,8 @@ export class MetricsServer {
     });
     res.end(res.req.method === 'HEAD' ? undefined : body);
   }
-
-  private landingPage(): string {
-    const rows = this.source
-      .statuses()
-      .map(
-        ({ name, status }) =>
-          `<tr><td>${escape(name)}</td><td>${escape(status.state)}</td><td>${escape(scrub(status.detail))}</td></tr>`,
-      )
-      .join('\n');
-    return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>inferwatch</title></head>
-<body>
-<h1>inferwatch ${escape(this.options.version)}</h1>
-<p>Observability agent for LLM inference nodes.</p>
-<ul>
-<li><a href="/metrics">/metrics</a>: Prometheus exposition</li>
-<li><a href="/healthz">/healthz</a>: liveness</li>
-<li>/probe?target=NAME&amp;module=latency|canary: the probe's last result, blackbox_exporter style</li>
-</ul>
-<h2>Sources</h2>
-<table>
-<tr><th>collector</th><th>state</th><th>detail</th></tr>
-${rows}
-</table>
-</body></html>
-`;
-  }
 }
 
 function keyOf(socket: Socket): string {
   return `${socket.remoteAddress ?? ''}\u0000${socket.remotePort ?? ''}`;
-}
-
-function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -8,6 +8,11 @@ export function exposition(file: string): ParsedExposition {
   return parseExposition(readFixture('runtimes', file));
 }
 
+/** Exposition text written in a test, parsed as a runtime's would be. */
+export function expositionOf(text: string): ParsedExposition {
+  return parseExposition(`${text}\n`);
+}
+
 /** One read folded into exported series, as the collector would export them. */
 export class Folded {
   readonly series: Map<MetricDef, Sample[]>;

@@ -3,15 +3,10 @@ import { llamacpp, mapLlamacpp } from '../../../agent/collectors/runtimes/adapte
 import { liveLoadOf, loadOf } from '../../../agent/collectors/runtimes/load.js';
 import * as M from '../../../agent/collectors/runtimes/metrics.js';
 import { readFixture } from '../../helpers/fixtures.js';
-import { exposition, Folded } from '../../helpers/runtime-reading.js';
-import { parseExposition } from '../../../agent/core/prom-text.js';
+import { exposition, expositionOf, Folded } from '../../helpers/runtime-reading.js';
 import { apiOf, itDeclaresWhatItReads } from '../../helpers/runtime-api.js';
 
 const json = (file: string) => JSON.parse(readFixture('runtimes', file)) as never;
-function parseText(text: string) {
-  return parseExposition(`${text}\n`);
-}
-
 describe('llama.cpp', () => {
   it('maps its counters and gauges, with the model and slots from /props', () => {
     const props = json('llama.cpp_props_constructed.json') as {
@@ -88,7 +83,11 @@ describe("llama.cpp's live load", () => {
   ].join('\n');
 
   it("is its busy slots and deferred requests, not a KV cache full of idle slots' cached prompts", () => {
-    const reading = mapLlamacpp(parseText(idleButCached), { model: 'm', maxConcurrency: 4 }, 't');
+    const reading = mapLlamacpp(
+      expositionOf(idleButCached),
+      { model: 'm', maxConcurrency: 4 },
+      't',
+    );
     expect(loadOf(reading).kvCacheUsage).toBe(0.89);
     expect(liveLoadOf(llamacpp, reading, {})).toEqual({
       waiting: 0,

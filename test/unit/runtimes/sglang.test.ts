@@ -4,13 +4,8 @@ import { loadOf } from '../../../agent/collectors/runtimes/load.js';
 import * as M from '../../../agent/collectors/runtimes/metrics.js';
 import { modelName } from '../../../agent/shared/model-name.js';
 import { readFixture } from '../../helpers/fixtures.js';
-import { exposition, Folded } from '../../helpers/runtime-reading.js';
-import { parseExposition } from '../../../agent/core/prom-text.js';
+import { exposition, expositionOf, Folded } from '../../helpers/runtime-reading.js';
 import { apiOf, itDeclaresWhatItReads } from '../../helpers/runtime-api.js';
-
-function parseText(text: string) {
-  return parseExposition(`${text}\n`);
-}
 
 describe('SGLang', () => {
   const r = new Folded(
@@ -60,7 +55,7 @@ describe('SGLang', () => {
       '# TYPE sglang:num_retracted_requests_total counter',
       'sglang:num_retracted_requests_total{model_name="m"} 2',
     ].join('\n');
-    const f = new Folded(mapSglang(parseText(text), {}, 't'));
+    const f = new Folded(mapSglang(expositionOf(text), {}, 't'));
     expect(f.value(M.REQUESTS_RUNNING)).toBe(7);
     expect(f.value(M.KV_CACHE_USAGE)).toBeCloseTo(0.4, 12);
     expect(f.value(M.REQUESTS, { outcome: 'ok' })).toBe(93);

@@ -3,14 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { mapTgi, tgi } from '../../../agent/collectors/runtimes/adapters/tgi.js';
 import * as M from '../../../agent/collectors/runtimes/metrics.js';
 import { readFixture } from '../../helpers/fixtures.js';
-import { exposition, Folded } from '../../helpers/runtime-reading.js';
-import { parseExposition } from '../../../agent/core/prom-text.js';
+import { exposition, expositionOf, Folded } from '../../helpers/runtime-reading.js';
 
 const json = (file: string) => JSON.parse(readFixture('runtimes', file)) as never;
-function parseText(text: string) {
-  return parseExposition(`${text}\n`);
-}
-
 describe('TGI', () => {
   const info = json('tgi_info_constructed.json') as { model_id: string; version: string };
   const r = new Folded(
@@ -50,7 +45,7 @@ describe('TGI', () => {
       'tgi_batch_current_max_tokens 3000',
       'tgi_batch_max_total_tokens 12000',
     ].join('\n');
-    const f = new Folded(mapTgi(parseText(text), { model: 'z' }, 't'));
+    const f = new Folded(mapTgi(expositionOf(text), { model: 'z' }, 't'));
     expect(f.value(M.REQUESTS, { outcome: 'rejected' })).toBe(4);
     expect(f.value(M.REQUESTS, { outcome: 'error' })).toBe(3);
     expect(f.value(M.KV_CACHE_USAGE)).toBe(0.25);

@@ -1,6 +1,7 @@
+import { z } from 'zod';
 import type { Labels } from '../../../core/metric.js';
 import type { ParsedExposition } from '../../../core/prom-text.js';
-import type { Facts } from '../adapter.js';
+import { lenientList, lenientObject, type Facts } from '../adapter.js';
 import * as M from '../metrics.js';
 import { modelName } from '../../../shared/model-name.js';
 import { ReadingBuilder } from '../reading.js';
@@ -39,3 +40,8 @@ export function loadedModels(b: ReadingBuilder): void {
     if (model !== '') b.gauge('models', M.MODEL_LOADED, model, 1, 'mean', { derived: true });
   }
 }
+
+/** An OpenAI-compatible `/v1/models` answer, as the runtimes that serve one list their models. */
+export const OPENAI_MODEL_LIST = lenientObject({
+  data: lenientList(lenientObject({ id: z.string(), owned_by: z.string() })),
+});

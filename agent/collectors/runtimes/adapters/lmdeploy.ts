@@ -1,11 +1,8 @@
-import { z } from 'zod';
 import type { ParsedExposition } from '../../../core/prom-text.js';
 import { OPENAI_PATHS } from '../../../shared/generation-api.js';
 import {
   getJson,
   getMetrics,
-  lenientList,
-  lenientObject,
   metricsMention,
   type Facts,
   type RuntimeAdapter,
@@ -13,11 +10,9 @@ import {
 import * as M from '../metrics.js';
 import { modelName } from '../../../shared/model-name.js';
 import { ReadingBuilder, type Reading } from '../reading.js';
-import { loadedModels, modelLabelledReading } from './common.js';
+import { OPENAI_MODEL_LIST, loadedModels, modelLabelledReading } from './common.js';
 
-const MODELS = lenientObject({
-  data: lenientList(lenientObject({ id: z.string(), owned_by: z.string() })),
-});
+const MODELS = OPENAI_MODEL_LIST;
 
 /**
  * LMDeploy's finish reasons (its ResponseType, printed as `ResponseType.NAME`): every finished

@@ -4,7 +4,6 @@ import {
   getJson,
   getMetrics,
   httpStatusError,
-  lenientList,
   lenientObject,
   metricsMention,
   type Facts,
@@ -12,14 +11,12 @@ import {
 } from '../adapter.js';
 import { OPENAI_PATHS } from '../../../shared/generation-api.js';
 import * as M from '../metrics.js';
-import { loadedModels, modelLabelledReading } from './common.js';
+import { OPENAI_MODEL_LIST, loadedModels, modelLabelledReading } from './common.js';
 import type { Reading, ReadingBuilder } from '../reading.js';
 import type { MetricsView } from '../view.js';
 
 const VERSION = lenientObject({ version: z.string() });
-const MODELS = lenientObject({
-  data: lenientList(lenientObject({ id: z.string(), owned_by: z.string() })),
-});
+const MODELS = OPENAI_MODEL_LIST;
 
 /** vLLM's finish reasons: a "success" counter that counts every finished request. */
 const OUTCOME_BY_FINISH_REASON: Readonly<Record<string, string>> = {
