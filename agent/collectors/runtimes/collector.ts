@@ -1,9 +1,8 @@
 import { every, type TimerHandle } from '../../core/clock.js';
 import { type Collector, type Emitter, type SourceStatus } from '../../core/collector.js';
-import { CredentialError, readApiKey } from '../../core/credentials.js';
 import type { MetricDef } from '../../core/metric.js';
 import type { CollectorDeps } from '../../shared/collector-factory.js';
-import { hostPort, portOf } from './target-name.js';
+import { hostPort } from './target-name.js';
 import type { RuntimeAdapter } from './adapter.js';
 import { adapterFor } from './adapters/index.js';
 import { runtimeApi } from './api.js';
@@ -13,6 +12,7 @@ import { modelName } from '../../shared/model-name.js';
 import { proxyConcepts } from '../../proxy/ledger.js';
 import { describeTarget, lacks } from './describe.js';
 import { endpointOf } from './endpoint.js';
+import { configuredPorts, mergeFound, refreshCredentials, reportSettled } from './targets.js';
 import { emitServed } from './emit.js';
 import { RUNTIME_LAST_READ, RUNTIME_METRICS, RUNTIME_UNRESPONSIVE, RUNTIME_UP } from './metrics.js';
 import type { Concept } from './reading.js';
@@ -118,39 +118,17 @@ export class RuntimesCollector implements Collector {
   }
 
   private async rediscover(discovery: NonNullable<RuntimesOptions['discovery']>): Promise<void> {
-    // A configured runtime is not found a second time (as localhost and as 127.0.0.1, say).
-    const taken = new Set(
-      [...this.targets.values()]
-        .filter((t) => t.config && sameHost(new URL(t.url).hostname, discovery.host))
-        .map((t) => portOf(t.url)),
-    );
     const found = await discover(this.deps.http, {
       host: discovery.host,
-      ports: discovery.ports.filter((p) => !taken.has(p)),
+      ports: discovery.ports.filter((p) => !configuredPorts(this.targets, discovery.host).has(p)),
       timeoutMs: discovery.timeoutMs,
       requestTimeoutMs: this.options.timeoutMs,
       maxBytes: this.options.maxBodyBytes,
     });
-    const names = new Set<string>();
-    for (const { adapter, url } of found) {
-      const name = hostPort(url);
-      names.add(name);
-      const known = this.targets.get(name);
-      if (known && known.adapter === adapter) continue;
-      known?.reader.stop();
-      this.targets.set(name, this.newTarget(name, url, undefined, adapter));
-      this.deps.logger.info({ target: name, runtime: adapter.kind }, 'runtime found');
-    }
-    for (const [name, target] of this.targets) {
-      // One slow answer during a pass does not drop a runtime that still reads well.
-      if (target.config || names.has(name) || target.standing()?.kind === 'ok') continue;
-      target.reader.stop();
-      this.targets.delete(name);
-      this.deps.logger.info(
-        { target: name },
-        'runtime no longer answers; dropped until found again',
-      );
-    }
+    mergeFound(this.targets, found, {
+      make: (name, url, adapter) => this.newTarget(name, url, undefined, adapter),
+      logger: this.deps.logger,
+    });
   }
 
   /** The runtimes the probe and the process attribution work with: only those it may talk to. */
@@ -166,26 +144,7 @@ export class RuntimesCollector implements Collector {
   }
 
   private async refreshTarget(target: RuntimeTarget): Promise<void> {
-    // Read again each refresh: a rotated key is picked up.
-    if (target.config) {
-      try {
-        const key = await readApiKey(target.config);
-        target.headers = key
-          ? { ...target.config.headers, authorization: `Bearer ${key}` }
-          : { ...target.config.headers };
-        target.credentialProblem = undefined;
-      } catch (error) {
-        target.credentialProblem =
-          error instanceof CredentialError ? error.message : 'the API key cannot be read';
-        this.deps.stateLog.failing(
-          `${NAME}/${target.name}/credentials`,
-          'credentials',
-          `${target.name}: ${target.credentialProblem}`,
-        );
-        return;
-      }
-      this.deps.stateLog.ok(`${NAME}/${target.name}/credentials`);
-    }
+    if (!(await refreshCredentials(NAME, target, this.deps.stateLog))) return;
     const api = this.api(target, AbortSignal.timeout(IDENTIFY_BUDGET_MS));
     if (!target.adapter && target.config) {
       target.adapter = await identify(this.deps.http, target.url, {
@@ -306,33 +265,11 @@ export class RuntimesCollector implements Collector {
 
   /** A read ended: counted and logged as it happens, not at the next scrape. */
   private settled(target: RuntimeTarget, standing: Standing): void {
-    const source = `${NAME}/${target.name}`;
-    if (standing.kind !== 'ok') {
-      this.deps.errors.count(NAME, standing.reason);
-      target.problem = standing.message;
-      this.deps.stateLog.failing(source, standing.reason, `${target.name}: ${standing.message}`);
-      return;
-    }
-    target.problem = undefined;
-    this.deps.stateLog.ok(source);
-    const served = target.reader.last?.value;
-    const skipped = served?.reading.skippedLines ?? 0;
-    // Served, but said: a runtime printing lines that are not the format is lying somewhere.
-    if (skipped > 0) {
-      this.deps.errors.count(NAME, 'bad_lines');
-      this.deps.stateLog.failing(
-        `${source}/lines`,
-        'bad_lines',
-        `${target.name}: ${skipped} lines of its metrics did not parse and were left out`,
-      );
-    } else this.deps.stateLog.ok(`${source}/lines`);
-    if (served && served.dropped > 0)
-      this.deps.stateLog.failing(
-        `${source}/models`,
-        'too_many_models',
-        `${target.name}: reports more models than collectors.runtimes.max_models (${this.options.maxModels}); ${served.dropped} left out`,
-      );
-    else this.deps.stateLog.ok(`${source}/models`);
+    reportSettled(NAME, target, standing, {
+      errors: this.deps.errors,
+      stateLog: this.deps.stateLog,
+      maxModels: this.options.maxModels,
+    });
   }
 
   private newTarget(
@@ -383,10 +320,4 @@ export class RuntimesCollector implements Collector {
       lines,
     };
   }
-}
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
-
-function sameHost(a: string, b: string): boolean {
-  return a === b || (LOOPBACK.has(a) && LOOPBACK.has(b));
 }
