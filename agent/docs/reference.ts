@@ -3,7 +3,7 @@ import { COLLECTORS } from '../collectors/index.js';
 import { ConfigSchema } from '../config/schema.js';
 import type { MetricDef } from '../core/metric.js';
 import { SELF_METRICS } from '../core/self-metrics.js';
-import { runtimeReference } from './runtimes.js';
+import { runtimeReference, runtimeScrapeExample } from './runtimes.js';
 
 interface JsonSchema {
   type?: string;
@@ -92,6 +92,7 @@ export function generatedReadme(readme: string): string {
     ['config-reference', configReference],
     ['metric-reference', metricReference],
     ['runtime-reference', runtimeReference],
+    ['runtime-scrape-example', runtimeScrapeExample],
   ];
   return sections.reduce((text, [name, body]) => replaceSection(text, name, body()), readme);
 }

@@ -33,3 +33,18 @@ export function runtimeReference(): string {
   ];
   return [...runtimes, '', ...coverage].join('\n');
 }
+
+/** The README's example of scraping each runtime's own metrics beside the agent. */
+export function runtimeScrapeExample(): string {
+  const jobs = ADAPTERS.flatMap((a: RuntimeAdapter) => {
+    if (!a.ownMetrics) return [];
+    const { path, switchedOnBy } = a.ownMetrics;
+    const name = `  - job_name: ${a.kind}`;
+    return [
+      switchedOnBy ? `${name.padEnd(58)}# needs ${switchedOnBy}` : name,
+      ...(path === '/metrics' ? [] : [`    metrics_path: ${path}`]),
+      `    static_configs: [{ targets: ['gpu-node-1:${a.defaultPorts[0]}'] }]`,
+    ];
+  });
+  return ['```yaml', 'scrape_configs:', ...jobs, '```'].join('\n');
+}

@@ -33,6 +33,11 @@ export interface RuntimeAdapter<K extends string = string> {
   readonly title: string;
   /** Ports it listens on by default, for auto-discovery. */
   readonly defaultPorts: readonly number[];
+  /**
+   * Its own metrics endpoint, for the README's example of scraping it beside the agent, and
+   * the flag that switches it on where one must; none for a runtime without one (Ollama).
+   */
+  readonly ownMetrics?: { readonly path: string; readonly switchedOnBy?: string } | undefined;
   /** How it serves generations: the probe's API, the proxy's paths. */
   readonly generation: GenerationSurface;
   /**

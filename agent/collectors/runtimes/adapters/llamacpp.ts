@@ -43,6 +43,7 @@ export const llamacpp: RuntimeAdapter<'llamacpp'> = {
   kind: 'llamacpp',
   defaultPorts: [8080],
   title: 'llama.cpp',
+  ownMetrics: { path: '/metrics', switchedOnBy: '--metrics' },
   generation: {
     probeApi: 'openai-chat',
     paths: [

@@ -40,6 +40,7 @@ export const lmdeploy: RuntimeAdapter<'lmdeploy'> = {
   kind: 'lmdeploy',
   defaultPorts: [23333],
   title: 'LMDeploy',
+  ownMetrics: { path: '/metrics', switchedOnBy: '--enable-metrics' },
   generation: {
     probeApi: 'openai-chat',
     paths: [...OPENAI_PATHS, ['/generate', undefined]],

@@ -33,6 +33,7 @@ export const nim: RuntimeAdapter<'nim'> = {
   kind: 'nim',
   defaultPorts: [8000],
   title: 'NIM',
+  ownMetrics: { path: '/v1/metrics' },
   generation: { probeApi: 'openai-chat', paths: OPENAI_PATHS, queueFigures: true },
   coverage: {
     requests_waiting: 'native',

@@ -39,6 +39,7 @@ export const sglang: RuntimeAdapter<'sglang'> = {
   kind: 'sglang',
   defaultPorts: [30000],
   title: 'SGLang',
+  ownMetrics: { path: '/metrics', switchedOnBy: '--enable-metrics' },
   generation: {
     probeApi: 'openai-chat',
     paths: [...OPENAI_PATHS, ['/generate', undefined]],

@@ -26,6 +26,7 @@ export const tgi: RuntimeAdapter<'tgi'> = {
   kind: 'tgi',
   defaultPorts: [3000, 8080],
   title: 'TGI',
+  ownMetrics: { path: '/metrics' },
   generation: {
     probeApi: 'openai-chat',
     paths: [...OPENAI_PATHS, ['/generate', undefined], ['/generate_stream', undefined]],

@@ -22,6 +22,7 @@ export const triton: RuntimeAdapter<'triton'> = {
   kind: 'triton',
   defaultPorts: [8002],
   title: 'Triton',
+  ownMetrics: { path: '/metrics' },
   generation: {
     // The address the agent reads is Triton's metrics port: it serves no generations.
     probeApi: undefined,

@@ -32,6 +32,7 @@ export const vllm: RuntimeAdapter<'vllm'> = {
   kind: 'vllm',
   defaultPorts: [8000],
   title: 'vLLM',
+  ownMetrics: { path: '/metrics' },
   generation: { probeApi: 'openai-chat', paths: OPENAI_PATHS, queueFigures: true },
   coverage: {
     requests_waiting: 'native',
