@@ -1,9 +1,9 @@
 import { PAGED_XIDS } from '../../agent/collectors/kernel-events/parse.js';
 import { ADAPTERS } from '../../agent/collectors/runtimes/adapters/index.js';
-import { BURN_TIERS } from './rules.js';
+import { BURN_TIERS, round } from './rules.js';
 import type { RuleSettings } from './settings.js';
 
-const percent = (ratio: number) => `${+(ratio * 100).toFixed(2)}%`;
+const percent = (ratio: number) => `${round(ratio * 100)}%`;
 
 /** 144, 145, 146 as 144-146: the paged Xids as a person reads them. */
 function ranges(codes: readonly number[]): string {
@@ -64,7 +64,7 @@ export const ALERT_CONDITIONS: Readonly<Record<string, (s: RuleSettings) => stri
   LLMNodeProbePromptTokensChanged: () =>
     'the same probe prompt counts other tokens (chat template or tokenizer changed), held 1h',
   LLMNodeQualityRegression: (s) =>
-    `an evaluation suite's pass ratio fell more than ${+(s.quality.regression_margin * 100).toFixed(2)} points below its baseline, beyond chance (the upper bound of its interval, 95% by default), after a change or on the schedule`,
+    `an evaluation suite's pass ratio fell more than ${round(s.quality.regression_margin * 100)} points below its baseline, beyond chance (the upper bound of its interval, 95% by default), after a change or on the schedule`,
   LLMNodeProbeSkipped: (s) =>
     `the latency probe was skipped ${s.probe.skipped_runs} times in a row (runtime saturated, model not loaded, backing off): nothing measures what users get`,
   LLMNodeHostOOMKill: () => 'the kernel OOM killer killed a process, held 15m',

@@ -7,10 +7,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parse } from 'yaml';
 import { dashboardFiles } from '../../dashboards/src/generate.js';
 import { manifestsFrom, manifestsText } from '../../deploy/kubernetes/src/manifests.js';
-import { rulesText } from './rules.js';
+import { ruleGroups, rulesText } from './rules.js';
 import { parseSettings } from './settings.js';
 
 /** The repository root, from the built file (dist/alerts/src/generate.js). */
@@ -41,13 +40,10 @@ export function bundleFiles(
 ): Map<string, string> {
   const settings = parseSettings(settingsText, source);
   const to = places(out);
-  const rules = rulesText(settings, source);
   const dashboards = dashboardFiles(settings);
-  // The manifests embed the rule groups as the rule file holds them.
-  const groups = (parse(rules) as { groups: unknown[] }).groups;
-  const files = new Map<string, string>([[to.rules, rules]]);
+  const files = new Map<string, string>([[to.rules, rulesText(settings, source)]]);
   for (const [file, text] of dashboards) files.set(join(to.dashboards, file), text);
-  files.set(to.manifests, manifestsText(manifestsFrom(groups, dashboards)));
+  files.set(to.manifests, manifestsText(manifestsFrom(ruleGroups(settings), dashboards)));
   return files;
 }
 

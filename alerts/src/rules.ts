@@ -720,7 +720,8 @@ function aggregates(): RuleGroup {
   };
 }
 
-function round(value: number): number {
+/** A figure as a person reads it: ten significant digits, so 0.1 * 100 is 10. */
+export function round(value: number): number {
   return Number(value.toPrecision(10));
 }
 

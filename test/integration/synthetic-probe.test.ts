@@ -79,12 +79,12 @@ const SCRIPTED: Step[] = [
  * from when the request was sent. That is the truth the probe can see; how late the socket
  * delivers a server's write depends on the machine's load, not on the probe.
  */
-function tapped(world: ProbeWorld = WORLD) {
+function tapped() {
   let sentAt = 0;
   let received = '';
   const arrivals: { readonly at: number; readonly text: string }[] = [];
   const recording: ProbeWorld = {
-    ...world,
+    ...WORLD,
     stream: {
       post: async (url, request) => {
         sentAt = performance.now();

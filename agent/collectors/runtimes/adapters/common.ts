@@ -45,3 +45,19 @@ export function loadedModels(b: ReadingBuilder): void {
 export const OPENAI_MODEL_LIST = lenientObject({
   data: lenientList(lenientObject({ id: z.string(), owned_by: z.string() })),
 });
+
+/**
+ * The reading of a runtime whose metrics endpoint is switched off (it answered 404 or 501):
+ * found, its figures derived from its API, and doctor told how to switch its metrics on.
+ */
+export function metricsOffReading(
+  runtime: string,
+  target: string,
+  status: number,
+  advice: string,
+): ReadingBuilder {
+  const b = new ReadingBuilder(runtime, target, () => undefined);
+  b.metricsSource = 'derived';
+  b.notes.push(`/metrics answered HTTP ${status}: ${advice}`);
+  return b;
+}

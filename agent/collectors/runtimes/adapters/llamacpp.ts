@@ -16,7 +16,7 @@ import * as M from '../metrics.js';
 import { modelName } from '../../../shared/model-name.js';
 import { ReadingBuilder, type Reading } from '../reading.js';
 import { MetricsView } from '../view.js';
-import { loadedModels } from './common.js';
+import { loadedModels, metricsOffReading } from './common.js';
 
 const PROPS = lenientObject({
   total_slots: z.number(),
@@ -106,10 +106,11 @@ export const llamacpp: RuntimeAdapter<'llamacpp'> = {
       maxConcurrency: props.total_slots ?? facts.maxConcurrency,
     };
     if (answer.ok) return mapLlamacpp(answer.exposition, current, target);
-    const b = new ReadingBuilder('llamacpp', target, () => undefined);
-    b.metricsSource = 'derived';
-    b.notes.push(
-      `/metrics answered HTTP ${answer.status}: start llama-server with --metrics for token and queue figures`,
+    const b = metricsOffReading(
+      'llamacpp',
+      target,
+      answer.status,
+      'start llama-server with --metrics for token and queue figures',
     );
     fromProps(b, current);
     return b.build();

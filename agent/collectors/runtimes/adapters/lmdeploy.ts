@@ -9,8 +9,13 @@ import {
 } from '../adapter.js';
 import * as M from '../metrics.js';
 import { modelName } from '../../../shared/model-name.js';
-import { ReadingBuilder, type Reading } from '../reading.js';
-import { OPENAI_MODEL_LIST, loadedModels, modelLabelledReading } from './common.js';
+import { type Reading } from '../reading.js';
+import {
+  OPENAI_MODEL_LIST,
+  loadedModels,
+  metricsOffReading,
+  modelLabelledReading,
+} from './common.js';
 
 const MODELS = OPENAI_MODEL_LIST;
 
@@ -73,10 +78,11 @@ export const lmdeploy: RuntimeAdapter<'lmdeploy'> = {
   async read(api, facts, target) {
     const answer = await getMetrics(api, '/metrics');
     if (answer.ok) return mapLmdeploy(answer.exposition, facts, target);
-    const b = new ReadingBuilder('lmdeploy', target, () => undefined);
-    b.metricsSource = 'derived';
-    b.notes.push(
-      `/metrics answered HTTP ${answer.status}: start LMDeploy with --enable-metrics for its figures`,
+    const b = metricsOffReading(
+      'lmdeploy',
+      target,
+      answer.status,
+      'start LMDeploy with --enable-metrics for its figures',
     );
     const model = modelName(facts.model);
     if (model) b.gauge('models', M.MODEL_LOADED, model, 1, 'mean', { derived: true });

@@ -11,7 +11,7 @@ import {
 } from '../adapter.js';
 import { OPENAI_PATHS } from '../../../shared/generation-api.js';
 import * as M from '../metrics.js';
-import { loadedModels, modelLabelledReading } from './common.js';
+import { loadedModels, metricsOffReading, modelLabelledReading } from './common.js';
 import { modelName } from '../../../shared/model-name.js';
 import { ReadingBuilder, type Reading } from '../reading.js';
 import { labelKey, MetricsView } from '../view.js';
@@ -80,10 +80,11 @@ export const sglang: RuntimeAdapter<'sglang'> = {
   async read(api, facts, target) {
     const answer = await getMetrics(api, '/metrics');
     if (answer.ok) return mapSglang(answer.exposition, facts, target);
-    const b = new ReadingBuilder('sglang', target, () => undefined);
-    b.metricsSource = 'derived';
-    b.notes.push(
-      `/metrics answered HTTP ${answer.status}: start SGLang with --enable-metrics for its figures`,
+    const b = metricsOffReading(
+      'sglang',
+      target,
+      answer.status,
+      'start SGLang with --enable-metrics for its figures',
     );
     const model = modelName(facts.model);
     if (model) {
