@@ -53,6 +53,9 @@ collectors:
   kernel_events: { enabled: false }
   runtimes:
     timeout_ms: 600
+    # A cap this small is reached long before the 600 ms request limit even on a loaded
+    # machine, so a huge answer reads as too large (down), never as slow (unresponsive).
+    max_body_bytes: 1048576
     refresh_interval_s: 10
     targets:
       - { kind: vllm, url: "${vllm.url}", name: vllm-a }
