@@ -1,12 +1,11 @@
-import { GpuInventory } from './shared/gpu-inventory.js';
-import { GpuSources } from './shared/gpu-sources.js';
+import { GpuDrivers } from './shared/gpu-drivers.js';
 import { RuntimeEndpoints } from './shared/runtime-endpoints.js';
 import { COLLECTORS } from './collectors/index.js';
 import { RuntimesCollector } from './collectors/runtimes/collector.js';
 import { adapterFor } from './collectors/runtimes/adapters/index.js';
 import type { AgentConfig } from './config/load.js';
 import type { Clock, Timers } from './core/clock.js';
-import type { Collector, SourceStatus } from './core/collector.js';
+import type { Collector, SourceStatus, Stage } from './core/collector.js';
 import { Durable } from './core/durable.js';
 import type { ProcessRunner } from './core/exec.js';
 import type { HttpClient } from './core/http.js';
@@ -31,15 +30,13 @@ export interface World {
 }
 
 /**
- * What outlives a configuration reload: the exposition with its counters, the GPUs seen, the
- * ledgers counters are made of, the probe's results. An agent built anew on reload takes it
+ * What outlives a configuration reload: the exposition with its counters, the ledgers counters
+ * are made of (the GPUs seen among them), the probe's results. An agent built anew on reload takes it
  * over, so no counter falls and no series blinks.
  */
 export interface AgentState {
   readonly exposition: Exposition;
   readonly errors: SourceErrors;
-  readonly inventory: GpuInventory;
-  readonly sources: GpuSources;
   readonly probeStore: ProbeStore;
   readonly traffic: MeteredTraffic;
   readonly durable: Durable;
@@ -50,18 +47,18 @@ export function newAgentState(config: AgentConfig): AgentState {
   return {
     exposition,
     errors: defineSelfMetrics(exposition, VERSION),
-    inventory: new GpuInventory(),
-    sources: new GpuSources(),
     probeStore: new ProbeStore(),
     traffic: new MeteredTraffic(),
     durable: new Durable(),
   };
 }
 
-/** The collectors, the exposition and the scrape loop, wired from one frozen config. */
+/** The collectors, the stages, the exposition and the scrape loop, wired from one frozen config. */
 export class Agent {
   readonly exposition: Exposition;
   readonly collectors: readonly Collector[];
+  /** What runs after the collectors, on what they reported (the GPU view, the cost). */
+  readonly stages: readonly Stage[];
   /** The probe's last results, for /probe. */
   readonly probeStore: ProbeStore;
   /** The runtimes found and configured, as the runtimes collector last published them. */
@@ -81,24 +78,30 @@ export class Agent {
       ...world,
       errors,
       stateLog,
-      inventory: state.inventory,
-      sources: state.sources,
+      gpuDrivers: new GpuDrivers(),
       runtimeEndpoints: this.runtimeEndpoints,
       generationOf: (kind: string) => adapterFor(kind).generation,
       probeStore: this.probeStore,
       traffic: state.traffic,
       durable: state.durable,
     };
-    this.collectors = COLLECTORS.flatMap((factory) =>
+    const built = COLLECTORS.flatMap((factory) =>
       factory.create(config, { ...deps, logger: world.logger.child({ collector: factory.name }) }),
     );
-    this.scraper = new Scraper(this.collectors, this.exposition, {
-      clock: world.clock,
-      stateLog,
-      errors,
-      waitMs: config.collectors.timeout_ms,
-      maxSeriesPerFamily: config.collectors.max_series_per_family,
-    });
+    this.collectors = built.filter((b): b is Collector => !isStage(b));
+    this.stages = built.filter(isStage);
+    this.scraper = new Scraper(
+      this.collectors,
+      this.exposition,
+      {
+        clock: world.clock,
+        stateLog,
+        errors,
+        waitMs: config.collectors.timeout_ms,
+        maxSeriesPerFamily: config.collectors.max_series_per_family,
+      },
+      this.stages,
+    );
   }
 
   /** Looks for runtimes now (for `inferwatch probe`, which starts no collector). */
@@ -123,7 +126,7 @@ export class Agent {
 
   /** Families this agent's collectors write, for a reload to retire those no longer written. */
   families(): Set<MetricDef> {
-    return new Set(this.collectors.flatMap((c) => c.metrics));
+    return new Set([...this.collectors, ...this.stages].flatMap((c) => c.metrics));
   }
 
   /**
@@ -153,7 +156,7 @@ export class Agent {
   }
 
   statuses(): { name: string; status: SourceStatus }[] {
-    return this.collectors.map((c) => {
+    return [...this.collectors, ...this.stages].map((c) => {
       const status = c.status();
       const dropped = this.scraper.droppedBy(c.name);
       if (dropped.length === 0) return { name: c.name, status };
@@ -168,4 +171,8 @@ export class Agent {
       };
     });
   }
+}
+
+function isStage(built: Collector | Stage): built is Stage {
+  return 'merge' in built;
 }

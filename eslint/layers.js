@@ -4,8 +4,8 @@
  * only a type) may reach only the rooms its room may depend on:
  *
  * - core: the framework (collector contract, scrape loop, exposition, exec, http): core only.
- * - shared: contracts between sources (GPU inventory, runtime endpoints, the generation APIs):
- *   core and shared.
+ * - shared: contracts between sources (the GPU families and reports, runtime endpoints, the
+ *   generation APIs): core and shared.
  * - config: the schema composing each room's own block: core, shared and `config.ts` files.
  * - a source (each folder of agent/collectors, and probe, eval, proxy): core, shared, itself,
  *   the composed config's type, and the few other sources listed in SOURCE_EDGES, each with
@@ -23,9 +23,6 @@ export const SOURCE_EDGES = {
   // The evaluation asks its questions through the probe: its client, its do-no-harm check
   // and its traffic ledger.
   eval: ['probe'],
-  // DCGM speaks for the GPU families nvidia-smi and the kernel log define, for the GPUs they
-  // do not read.
-  dcgm: ['nvidia-smi', 'kernel-events'],
   // The metering proxy fills runtime concepts, and the runtimes collector serves them.
   proxy: ['runtimes'],
   runtimes: ['proxy'],

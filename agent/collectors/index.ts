@@ -1,5 +1,6 @@
 import { cost } from './cost/index.js';
 import { dcgm } from './dcgm/index.js';
+import { gpuView } from './gpu/index.js';
 import { host } from './host/index.js';
 import { kernelEvents } from './kernel-events/index.js';
 import { nvidiaSmi } from './nvidia-smi/index.js';
@@ -10,11 +11,16 @@ import { probe } from '../probe/index.js';
 import { proxy } from '../proxy/index.js';
 import type { CollectorFactory } from '../shared/collector-factory.js';
 
-/** Every source the agent knows, in the order the exposition lists them. Add new ones here. */
+/** The sources that read GPUs: each reports what it saw to the GPU view, which writes it. */
+const GPU_READERS = [nvidiaSmi, kernelEvents, dcgm];
+
+/**
+ * Every source the agent knows. Add new ones here. The order carries no meaning: each family
+ * has one writer, and a stage runs after the sources that feed it.
+ */
 export const COLLECTORS: readonly CollectorFactory[] = [
-  nvidiaSmi,
-  kernelEvents,
-  dcgm,
+  ...GPU_READERS,
+  gpuView(GPU_READERS),
   runtimes,
   proxy,
   runtimeLogs,

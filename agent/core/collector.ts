@@ -16,6 +16,38 @@ export interface Emitter {
    * `inferwatch_collector_last_success_timestamp_seconds` at the time they were read.
    */
   lastGood(readAtEpochMs: number, reason: string, message: string): void;
+  /**
+   * Hands what the source saw to the stages reading `to` (a GPU reader's sighting of a GPU,
+   * say). Reports travel only with samples that are served: a collector that fails or is cut
+   * off reports nothing in that scrape.
+   */
+  report<T>(to: Channel<T>, value: T): void;
+}
+
+/** A typed way from collectors to the stages that merge what they saw. */
+export interface Channel<T> {
+  readonly name: string;
+  /** Never set: it only carries the type of what travels on it. */
+  readonly carries?: T;
+}
+
+export function channel<T>(name: string): Channel<T> {
+  return { name };
+}
+
+/**
+ * A stage after the collectors (dcgm-exporter's transform): it takes what the collectors, and
+ * stages before it, reported on its input in this scrape, and writes the families it alone
+ * owns. It does no I/O and runs at once, so it cannot hold a scrape.
+ */
+export interface Stage<T = unknown> {
+  readonly name: string;
+  readonly metrics: readonly MetricDef[];
+  readonly input: Channel<T>;
+  /** The channels it reports on: a stage runs after every stage that feeds it. */
+  readonly output?: readonly Channel<unknown>[];
+  merge(reports: readonly T[], out: Emitter): void;
+  status(): SourceStatus;
 }
 
 /** What `doctor` and the landing page say about a source. */

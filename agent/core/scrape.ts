@@ -1,6 +1,12 @@
 import type { Clock } from './clock.js';
-import { CollectorError, type Collector, type Emitter } from './collector.js';
-import { seriesKey, type Exposition } from './exposition.js';
+import {
+  CollectorError,
+  type Channel,
+  type Collector,
+  type Emitter,
+  type Stage,
+} from './collector.js';
+import type { Exposition } from './exposition.js';
 import type { HistogramValue, Labels, MetricDef, Sample } from './metric.js';
 import {
   COLLECTOR_DURATION,
@@ -20,7 +26,12 @@ interface Outcome {
   readonly staleAtMs?: number;
   /** Series left out by the cardinality cap, by family. */
   readonly dropped?: ReadonlyMap<MetricDef, number>;
+  /** What it reported to the stages, by channel. */
+  readonly reports?: ReadonlyMap<Channel<unknown>, readonly unknown[]>;
 }
+
+/** A collector or a stage: what the scrape reports success and duration for. */
+type Source = Collector | Stage;
 
 /** After the hand-over, how long a collector has to write what it knows before it is cut off. */
 export const HAND_OVER_GRACE_MS = 250;
@@ -29,26 +40,24 @@ const DEFAULT_MAX_SERIES_PER_FAMILY = 10_000;
 const NO_SAMPLES: ReadonlyMap<MetricDef, readonly Sample[]> = new Map();
 
 /**
- * Runs every collector at once and publishes what each produced. No source holds the scrape:
- * after `waitMs` every collector is told to hand over what it knows (a source still reading
- * is served from its last good values, see Emitter.lastGood), and one that has not returned a
- * short grace later is cut off. A collector that throws or hangs costs only its own series; one
- * still running from an earlier scrape is not started again (it reports `busy`), so a hung
- * source cannot pile up work.
+ * Runs every collector at once, then the stages on what the collectors reported (collect, then
+ * transform, as dcgm-exporter does), and publishes what each produced. No source holds the
+ * scrape: after `waitMs` every collector is told to hand over what it knows (a source still
+ * reading is served from its last good values, see Emitter.lastGood), and one that has not
+ * returned a short grace later is cut off. A collector that throws or hangs costs only its own
+ * series; one still running from an earlier scrape is not started again (it reports `busy`),
+ * so a hung source cannot pile up work.
  *
- * A family may be shared by collectors that read the same thing from different sources (GPU
- * memory from nvidia-smi or, for a GPU nvidia-smi does not list, from DCGM). The collectors
- * agree among themselves who emits which series; here their samples are joined, and should two
- * ever emit one series, the earlier collector in the list wins, so nothing is exported twice.
+ * Every family has exactly one writer, a collector or a stage: where several sources read the
+ * same thing (GPU memory from nvidia-smi or DCGM), they report it to a stage, which decides
+ * who speaks. The order of the lists carries no meaning.
  */
 export class Scraper {
   private readonly inFlight = new Set<string>();
   /** What the last scrape left out by the cardinality cap, by collector. */
   private dropped = new Map<string, { family: string; series: number }[]>();
   private readonly lastSuccessEpochS = new Map<string, number>();
-  private readonly shared = new Set<MetricDef>();
-  /** Each collector's families that no other collector writes. */
-  private readonly own = new Map<Collector, readonly MetricDef[]>();
+  private readonly stages: readonly Stage[];
 
   constructor(
     private readonly collectors: readonly Collector[],
@@ -62,68 +71,65 @@ export class Scraper {
       /** Series one collector may write to one family in a scrape; more are left out. */
       maxSeriesPerFamily?: number;
     },
+    stages: readonly Stage[] = [],
   ) {
-    const owner = new Map<string, { def: MetricDef; collector: string }>();
-    for (const c of collectors) {
-      for (const def of c.metrics) {
-        const other = owner.get(def.name);
-        if (other && other.def !== def)
+    const writer = new Map<string, string>();
+    for (const source of [...collectors, ...stages]) {
+      for (const def of source.metrics) {
+        const other = writer.get(def.name);
+        if (other !== undefined && other !== source.name)
           throw new Error(
-            `${def.name} is declared differently by ${other.collector} and ${c.name}`,
+            `${def.name} is written by both ${other} and ${source.name}: report it to a stage instead`,
           );
-        if (other) this.shared.add(def);
-        owner.set(def.name, { def, collector: c.name });
+        writer.set(def.name, source.name);
         exposition.define(def);
       }
     }
-    for (const c of collectors)
-      this.own.set(
-        c,
-        c.metrics.filter((def) => !this.shared.has(def)),
-      );
+    this.stages = inDataOrder(stages);
   }
 
   async scrape(): Promise<void> {
-    const results = await Promise.all(this.collectors.map((c) => this.runOne(c)));
+    const ran = await Promise.all(this.collectors.map((c) => this.runOne(c)));
+    const reports = new Map<Channel<unknown>, unknown[]>();
+    const gather = (outcome: Outcome) => {
+      for (const [to, values] of outcome.reports ?? []) {
+        const list = reports.get(to);
+        if (list) list.push(...values);
+        else reports.set(to, [...values]);
+      }
+    };
+    for (const { outcome } of ran) gather(outcome);
+    for (const stage of this.stages) {
+      const merged = this.timed(stage, () => this.merge(stage, reports.get(stage.input) ?? []));
+      gather(merged.outcome);
+      ran.push(merged);
+    }
     const success: Sample[] = [];
     const duration: Sample[] = [];
     const lastSuccess: Sample[] = [];
     const dropped: Sample[] = [];
     this.dropped = new Map();
-    const joined = new Map<MetricDef, Map<string, Sample>>();
-    for (const def of this.shared) joined.set(def, new Map());
-    for (const { collector, outcome, seconds } of results) {
-      const labels = { collector: collector.name };
-      this.exposition.publish(this.own.get(collector) ?? [], outcome.samples);
-      for (const [def, series] of joined) {
-        for (const sample of outcome.samples.get(def) ?? []) {
-          const key = seriesKey(def, sample);
-          if (!series.has(key)) series.set(key, sample);
-        }
-      }
+    for (const { source, outcome, seconds } of ran) {
+      const labels = { collector: source.name };
+      this.exposition.publish(source.metrics, outcome.samples);
       const left = [...(outcome.dropped ?? [])].map(([def, series]) => ({
         family: def.name,
         series,
       }));
-      if (left.length) this.dropped.set(collector.name, left);
+      if (left.length) this.dropped.set(source.name, left);
       for (const { family, series } of left)
         dropped.push({ labels: { ...labels, family }, value: series });
       success.push({ labels, value: outcome.ok ? 1 : 0 });
       duration.push({ labels, value: seconds });
-      if (outcome.ok) this.lastSuccessEpochS.set(collector.name, this.deps.clock.epochMs() / 1000);
+      if (outcome.ok) this.lastSuccessEpochS.set(source.name, this.deps.clock.epochMs() / 1000);
       else if (outcome.staleAtMs !== undefined) {
         const readAt = outcome.staleAtMs / 1000;
-        if (readAt > (this.lastSuccessEpochS.get(collector.name) ?? 0))
-          this.lastSuccessEpochS.set(collector.name, readAt);
+        if (readAt > (this.lastSuccessEpochS.get(source.name) ?? 0))
+          this.lastSuccessEpochS.set(source.name, readAt);
       }
-      const last = this.lastSuccessEpochS.get(collector.name);
+      const last = this.lastSuccessEpochS.get(source.name);
       if (last !== undefined) lastSuccess.push({ labels, value: last });
     }
-    if (joined.size)
-      this.exposition.publish(
-        [...joined.keys()],
-        new Map([...joined].map(([def, series]) => [def, [...series.values()]])),
-      );
     this.exposition.publish(
       [COLLECTOR_SUCCESS, COLLECTOR_DURATION, COLLECTOR_LAST_SUCCESS, SERIES_DROPPED],
       new Map([
@@ -140,16 +146,39 @@ export class Scraper {
     return this.dropped.get(collector) ?? [];
   }
 
-  private async runOne(
-    collector: Collector,
-  ): Promise<{ collector: Collector; outcome: Outcome; seconds: number }> {
+  private async runOne(collector: Collector): Promise<Ran> {
     const start = this.deps.clock.monotonicMs();
     const outcome = await this.attempt(collector);
-    const seconds = (this.deps.clock.monotonicMs() - start) / 1000;
-    if (outcome.ok) this.deps.stateLog.ok(collector.name);
-    else
-      this.deps.stateLog.failing(collector.name, outcome.reason ?? 'error', outcome.message ?? '');
-    return { collector, outcome, seconds };
+    return this.settled(collector, outcome, start);
+  }
+
+  private timed(stage: Stage, run: () => Outcome): Ran {
+    const start = this.deps.clock.monotonicMs();
+    return this.settled(stage, run(), start);
+  }
+
+  private settled(source: Source, outcome: Outcome, startMs: number): Ran {
+    const seconds = (this.deps.clock.monotonicMs() - startMs) / 1000;
+    if (outcome.ok) this.deps.stateLog.ok(source.name);
+    else this.deps.stateLog.failing(source.name, outcome.reason ?? 'error', outcome.message ?? '');
+    return { source, outcome, seconds };
+  }
+
+  private merge(stage: Stage, reports: readonly unknown[]): Outcome {
+    const buffer = this.buffer(stage);
+    try {
+      stage.merge(reports, buffer);
+      return this.outcomeOf(stage, buffer);
+    } catch (error) {
+      return this.thrown(stage, error);
+    }
+  }
+
+  private buffer(source: Source): BufferingEmitter {
+    return new BufferingEmitter(
+      source.metrics,
+      this.deps.maxSeriesPerFamily ?? DEFAULT_MAX_SERIES_PER_FAMILY,
+    );
   }
 
   private async attempt(collector: Collector): Promise<Outcome> {
@@ -157,10 +186,7 @@ export class Scraper {
       this.deps.errors.count(collector.name, 'busy');
       return failed('busy', 'the previous collection is still running', NO_SAMPLES);
     }
-    const buffer = new BufferingEmitter(
-      collector.metrics,
-      this.deps.maxSeriesPerFamily ?? DEFAULT_MAX_SERIES_PER_FAMILY,
-    );
+    const buffer = this.buffer(collector);
     const handOver = new AbortController();
     this.inFlight.add(collector.name);
     const run = Promise.resolve()
@@ -180,33 +206,65 @@ export class Scraper {
         this.deps.errors.count(collector.name, 'timeout');
         return failed('timeout', `did not hand over within ${cutOffMs} ms`, NO_SAMPLES);
       }
-      // Every collector gets the same guard: no non-finite value, no negative counter.
-      if (buffer.rejected > 0) this.deps.errors.count(collector.name, 'bad_value', buffer.rejected);
-      const dropped = buffer.dropped;
-      if (buffer.staleness)
-        return {
-          ...failed(buffer.staleness.reason, buffer.staleness.message, buffer.samples),
-          staleAtMs: buffer.staleness.readAtEpochMs,
-          dropped,
-        };
-      if (buffer.degraded)
-        return {
-          ...failed(buffer.degraded.reason, buffer.degraded.message, buffer.samples),
-          dropped,
-        };
-      return { ok: true, samples: buffer.samples, dropped };
+      return this.outcomeOf(collector, buffer);
     } catch (error) {
-      if (error instanceof CollectorError) {
-        if (!error.counted) this.deps.errors.count(collector.name, error.reason);
-        return failed(error.reason, error.message, NO_SAMPLES);
-      }
-      this.deps.errors.count(collector.name, 'error');
-      return failed('error', `unexpected error: ${describe(error)}`, NO_SAMPLES);
+      return this.thrown(collector, error);
     } finally {
       clearTimeout(timer);
       clearTimeout(softTimer);
     }
   }
+
+  /** What a run that returned wrote: every source gets the same guard against impossible values. */
+  private outcomeOf(source: Source, buffer: BufferingEmitter): Outcome {
+    if (buffer.rejected > 0) this.deps.errors.count(source.name, 'bad_value', buffer.rejected);
+    const { dropped, reports, samples } = buffer;
+    if (buffer.staleness)
+      return {
+        ...failed(buffer.staleness.reason, buffer.staleness.message, samples),
+        staleAtMs: buffer.staleness.readAtEpochMs,
+        dropped,
+        reports,
+      };
+    if (buffer.degraded)
+      return {
+        ...failed(buffer.degraded.reason, buffer.degraded.message, samples),
+        dropped,
+        reports,
+      };
+    return { ok: true, samples, dropped, reports };
+  }
+
+  private thrown(source: Source, error: unknown): Outcome {
+    if (error instanceof CollectorError) {
+      if (!error.counted) this.deps.errors.count(source.name, error.reason);
+      return failed(error.reason, error.message, NO_SAMPLES);
+    }
+    this.deps.errors.count(source.name, 'error');
+    return failed('error', `unexpected error: ${describe(error)}`, NO_SAMPLES);
+  }
+}
+
+interface Ran {
+  readonly source: Source;
+  readonly outcome: Outcome;
+  readonly seconds: number;
+}
+
+/** The stages, each after every stage that reports on its input; a loop is a wiring error. */
+function inDataOrder(stages: readonly Stage[]): Stage[] {
+  const ordered: Stage[] = [];
+  const left = new Set(stages);
+  while (left.size) {
+    const ready = [...left].find(
+      (s) => ![...left].some((o) => o !== s && o.output?.includes(s.input)),
+    );
+    if (!ready)
+      throw new Error(`the stages ${[...left].map((s) => s.name).join(', ')} feed each other`);
+    ordered.push(ready);
+    left.delete(ready);
+  }
+  return ordered;
 }
 
 function failed(
@@ -229,6 +287,7 @@ function describe(error: unknown): string {
 class BufferingEmitter implements Emitter {
   readonly samples = new Map<MetricDef, Sample[]>();
   readonly dropped = new Map<MetricDef, number>();
+  readonly reports = new Map<Channel<unknown>, unknown[]>();
   degraded: { reason: string; message: string } | undefined;
   private readonly allowed: ReadonlySet<MetricDef>;
 
@@ -282,6 +341,12 @@ class BufferingEmitter implements Emitter {
   }
 
   staleness: { readAtEpochMs: number; reason: string; message: string } | undefined;
+
+  report<T>(to: Channel<T>, value: T): void {
+    const list = this.reports.get(to);
+    if (list) list.push(value);
+    else this.reports.set(to, [value]);
+  }
 
   lastGood(readAtEpochMs: number, reason: string, message: string): void {
     // The oldest read decides how old the collector's data is.

@@ -49,18 +49,20 @@ function value(v: unknown): string {
 }
 
 /**
- * Every family the agent can export, with the collectors that write it (a family nvidia-smi
- * and DCGM share is listed once, under both): the metric reference table.
+ * Every family the agent can export, with the sources that read it (a family nvidia-smi and
+ * DCGM both read, which the GPU view writes, is listed once, under both): the metric reference.
  */
 export function metricCatalogue(): { source: string; def: MetricDef }[] {
   const sources = new Map<MetricDef, string[]>(SELF_METRICS.map((def) => [def, ['self']]));
-  for (const factory of COLLECTORS) {
-    for (const def of factory.metrics) {
-      const list = sources.get(def);
-      if (list) list.push(factory.name);
-      else sources.set(def, [factory.name]);
-    }
-  }
+  const add = (def: MetricDef, name: string) => {
+    const list = sources.get(def);
+    if (list) list.push(name);
+    else sources.set(def, [name]);
+  };
+  for (const factory of COLLECTORS) for (const def of factory.feeds ?? []) add(def, factory.name);
+  const fed = new Set(sources.keys());
+  for (const factory of COLLECTORS)
+    for (const def of factory.metrics) if (!fed.has(def)) add(def, factory.name);
   return [...sources].map(([def, names]) => ({ def, source: names.join(', ') }));
 }
 

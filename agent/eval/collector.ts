@@ -107,18 +107,12 @@ export class EvalCollector implements Collector {
   observed(target: ProbeTarget): Fingerprint {
     const last = this.deps.probeStore.lastResult(target.target, 'latency');
     const endpoint = this.deps.runtimeEndpoints.current.find((e) => e.target === target.target);
-    const drivers = new Set(
-      this.deps.inventory
-        .known()
-        .map((g) => g.driverVersion ?? '')
-        .filter((v) => v !== ''),
-    );
     const tokens = last?.outcome === 'success' ? last.measured?.inputTokens : undefined;
     return {
       model: last?.outcome === 'success' ? last.model : '',
       weights: (last?.outcome === 'success' ? last.weights : undefined) ?? '',
       runtimeVersion: endpoint?.runtimeVersion() ?? '',
-      driverVersion: [...drivers].sort().join(','),
+      driverVersion: this.deps.gpuDrivers.current().join(','),
       promptTokens: tokens === undefined ? '' : String(tokens),
     };
   }

@@ -1,6 +1,6 @@
 import type { AgentConfig } from '../config/load.js';
 import type { Clock, Timers } from '../core/clock.js';
-import type { Collector } from '../core/collector.js';
+import type { Collector, Stage } from '../core/collector.js';
 import type { Durable } from '../core/durable.js';
 import type { ProcessRunner } from '../core/exec.js';
 import type { HttpClient } from '../core/http.js';
@@ -9,8 +9,7 @@ import type { MetricDef } from '../core/metric.js';
 import type { SourceErrors } from '../core/self-metrics.js';
 import type { StateLog } from '../core/state-log.js';
 import type { GenerationSurface } from './generation-api.js';
-import type { GpuInventory } from './gpu-inventory.js';
-import type { GpuSources } from './gpu-sources.js';
+import type { GpuDrivers } from './gpu-drivers.js';
 import type { ProbeStore } from '../probe/store.js';
 import type { MeteredTraffic } from '../proxy/ledger.js';
 import type { RuntimeEndpoints } from './runtime-endpoints.js';
@@ -24,15 +23,13 @@ export interface CollectorDeps {
   readonly errors: SourceErrors;
   /** Shared with the scrape loop, so a failure is logged once whoever sees it first. */
   readonly stateLog: StateLog;
-  /** The GPUs seen so far, for collectors that must label by GPU what nvidia-smi does not read. */
-  readonly inventory: GpuInventory;
-  /** Which source speaks for which GPU, and the counters two sources may feed. */
-  readonly sources: GpuSources;
   /**
    * How a runtime kind serves generations, as its adapter declares it: for sources that talk to
    * a runtime named in their config (the metering proxy's routes).
    */
   readonly generationOf: (kind: string) => GenerationSurface;
+  /** The GPU driver versions, as the GPU view last saw them. */
+  readonly gpuDrivers: GpuDrivers;
   /** The runtimes being read, for attributing GPU processes to them. */
   readonly runtimeEndpoints: RuntimeEndpoints;
   /** The probe's last results, served by /metrics and /probe. */
@@ -46,8 +43,10 @@ export interface CollectorDeps {
 /** One source folder's entry in the collector list. */
 export interface CollectorFactory {
   readonly name: string;
-  /** Every family its collectors may emit, for the metric reference. */
+  /** Every family its collectors and stages write, for the metric reference. */
   readonly metrics: readonly MetricDef[];
-  /** The collectors for this config; none when the source is switched off. */
-  create(config: AgentConfig, deps: CollectorDeps): Collector[];
+  /** The per-GPU families it reads and reports to the GPU view, which writes them. */
+  readonly feeds?: readonly MetricDef[];
+  /** Its collectors and stages for this config; none when the source is switched off. */
+  create(config: AgentConfig, deps: CollectorDeps): (Collector | Stage)[];
 }

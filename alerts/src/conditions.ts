@@ -1,4 +1,4 @@
-import { PAGED_XIDS } from '../../agent/collectors/kernel-events/parse.js';
+import { PAGED_XIDS } from '../../agent/shared/gpu-metrics.js';
 import { ADAPTERS } from '../../agent/collectors/runtimes/adapters/index.js';
 import { BURN_TIERS, round } from './rules.js';
 import type { RuleSettings } from './settings.js';

@@ -1,4 +1,4 @@
-import { PAGED_XIDS } from '../../agent/collectors/kernel-events/parse.js';
+import { PAGED_XIDS } from '../../agent/shared/gpu-metrics.js';
 import { stringify } from 'yaml';
 import type { RuleSettings } from './settings.js';
 

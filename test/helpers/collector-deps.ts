@@ -1,6 +1,5 @@
 import { adapterFor } from '../../agent/collectors/runtimes/adapters/index.js';
-import { GpuInventory } from '../../agent/shared/gpu-inventory.js';
-import { GpuSources } from '../../agent/shared/gpu-sources.js';
+import { GpuDrivers } from '../../agent/shared/gpu-drivers.js';
 import type { CollectorDeps } from '../../agent/shared/collector-factory.js';
 import { RuntimeEndpoints } from '../../agent/shared/runtime-endpoints.js';
 import { systemTimers } from '../../agent/core/clock.js';
@@ -22,8 +21,7 @@ export function collectorDeps(overrides: Partial<CollectorDeps> = {}): Collector
     logger,
     errors: { count: () => undefined },
     stateLog: new StateLog(logger),
-    inventory: new GpuInventory(),
-    sources: new GpuSources(),
+    gpuDrivers: new GpuDrivers(),
     runtimeEndpoints: new RuntimeEndpoints(),
     generationOf: (kind) => adapterFor(kind).generation,
     probeStore: new ProbeStore(),

@@ -1,4 +1,4 @@
-import type { Emitter } from '../../agent/core/collector.js';
+import type { Channel, Emitter } from '../../agent/core/collector.js';
 import type { HistogramValue, MetricDef } from '../../agent/core/metric.js';
 
 /** An Emitter that keeps what a collector wrote, for assertions. */
@@ -27,6 +27,17 @@ export class Recorder implements Emitter {
 
   lastGood(readAtEpochMs: number, reason: string): void {
     this.lastGoodAt = { readAtEpochMs, reason };
+  }
+
+  readonly reports = new Map<Channel<unknown>, unknown[]>();
+
+  report<T>(to: Channel<T>, value: T): void {
+    this.reports.set(to, [...(this.reports.get(to) ?? []), value]);
+  }
+
+  /** What was reported on a channel. */
+  reported<T>(on: Channel<T>): T[] {
+    return (this.reports.get(on) ?? []) as T[];
   }
 
   value(def: MetricDef, labels: Record<string, string> = {}): number | undefined {

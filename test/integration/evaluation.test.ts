@@ -103,10 +103,8 @@ function collectorFor(n: Node, config: AgentConfig, driver = '590.48.01') {
     readLoad: () => Promise.resolve({}),
   };
   deps.runtimeEndpoints.set([endpoint]);
-  const gpu = (driverVersion: string) =>
-    deps.inventory.update([
-      { gpu: '0', uuid: 'GPU-1', gpuModel: 'H100', pciBusId: '0000:01:00', driverVersion },
-    ]);
+  // What the GPU view saw in its last scrape.
+  const gpu = (driverVersion: string) => deps.gpuDrivers.set([driverVersion]);
   gpu(driver);
   // The probe has answered: the model and its prompt's token count are known.
   const probed = (tokens: number, weights = `/models/${MODEL}`) =>

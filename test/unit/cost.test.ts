@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CostCollector } from '../../agent/collectors/cost/collector.js';
+import { CostStage } from '../../agent/collectors/cost/stage.js';
 import { cost } from '../../agent/collectors/cost/index.js';
 import * as M from '../../agent/collectors/cost/metrics.js';
 import { costModel } from '../../agent/collectors/cost/model.js';
-import { GpuSources } from '../../agent/shared/gpu-sources.js';
 import { parseConfig } from '../../agent/config/load.js';
 import { collectorDeps } from '../helpers/collector-deps.js';
 import { Recorder } from '../helpers/recorder.js';
@@ -39,25 +38,21 @@ describe('the cost model', () => {
   });
 });
 
-describe('CostCollector', () => {
+describe('CostStage', () => {
   it('accumulates the fixed cost over monotonic time and the energy cost over measured joules', () => {
     let now = 0;
-    const sources = new GpuSources();
-    const deps = collectorDeps({ clock: { monotonicMs: () => now, epochMs: () => 0 }, sources });
-    const collector = new CostCollector(costModel(parseConfig(CONFIG).cost), deps);
-    const read = () => {
+    const deps = collectorDeps({ clock: { monotonicMs: () => now, epochMs: () => 0 } });
+    const stage = new CostStage(costModel(parseConfig(CONFIG).cost), deps);
+    /** A scrape, the GPU view having counted `joules` since the agent started. */
+    const read = (joules?: number) => {
       const out = new Recorder();
-      collector.collect(out);
+      stage.merge(joules === undefined ? [] : [{ joules }], out);
       return out;
     };
-    sources.energy.integrated('GPU-a', 0);
-    sources.energy.integrated('GPU-b', 0);
-    expect(read().value(M.COST_TOTAL, { component: 'energy' })).toBe(0);
+    expect(read(0).value(M.COST_TOTAL, { component: 'energy' })).toBe(0);
     // Two hours; 2 kWh on one GPU and 1 kWh on the other.
     now = 2 * 3_600_000;
-    sources.energy.integrated('GPU-a', 7.2e6);
-    sources.energy.integrated('GPU-b', 3.6e6);
-    const out = read();
+    const out = read(7.2e6 + 3.6e6);
     const fixedPerHour = 210_000 / (48 * 730) + 2 + 0.5;
     expect(out.value(M.COST_TOTAL, { component: 'fixed' })).toBeCloseTo(2 * fixedPerHour, 9);
     expect(out.value(M.COST_TOTAL, { component: 'energy' })).toBeCloseTo(3 * 1.5 * 0.12, 12);
@@ -73,19 +68,20 @@ describe('CostCollector', () => {
     expect(
       out.value(M.COST_API_REFERENCE_INFO, { reference: 'gpt-4o-mini', as_of: '2024-07-18' }),
     ).toBe(1);
-    // No new energy, no new energy cost; the counter never falls.
+    // No new energy (or no GPU view in a scrape), no new energy cost; the counter never falls.
     now = 3 * 3_600_000;
-    const after = read().value(M.COST_TOTAL, { component: 'energy' });
+    expect(read().value(M.COST_TOTAL, { component: 'energy' })).toBeCloseTo(3 * 1.5 * 0.12, 12);
+    const after = read(7.2e6 + 3.6e6).value(M.COST_TOTAL, { component: 'energy' });
     expect(after).toBeCloseTo(3 * 1.5 * 0.12, 12);
   });
 
   it('with no energy price, no energy series; with no fixed cost, no fixed series', () => {
-    const onlyEnergy = new CostCollector(
+    const onlyEnergy = new CostStage(
       costModel(parseConfig({ cost: { energy: { price_usd_per_kwh: 0.2 } } }).cost),
       collectorDeps(),
     );
     const out = new Recorder();
-    onlyEnergy.collect(out);
+    onlyEnergy.merge([], out);
     expect(out.value(M.COST_TOTAL, { component: 'fixed' })).toBeUndefined();
     expect(out.value(M.COST_TOTAL, { component: 'energy' })).toBe(0);
     expect(out.value(M.COST_PUE)).toBe(1);

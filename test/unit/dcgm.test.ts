@@ -3,17 +3,16 @@ import { DcgmCollector } from '../../agent/collectors/dcgm/collector.js';
 import * as dm from '../../agent/collectors/dcgm/metrics.js';
 import { isBlank, parseDcgm } from '../../agent/collectors/dcgm/parse.js';
 import { DcgmXidEvents } from '../../agent/collectors/dcgm/xid-events.js';
-import { EnergyLedger } from '../../agent/shared/energy-ledger.js';
-import { GpuInventory } from '../../agent/shared/gpu-inventory.js';
-import { GpuSources } from '../../agent/shared/gpu-sources.js';
-import { GPU_XID_ERRORS } from '../../agent/collectors/kernel-events/metrics.js';
-import * as smi from '../../agent/collectors/nvidia-smi/metrics.js';
+import * as smi from '../../agent/shared/gpu-metrics.js';
+import { GPU_XID_ERRORS } from '../../agent/shared/gpu-metrics.js';
+import type { GpuReport } from '../../agent/shared/gpu-report.js';
 import { CollectorError } from '../../agent/core/collector.js';
 import { HttpError, type HttpClient } from '../../agent/core/http.js';
 import { createLogger } from '../../agent/core/logger.js';
 import { collectorDeps } from '../helpers/collector-deps.js';
 import { readFixture } from '../helpers/fixtures.js';
-import { Recorder } from '../helpers/recorder.js';
+import { newGpuView, sighting, throughView } from '../helpers/gpu-view.js';
+import type { Recorder } from '../helpers/recorder.js';
 
 const T4 = readFixture('dcgm', 'dcgm-exporter_metrics_tesla-t4_drv460_datadog-fixture_partial.txt');
 const V100 = readFixture('dcgm', 'dcgm-exporter_metrics_v100x4_partial.txt');
@@ -198,27 +197,6 @@ describe('DcgmXidEvents', () => {
   });
 });
 
-describe('EnergyLedger', () => {
-  it('follows DCGM while it reports, the integral otherwise, and never falls or jumps', () => {
-    const ledger = new EnergyLedger();
-    ledger.integrated('g', 0);
-    ledger.integrated('g', 10);
-    expect(ledger.total('g')).toBe(10);
-    ledger.dcgm('g', 5_000_000); // since boot: a baseline, not an increment
-    expect(ledger.total('g')).toBe(10);
-    ledger.integrated('g', 30); // DCGM speaks now
-    ledger.dcgm('g', 5_000_025);
-    expect(ledger.total('g')).toBe(35);
-    ledger.dcgmLost('g');
-    ledger.integrated('g', 38);
-    expect(ledger.total('g')).toBe(43);
-    ledger.dcgm('g', 100); // the driver reloaded while DCGM was away: a new baseline
-    ledger.dcgm('g', 104);
-    expect(ledger.total('g')).toBe(47);
-    expect(ledger.total('other')).toBeUndefined();
-  });
-});
-
 function setup(options: { configured?: boolean; body?: string } = {}) {
   let answer: () => Promise<{ status: number; body: string }> = async () => ({
     status: 200,
@@ -234,8 +212,7 @@ function setup(options: { configured?: boolean; body?: string } = {}) {
   let now = 0;
   const logs: string[] = [];
   const logger = createLogger('info', { write: (l: string) => logs.push(l) });
-  const sources = new GpuSources();
-  const inventory = new GpuInventory();
+  const view = newGpuView();
   const collector = new DcgmCollector(
     {
       url: 'http://127.0.0.1:9400/metrics',
@@ -248,19 +225,14 @@ function setup(options: { configured?: boolean; body?: string } = {}) {
       http,
       clock: { monotonicMs: () => now, epochMs: () => now },
       logger,
-      inventory,
-      sources,
     }),
   );
-  const scrape = async () => {
-    const out = new Recorder();
-    await collector.collect(out, new AbortController().signal);
-    return out;
-  };
+  /** One scrape: DCGM, then the GPU view on its report and on the other readers' given. */
+  const scrape = (others: readonly GpuReport[] = []) =>
+    throughView(view, (out) => collector.collect(out, new AbortController().signal), others);
   return {
     collector,
-    sources,
-    inventory,
+    view,
     logs,
     scrape,
     calls: () => calls,
@@ -269,6 +241,25 @@ function setup(options: { configured?: boolean; body?: string } = {}) {
   };
 }
 
+/** nvidia-smi streaming the first two GPUs, with the figures its driver has. */
+const NVIDIA_SMI: GpuReport = {
+  reader: 'nvidia_smi',
+  gpus: [SMI_GPU0, SMI_GPU1].map((uuid, i) =>
+    sighting(uuid, {
+      index: String(i),
+      figures: [
+        { metric: smi.GPU_UTILIZATION, labels: {}, value: 0.25 },
+        { metric: smi.GPU_MEMORY_USED, labels: {}, value: 1000 },
+        { metric: smi.GPU_TEMPERATURE, labels: { sensor: 'gpu' }, value: 40 },
+        { metric: smi.GPU_ECC_ERRORS, labels: { type: 'corrected', scope: 'volatile' }, value: 3 },
+      ],
+      energyJoules: 0,
+    }),
+  ),
+};
+/** The kernel log, read, with no Xid yet. */
+const KERNEL_LOG: GpuReport = { reader: 'kernel_log', gpus: [], xids: [] };
+
 const gpuLabels = (uuid: string, gpu: string) => ({
   gpu,
   uuid,
@@ -276,11 +267,9 @@ const gpuLabels = (uuid: string, gpu: string) => ({
 });
 
 describe('DcgmCollector', () => {
-  it('adds its own families for every GPU and fills nvidia-smi families only for GPUs nvidia-smi does not stream', async () => {
-    const { sources, scrape } = setup();
-    sources.setNvidiaSmi([SMI_GPU0, SMI_GPU1]);
-    sources.setKernelLog(true);
-    const out = await scrape();
+  it('adds its own families for every GPU; of the families nvidia-smi reads, a GPU it streams gets nvidia-smi figures, the other DCGM figures', async () => {
+    const { scrape, answer } = setup();
+    const out = await scrape([NVIDIA_SMI, KERNEL_LOG]);
     expect(out.value(dm.GPU_SM_ACTIVE, gpuLabels(SMI_GPU0, '0'))).toBe(0.801234);
     expect(out.value(dm.GPU_TENSOR_ACTIVE, gpuLabels(DCGM_ONLY_GPU, '2'))).toBe(0.512345);
     expect(
@@ -292,7 +281,7 @@ describe('DcgmCollector', () => {
         policy: 'thermal',
       }),
     ).toBe(2.5);
-    // nvidia-smi's families: nothing for the GPUs it streams, everything for the other.
+    // nvidia-smi's families: its own figures for the GPUs it streams, DCGM's for the other.
     const smiFamilies = new Set([
       smi.GPU_INFO,
       smi.GPU_UTILIZATION,
@@ -301,8 +290,21 @@ describe('DcgmCollector', () => {
       smi.GPU_ENERGY,
       smi.GPU_ECC_ERRORS,
     ]);
-    const smiSeries = out.samples.filter((s) => smiFamilies.has(s.def));
-    expect(new Set(smiSeries.map((s) => s.labels.uuid))).toEqual(new Set([DCGM_ONLY_GPU]));
+    for (const uuid of [SMI_GPU0, SMI_GPU1]) {
+      const series = out.samples.filter((s) => smiFamilies.has(s.def) && s.labels.uuid === uuid);
+      expect(series.map((s) => `${s.def.name}${s.labels.sensor ?? ''} ${s.value}`).sort()).toEqual(
+        [
+          'inferwatch_gpu_info 1',
+          'inferwatch_gpu_energy_joules_total 0',
+          'inferwatch_gpu_utilization_ratio 0.25',
+          'inferwatch_gpu_memory_used_bytes 1000',
+          'inferwatch_gpu_temperature_celsiusgpu 40',
+          'inferwatch_gpu_ecc_errors_total 3',
+        ].sort(),
+      );
+    }
+    // A family nvidia-smi does not read for its GPU (this driver lacks it) is DCGM's.
+    expect(out.value(smi.GPU_MEMORY_TOTAL, gpuLabels(SMI_GPU0, '0'))).toBeGreaterThan(0);
     const only = gpuLabels(DCGM_ONLY_GPU, '2');
     expect(out.value(smi.GPU_UTILIZATION, only)).toBe(1);
     expect(out.value(smi.GPU_MEMORY_USED, only)).toBe(79802 * MIB);
@@ -313,16 +315,22 @@ describe('DcgmCollector', () => {
       12,
     );
     expect(out.value(smi.GPU_ENERGY, only)).toBe(0);
-    expect(out.samples.find((s) => s.def === smi.GPU_INFO)?.labels).toMatchObject({
+    expect(
+      out.samples.find((s) => s.def === smi.GPU_INFO && s.labels.uuid === DCGM_ONLY_GPU)?.labels,
+    ).toMatchObject({
       driver_version: '590.48.01',
       pci_bus_id: '0000:9b:00',
     });
-    // The kernel log reads Xids: DCGM adds none.
-    expect(out.samples.some((s) => s.def === GPU_XID_ERRORS)).toBe(false);
+    // The kernel log reads Xids: DCGM's count of a new one adds nothing.
+    answer(async () => ({ status: 200, body: H100.replace(/(xid="13"\}) 1/, '$1 3') }));
+    const later = await scrape([NVIDIA_SMI, KERNEL_LOG]);
+    const xids = later.samples.filter((s) => s.def === GPU_XID_ERRORS);
+    expect(xids.length).toBeGreaterThan(0);
+    expect(xids.filter((s) => s.value !== 0)).toEqual([]);
   });
 
   it('advances the shared energy counter by DCGM increments, in joules', async () => {
-    const { sources, scrape, answer } = setup();
+    const { scrape, answer } = setup();
     await scrape();
     answer(async () => ({
       status: 200,
@@ -333,7 +341,7 @@ describe('DcgmCollector', () => {
     }));
     const out = await scrape();
     expect(out.value(smi.GPU_ENERGY, gpuLabels(DCGM_ONLY_GPU, '2'))).toBe(10);
-    expect(sources.energy.total(SMI_GPU0)).toBe(0);
+    expect(out.value(smi.GPU_ENERGY, gpuLabels(SMI_GPU0, '0'))).toBe(0);
   });
 
   it('counts Xids from DCGM where the kernel log cannot be read, with paged codes at 0 from the start', async () => {
@@ -381,12 +389,17 @@ describe('DcgmCollector', () => {
     expect(configured.collector.status().state).toBe('failing');
 
     const found = setup();
-    await found.scrape();
-    found.sources.energy.integrated(DCGM_ONLY_GPU, 0);
+    const integral = (joules: number): GpuReport => ({
+      reader: 'nvidia_smi',
+      gpus: [sighting(DCGM_ONLY_GPU, { index: '2', energyJoules: joules })],
+    });
+    // DCGM speaks for the GPU's energy: the integral is only a baseline.
+    await found.scrape([integral(0)]);
     found.answer(async () => ({ status: 500, body: '' }));
-    await expect(found.scrape()).rejects.toMatchObject({ reason: 'http_500' });
-    found.sources.energy.integrated(DCGM_ONLY_GPU, 4);
-    expect(found.sources.energy.total(DCGM_ONLY_GPU)).toBe(4);
+    await expect(found.scrape([integral(4)])).rejects.toMatchObject({ reason: 'http_500' });
+    // The view, in that scrape, has nvidia-smi's report alone: the integral speaks.
+    const out = await throughView(found.view, () => undefined, [integral(4)]);
+    expect(out.value(smi.GPU_ENERGY, gpuLabels(DCGM_ONLY_GPU, '2'))).toBe(4);
   });
 
   it('busy is not down: an exporter that took the connection and did not answer is served from its last good read, with its time', async () => {
@@ -445,14 +458,25 @@ describe('DcgmCollector', () => {
     expect(a100.samples.some((s) => s.def === dm.GPU_GRAPHICS_ENGINE_ACTIVE)).toBe(false);
   });
 
-  it('labels a GPU as nvidia-smi does when nvidia-smi knows it, and teaches the inventory a GPU it does not', async () => {
-    const { inventory, sources, scrape } = setup();
-    inventory.update([{ gpu: '7', uuid: SMI_GPU0, gpuModel: 'H100 SXM', pciBusId: '0000:10:00' }]);
-    sources.setKernelLog(true);
-    const out = await scrape();
+  it('labels a GPU as nvidia-smi does when nvidia-smi knows it, and names the GPU at a bus nvidia-smi does not list', async () => {
+    const { scrape } = setup();
+    const named: GpuReport = {
+      reader: 'nvidia_smi',
+      gpus: [sighting(SMI_GPU0, { index: '7', model: 'H100 SXM', pciBusId: '0000:10:00' })],
+    };
+    const xidAtDcgmGpu: GpuReport = {
+      reader: 'kernel_log',
+      gpus: [],
+      xids: [{ pciBusId: '0000:9b:00', uuid: '', xid: 79, events: 1 }],
+    };
+    const out = await scrape([named, xidAtDcgmGpu]);
     expect(out.value(dm.GPU_SM_ACTIVE, { gpu: '7', uuid: SMI_GPU0, gpu_model: 'H100 SXM' })).toBe(
       0.801234,
     );
-    expect(inventory.lookup('0000:9b:00').uuid).toBe(DCGM_ONLY_GPU);
+    expect(
+      out.samples.find(
+        (s) => s.def === GPU_XID_ERRORS && s.labels.pci_bus_id === '0000:9b:00' && s.value === 1,
+      )?.labels.uuid,
+    ).toBe(DCGM_ONLY_GPU);
   });
 });

@@ -7,6 +7,7 @@ import { parseGpuLine, type FieldSelection } from '../../agent/collectors/nvidia
 import { mapVllm } from '../../agent/collectors/runtimes/adapters/vllm.js';
 import { TargetFolder } from '../../agent/collectors/runtimes/fold.js';
 import { ConfigError, parseConfig, parseConfigText } from '../../agent/config/load.js';
+import type { Collector } from '../../agent/core/collector.js';
 import { Exposition } from '../../agent/core/exposition.js';
 import { createLogger } from '../../agent/core/logger.js';
 import { counter, gauge } from '../../agent/core/metric.js';
@@ -20,6 +21,7 @@ import { ndjsonFramer, sseFramer } from '../../agent/shared/framing.js';
 import { StreamMeasure } from '../../agent/probe/measure.js';
 import { project, readCapture } from '../../demo/fake/capture.js';
 import { collectorDeps } from '../helpers/collector-deps.js';
+import { newGpuView } from '../helpers/gpu-view.js';
 import { fixture, readFixture } from '../helpers/fixtures.js';
 
 /**
@@ -210,12 +212,13 @@ describe('the exposition parser and a runtime adapter', () => {
           parseConfig({ collectors: { dcgm: { url: 'http://dcgm:9400/metrics' } } }),
           deps,
         );
-        const scraper = new Scraper(collectors, exposition, {
-          clock: deps.clock,
-          stateLog: deps.stateLog,
-          errors,
-          waitMs: 1000,
-        });
+        // DCGM reports to the GPU view, which writes what it read.
+        const scraper = new Scraper(
+          collectors as Collector[],
+          exposition,
+          { clock: deps.clock, stateLog: deps.stateLog, errors, waitMs: 1000 },
+          [newGpuView()],
+        );
         await scraper.scrape();
         const parsed = parseExposition(await exposition.render());
         for (const family of parsed.families.values())

@@ -1,14 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GpuInventory, normalizeBusId } from '../../agent/shared/gpu-inventory.js';
-import { GpuSources } from '../../agent/shared/gpu-sources.js';
+import { normalizeBusId } from '../../agent/shared/bus-id.js';
+import { GPU_XID_ERRORS, PAGED_XIDS } from '../../agent/shared/gpu-metrics.js';
+import { mergeInto, newGpuView, sighting } from '../helpers/gpu-view.js';
 import { KernelEventsCollector } from '../../agent/collectors/kernel-events/collector.js';
-import { GPU_XID_ERRORS, OOM_KILL_VICTIMS } from '../../agent/collectors/kernel-events/metrics.js';
-import {
-  KernelLogAssembler,
-  PAGED_XIDS,
-  parseKernelLine,
-} from '../../agent/collectors/kernel-events/parse.js';
+import { OOM_KILL_VICTIMS } from '../../agent/collectors/kernel-events/metrics.js';
+import { KernelLogAssembler, parseKernelLine } from '../../agent/collectors/kernel-events/parse.js';
 import { readerProblem } from '../../agent/shared/log-readers.js';
+import type { GpuReport } from '../../agent/shared/gpu-report.js';
 import { Durable } from '../../agent/core/durable.js';
 import { createLogger } from '../../agent/core/logger.js';
 import { StateLog } from '../../agent/core/state-log.js';
@@ -183,10 +181,12 @@ describe('KernelLogAssembler on real multi-line NVRM messages', () => {
 
 function setup() {
   const runner = new FakeRunner();
-  const inventory = new GpuInventory();
-  inventory.update([
-    { gpu: '4', uuid: 'GPU-4', gpuModel: 'NVIDIA H100 80GB HBM3', pciBusId: '0000:9b:00' },
-  ]);
+  // nvidia-smi names one GPU; the kernel names the others by their bus alone.
+  const nvidiaSmi: GpuReport = {
+    reader: 'nvidia_smi',
+    gpus: [sighting('GPU-4', { index: '4', pciBusId: '0000:9b:00' })],
+  };
+  const view = newGpuView();
   const errors: string[] = [];
   let now = 0;
   const collector = new KernelEventsCollector(
@@ -198,8 +198,6 @@ function setup() {
     {
       durable: new Durable(),
       runner,
-      inventory,
-      sources: new GpuSources(),
       clock: { monotonicMs: () => now, epochMs: () => now },
       errors: { count: (_c, reason) => errors.push(reason) },
       stateLog: new StateLog(createLogger('error', { write: () => undefined })),
@@ -208,7 +206,7 @@ function setup() {
   const scrape = () => {
     const out = new Recorder();
     collector.collect(out);
-    return out.samples;
+    return mergeInto(view, out, [nvidiaSmi]).samples;
   };
   return { runner, collector, errors, scrape, tick: (ms: number) => (now += ms) };
 }

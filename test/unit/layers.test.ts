@@ -10,7 +10,7 @@ const why = refusal as (from: string, to: string, typeOnly: boolean) => string |
 describe("the agent's layering", () => {
   it.each([
     ['agent/core/scrape.ts', 'core'],
-    ['agent/shared/gpu-inventory.ts', 'shared'],
+    ['agent/shared/gpu-report.ts', 'shared'],
     ['agent/config/schema.ts', 'config'],
     ['agent/collectors/nvidia-smi/parse.ts', 'source:nvidia-smi'],
     ['agent/collectors/runtimes/adapters/vllm.ts', 'source:runtimes'],
@@ -23,7 +23,11 @@ describe("the agent's layering", () => {
 
   it.each([
     ['agent/collectors/host/collector.ts', 'agent/collectors/nvidia-smi/metrics.ts', false],
-    ['agent/core/scrape.ts', 'agent/shared/gpu-inventory.ts', false],
+    ['agent/core/scrape.ts', 'agent/shared/gpu-report.ts', false],
+    // GPU readers report to the GPU view; none reads another or the view.
+    ['agent/collectors/dcgm/collector.ts', 'agent/collectors/nvidia-smi/fields.ts', false],
+    ['agent/collectors/dcgm/collector.ts', 'agent/collectors/kernel-events/parse.ts', false],
+    ['agent/collectors/kernel-events/collector.ts', 'agent/collectors/gpu/view.ts', true],
     ['agent/shared/runtime-endpoints.ts', 'agent/collectors/runtimes/load.ts', true],
     ['agent/config/schema.ts', 'agent/probe/canaries.ts', false],
     ['agent/collectors/nvidia-smi/collector.ts', 'agent/config/load.ts', false],
@@ -36,7 +40,8 @@ describe("the agent's layering", () => {
 
   it.each([
     ['agent/collectors/nvidia-smi/collector.ts', 'agent/core/supervisor.ts', false],
-    ['agent/collectors/nvidia-smi/collector.ts', 'agent/shared/gpu-inventory.ts', false],
+    ['agent/collectors/nvidia-smi/collector.ts', 'agent/shared/gpu-report.ts', false],
+    ['agent/collectors/index.ts', 'agent/collectors/gpu/index.ts', false],
     ['agent/collectors/nvidia-smi/index.ts', 'agent/config/load.ts', true],
     ['agent/config/schema.ts', 'agent/collectors/dcgm/config.ts', false],
     ['agent/eval/collector.ts', 'agent/probe/run.ts', false],

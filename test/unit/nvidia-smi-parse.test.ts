@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALL_FIELDS } from '../../agent/collectors/nvidia-smi/fields.js';
-import * as m from '../../agent/collectors/nvidia-smi/metrics.js';
+import * as m from '../../agent/shared/gpu-metrics.js';
 import {
   parseComputeAppLine,
   parseCudaVersion,

@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CollectorError, type Collector, type Emitter } from '../../agent/core/collector.js';
+import {
+  channel,
+  CollectorError,
+  type Collector,
+  type Emitter,
+  type Stage,
+} from '../../agent/core/collector.js';
 import { Exposition } from '../../agent/core/exposition.js';
 import { createLogger } from '../../agent/core/logger.js';
 import { counter, gauge } from '../../agent/core/metric.js';
@@ -21,20 +27,30 @@ function collector(
   return { name, metrics: OWN[name], collect, status: () => ({ state: 'ok', detail: '' }) };
 }
 
-function setup(collectors: Collector[], waitMs = 100, maxSeriesPerFamily?: number) {
+function setup(
+  collectors: Collector[],
+  waitMs = 100,
+  maxSeriesPerFamily?: number,
+  stages: Stage[] = [],
+) {
   const exposition = new Exposition({ processMetrics: false });
   const errors = defineSelfMetrics(exposition, '1.2.3');
   const logs: string[] = [];
   const logger = createLogger('info', { write: (line: string) => logs.push(line) });
   let now = 0;
   const clock = { monotonicMs: () => now, epochMs: () => 1_700_000_000_000 + now };
-  const scraper = new Scraper(collectors, exposition, {
-    clock,
-    stateLog: new StateLog(logger),
-    errors,
-    waitMs,
-    ...(maxSeriesPerFamily !== undefined ? { maxSeriesPerFamily } : {}),
-  });
+  const scraper = new Scraper(
+    collectors,
+    exposition,
+    {
+      clock,
+      stateLog: new StateLog(logger),
+      errors,
+      waitMs,
+      ...(maxSeriesPerFamily !== undefined ? { maxSeriesPerFamily } : {}),
+    },
+    stages,
+  );
   return {
     logs,
     scraper,
@@ -220,33 +236,97 @@ describe('Scraper', () => {
     expect(s.get('inferwatch_collector_success{collector="test_temperature"}')).toBe(0);
   });
 
-  it('joins a family two collectors share, the earlier one winning a series both emit, and keeps one when the other fails', async () => {
-    const shared = (name: string, collect: (out: Emitter) => void): Collector => ({
+  it('runs a stage after the collectors on what they reported, in any list order; a collector that fails reports nothing', async () => {
+    const READINGS = channel<{ from: string; sensor: string; value: number }>('readings');
+    const SUMS = channel<number>('sums');
+    const reader = (name: string, collect: (out: Emitter) => void): Collector => ({
       name,
-      metrics: [TEMPS, EVENTS],
+      metrics: [],
       collect,
       status: () => ({ state: 'ok', detail: '' }),
     });
     let secondFails = false;
-    const { scrape } = setup([
-      shared('first', (out) => {
-        out.emit(TEMPS, { sensor: 'gpu' }, 60);
-        out.emit(EVENTS, { kind: 'a' }, 1);
-      }),
-      shared('second', (out) => {
-        if (secondFails) throw new CollectorError('down', 'gone');
-        out.emit(TEMPS, { sensor: 'gpu' }, 99);
-        out.emit(TEMPS, { sensor: 'memory' }, 55);
-      }),
-    ]);
+    const first = reader('first', (out) => {
+      out.report(READINGS, { from: 'first', sensor: 'gpu', value: 60 });
+    });
+    const second = reader('second', (out) => {
+      if (secondFails) throw new CollectorError('down', 'gone');
+      out.report(READINGS, { from: 'second', sensor: 'gpu', value: 99 });
+      out.report(READINGS, { from: 'second', sensor: 'memory', value: 55 });
+    });
+    // The merge: per sensor, the first reader speaks.
+    const merge: Stage<{ from: string; sensor: string; value: number }> = {
+      name: 'merge',
+      metrics: [TEMPS],
+      input: READINGS,
+      output: [SUMS],
+      merge(reports, out) {
+        const ranked = [...reports].sort((a, b) => a.from.localeCompare(b.from));
+        const spoken = new Set<string>();
+        for (const r of ranked) {
+          if (spoken.has(r.sensor)) continue;
+          spoken.add(r.sensor);
+          out.emit(TEMPS, { sensor: r.sensor }, r.value);
+        }
+        out.report(SUMS, ranked.length);
+      },
+      status: () => ({ state: 'ok', detail: '' }),
+    };
+    // A stage fed by the merge, listed before it.
+    const count: Stage<number> = {
+      name: 'count',
+      metrics: [EVENTS],
+      input: SUMS,
+      merge: (sums, out) => out.emit(EVENTS, { kind: 'readings' }, sums[0] ?? -1),
+      status: () => ({ state: 'ok', detail: '' }),
+    };
+    for (const [collectors, stages] of [
+      [
+        [first, second],
+        [merge, count],
+      ],
+      [
+        [second, first],
+        [count, merge],
+      ],
+    ] as const) {
+      secondFails = false;
+      const { scrape } = setup([...collectors], 100, undefined, [...stages]);
+      const s = await scrape();
+      expect(s.get('test_temperature_celsius{sensor="gpu"}')).toBe(60);
+      expect(s.get('test_temperature_celsius{sensor="memory"}')).toBe(55);
+      expect(s.get('test_events_total{kind="readings"}')).toBe(3);
+      expect(s.get('inferwatch_collector_success{collector="merge"}')).toBe(1);
+      expect(s.has('inferwatch_collector_duration_seconds{collector="count"}')).toBe(true);
+      secondFails = true;
+      const after = await scrape();
+      expect(after.get('test_temperature_celsius{sensor="gpu"}')).toBe(60);
+      expect(after.has('test_temperature_celsius{sensor="memory"}')).toBe(false);
+      expect(after.get('test_events_total{kind="readings"}')).toBe(1);
+    }
+  });
+
+  it('a stage that throws loses only its own series, and says so', async () => {
+    const { scrape } = setup(
+      [collector('test_ready', (out) => out.emit(READY, {}, 1))],
+      100,
+      undefined,
+      [
+        {
+          name: 'broken',
+          metrics: [TEMPS],
+          input: channel<number>('nothing'),
+          merge: () => {
+            throw new Error('a bug');
+          },
+          status: () => ({ state: 'ok', detail: '' }),
+        },
+      ],
+    );
     const s = await scrape();
-    expect(s.get('test_temperature_celsius{sensor="gpu"}')).toBe(60);
-    expect(s.get('test_temperature_celsius{sensor="memory"}')).toBe(55);
-    expect(s.get('test_events_total{kind="a"}')).toBe(1);
-    secondFails = true;
-    const after = await scrape();
-    expect(after.get('test_temperature_celsius{sensor="gpu"}')).toBe(60);
-    expect(after.has('test_temperature_celsius{sensor="memory"}')).toBe(false);
+    expect(s.get('test_ready')).toBe(1);
+    expect(s.get('inferwatch_collector_success{collector="broken"}')).toBe(0);
+    expect(s.get('inferwatch_source_errors_total{collector="broken",reason="error"}')).toBe(1);
   });
 
   it('caps the series of one family from one collector (collectors.max_series_per_family), keeps the first, and counts the rest', async () => {
@@ -289,6 +369,32 @@ describe('Scraper', () => {
           status: () => ({ state: 'ok', detail: '' }),
         },
       ]),
-    ).toThrow(/declared differently by test_temperature and x/);
+    ).toThrow(/written by both test_temperature and x/);
+  });
+
+  it('refuses a family written by two sources: they report it to a stage instead', () => {
+    const twice = (name: string): Collector => ({
+      name,
+      metrics: [TEMPS],
+      collect: () => undefined,
+      status: () => ({ state: 'ok', detail: '' }),
+    });
+    expect(() => setup([twice('a'), twice('b')])).toThrow(/written by both a and b/);
+  });
+
+  it('refuses stages that feed each other', () => {
+    const A = channel<number>('a');
+    const B = channel<number>('b');
+    const stage = (name: string, input: typeof A, output: typeof A): Stage<number> => ({
+      name,
+      metrics: [],
+      input,
+      output: [output],
+      merge: () => undefined,
+      status: () => ({ state: 'ok', detail: '' }),
+    });
+    expect(() => setup([], 100, undefined, [stage('x', A, B), stage('y', B, A)])).toThrow(
+      /the stages x, y feed each other/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import type { CollectorFactory } from '../../shared/collector-factory.js';
-import { CostCollector } from './collector.js';
+import { CostStage } from './stage.js';
 import { COST_METRICS } from './metrics.js';
 import { costModel, hasCost } from './model.js';
 
@@ -8,6 +8,6 @@ export const cost: CollectorFactory = {
   metrics: COST_METRICS,
   create(config, deps) {
     const model = costModel(config.cost);
-    return hasCost(model) ? [new CostCollector(model, deps)] : [];
+    return hasCost(model) ? [new CostStage(model, deps)] : [];
   },
 };

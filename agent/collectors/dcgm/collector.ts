@@ -7,13 +7,17 @@ import {
   type SourceStatus,
 } from '../../core/collector.js';
 import { isUnresponsive } from '../../core/http.js';
-import type { Labels, MetricDef } from '../../core/metric.js';
-import { GPU_XID_ERRORS } from '../kernel-events/metrics.js';
-import { PAGED_XIDS } from '../kernel-events/parse.js';
-import * as smi from '../nvidia-smi/metrics.js';
+import type { MetricDef } from '../../core/metric.js';
 import type { CollectorDeps } from '../../shared/collector-factory.js';
+import * as gpus from '../../shared/gpu-metrics.js';
+import {
+  GPU_REPORTS,
+  type GpuFigure,
+  type GpuSighting,
+  type XidTally,
+} from '../../shared/gpu-report.js';
 import { DCGM_FIELDS } from './fields.js';
-import { DCGM_ONLY_METRICS, MIG_INSTANCE_INFO } from './metrics.js';
+import { MIG_INSTANCE_INFO } from './metrics.js';
 import { parseDcgm, type DcgmGpu, type DcgmReading } from './parse.js';
 import { DcgmXidEvents } from './xid-events.js';
 
@@ -32,29 +36,34 @@ const NAME = 'dcgm';
 /** Where none answered, look again this often, not every scrape. */
 const RECHECK_MS = 60_000;
 
-/** Every family DCGM may write: its own, and nvidia-smi's for GPUs nvidia-smi does not stream. */
-export const DCGM_METRICS: readonly MetricDef[] = [
-  ...DCGM_ONLY_METRICS,
-  smi.GPU_INFO,
-  ...new Set(DCGM_FIELDS.filter((f) => f.shared).map((f) => f.metric)),
-  smi.GPU_ENERGY,
-  GPU_XID_ERRORS,
+/** Every family DCGM reads: all per GPU, so the GPU view writes them with the GPU's names. */
+export const DCGM_FEEDS: readonly MetricDef[] = [
+  ...new Set([
+    ...DCGM_FIELDS.flatMap((f) => (f.mig ? [f.metric, f.mig] : [f.metric])),
+    MIG_INSTANCE_INFO,
+    gpus.GPU_INFO,
+    gpus.GPU_ENERGY,
+    gpus.GPU_XID_ERRORS,
+  ]),
 ];
 
 /**
  * GPU depth from a local dcgm-exporter's /metrics: SM, tensor and DRAM activity, PCIe and
  * NVLink traffic and errors, clock violation time, MIG instances. A scrape asks for a fresh
  * read and waits for it only until it must hand over; a slow or hung exporter is served from
- * its last good read, with its age. nvidia-smi speaks for every GPU it streams; DCGM fills
- * nvidia-smi's families only for GPUs it does not, and feeds the shared energy and Xid counters
- * (see GpuSources) once per read.
+ * its last good read, with its age. Every figure goes to the GPU view, which decides where
+ * nvidia-smi or the kernel log speaks instead.
  */
 export class DcgmCollector implements Collector {
   readonly name = NAME;
-  readonly metrics = DCGM_METRICS;
+  readonly metrics: readonly MetricDef[] = [];
   private readonly xidEvents = new DcgmXidEvents();
   private readonly reader: BackgroundRead<DcgmReading>;
   private seen = new Set<string>();
+  /** Each read as the GPU view takes it, made once per read. */
+  private sightings = new WeakMap<DcgmReading, readonly GpuSighting[]>();
+  /** Xid events by GPU and code since the agent started, kept through a reload. */
+  private readonly xids: Map<string, XidTally>;
   private found = false;
   private lastLookMs: number | undefined;
   private absent: string | undefined;
@@ -63,6 +72,7 @@ export class DcgmCollector implements Collector {
     private readonly options: DcgmOptions,
     private readonly deps: CollectorDeps,
   ) {
+    this.xids = deps.durable.get(`${NAME}/xids`, () => new Map<string, XidTally>());
     this.reader = new BackgroundRead((signal) => this.read(signal), {
       clock: deps.clock,
       timeoutMs: options.timeoutMs + 1000,
@@ -112,7 +122,7 @@ export class DcgmCollector implements Collector {
       return { state: 'failing', detail: `${reason}: ${message}` };
     }
     const last = this.reader.last;
-    if (this.found && last) return { state: 'ok', detail: this.summarize(last.value) };
+    if (this.found && last) return { state: 'ok', detail: summarize(this.options.url, last.value) };
     if (this.absent)
       return {
         state: 'missing',
@@ -145,37 +155,18 @@ export class DcgmCollector implements Collector {
     this.found = true;
     this.absent = undefined;
     this.deps.stateLog.ok(NAME);
-    const { sources, inventory } = this.deps;
-    for (const uuid of this.seen) {
-      if (reading.gpus.has(uuid)) continue;
-      sources.energy.dcgmLost(uuid);
-      this.xidEvents.forget(uuid);
-    }
+    for (const uuid of this.seen) if (!reading.gpus.has(uuid)) this.xidEvents.forget(uuid);
     this.seen = new Set(reading.gpus.keys());
-    const kernelLogReads = sources.kernelLogReads();
     for (const gpu of reading.gpus.values()) {
-      if (!inventory.byUuid(gpu.uuid) && gpu.pciBusId)
-        inventory.update([
-          {
-            gpu: gpu.gpu,
-            uuid: gpu.uuid,
-            gpuModel: gpu.model,
-            pciBusId: gpu.pciBusId,
-            driverVersion: gpu.driverVersion,
-          },
-        ]);
-      if (gpu.energyJoules === undefined) sources.energy.dcgmLost(gpu.uuid);
-      else sources.energy.dcgm(gpu.uuid, gpu.energyJoules);
-      const events = this.xidEvents.events(gpu);
-      if (kernelLogReads) continue;
-      const identity = this.identityOf(gpu);
-      for (const [xid, count] of events) sources.xids.count(identity, xid, count);
-      for (const xid of PAGED_XIDS) sources.xids.ensure(identity, xid);
+      for (const [xid, count] of this.xidEvents.events(gpu)) {
+        const key = `${gpu.uuid}/${xid}`;
+        const events = (this.xids.get(key)?.events ?? 0) + count;
+        this.xids.set(key, { pciBusId: '', uuid: gpu.uuid, xid, events });
+      }
     }
   }
 
   private lost(error: unknown): void {
-    for (const uuid of this.seen) this.deps.sources.energy.dcgmLost(uuid);
     this.seen = new Set();
     this.xidEvents.forget();
     const { reason, message } = failureOf(error);
@@ -192,77 +183,47 @@ export class DcgmCollector implements Collector {
     this.deps.stateLog.failing(NAME, reason, `dcgm-exporter at ${this.options.url}: ${message}`);
   }
 
-  private identityOf(gpu: DcgmGpu) {
-    const known = this.deps.inventory.byUuid(gpu.uuid);
-    return {
-      gpu: known?.gpu ?? gpu.gpu,
-      uuid: gpu.uuid,
-      gpuModel: known?.gpuModel ?? gpu.model,
-      pciBusId: known?.pciBusId ?? gpu.pciBusId ?? '',
-    };
-  }
-
   private publish(out: Emitter, reading: DcgmReading): void {
-    const { sources } = this.deps;
-    for (const gpu of reading.gpus.values()) {
-      const identity = this.identityOf(gpu);
-      const labels = { gpu: identity.gpu, uuid: gpu.uuid, gpu_model: identity.gpuModel };
-      const nvidiaSmiReads = sources.nvidiaSmiReads(gpu.uuid);
-      for (const [field, value] of gpu.values) {
-        if (field.shared && nvidiaSmiReads) continue;
-        out.emit(field.metric, withLabels(labels, field.labels), value);
-      }
-      for (const instance of gpu.migInstances.values()) {
-        const at = { ...labels, gpu_instance: instance.id, mig_profile: instance.profile };
-        out.emit(MIG_INSTANCE_INFO, at, 1);
-        for (const [field, value] of instance.values) if (field.mig) out.emit(field.mig, at, value);
-      }
-      if (!nvidiaSmiReads) this.publishInstead(out, gpu, labels, identity.pciBusId);
-    }
-    if (!sources.kernelLogReads()) {
-      for (const { labels, value } of sources.xids.entries())
-        out.emit(GPU_XID_ERRORS, labels, value);
-    }
-  }
-
-  /** What doctor says of the last good read: what it holds, and who speaks for what. */
-  private summarize(reading: DcgmReading): string {
-    const { sources } = this.deps;
-    const spokenFor = [...reading.gpus.keys()].filter((uuid) => sources.nvidiaSmiReads(uuid));
-    return summarize(this.options.url, reading, spokenFor.length, sources.kernelLogReads());
-  }
-
-  /** nvidia-smi's identity and energy series, for a GPU nvidia-smi does not stream. */
-  private publishInstead(out: Emitter, gpu: DcgmGpu, labels: Labels, pciBusId: string): void {
-    out.emit(
-      smi.GPU_INFO,
-      {
-        ...labels,
-        driver_version: gpu.driverVersion ?? '',
-        cuda_version: '',
-        pci_bus_id: pciBusId,
-        vbios_version: '',
-        compute_cap: '',
-        mig_mode: gpu.migInstances.size > 0 ? 'Enabled' : '',
-        persistence_mode: '',
-      },
-      1,
-    );
-    const joules = this.deps.sources.energy.total(gpu.uuid);
-    if (joules !== undefined) out.emit(smi.GPU_ENERGY, labels, joules);
+    let sightings = this.sightings.get(reading);
+    if (!sightings)
+      this.sightings.set(reading, (sightings = [...reading.gpus.values()].map(sightingOf)));
+    out.report(GPU_REPORTS, { reader: 'dcgm', gpus: sightings, xids: [...this.xids.values()] });
   }
 }
 
-function withLabels(base: Labels, extra: Labels): Labels {
-  return Object.keys(extra).length === 0 ? base : { ...base, ...extra };
+/** A GPU as DCGM read it: every field, and each MIG instance's. */
+function sightingOf(gpu: DcgmGpu): GpuSighting {
+  const figures: GpuFigure[] = [...gpu.values].map(([field, value]) => ({
+    metric: field.metric,
+    labels: field.labels,
+    value,
+  }));
+  for (const instance of gpu.migInstances.values()) {
+    const labels = { gpu_instance: instance.id, mig_profile: instance.profile };
+    figures.push({ metric: MIG_INSTANCE_INFO, labels, value: 1 });
+    for (const [field, value] of instance.values)
+      if (field.mig) figures.push({ metric: field.mig, labels, value });
+  }
+  return {
+    uuid: gpu.uuid,
+    index: gpu.gpu,
+    model: gpu.model,
+    pciBusId: gpu.pciBusId ?? '',
+    info: {
+      driver_version: gpu.driverVersion ?? '',
+      cuda_version: '',
+      pci_bus_id: gpu.pciBusId ?? '',
+      vbios_version: '',
+      compute_cap: '',
+      mig_mode: gpu.migInstances.size > 0 ? 'Enabled' : '',
+      persistence_mode: '',
+    },
+    figures,
+    energyJoules: gpu.energyJoules,
+  };
 }
 
-function summarize(
-  url: string,
-  reading: DcgmReading,
-  spokenFor: number,
-  kernelLogReads: boolean,
-): string {
+function summarize(url: string, reading: DcgmReading): string {
   const families = new Set<string>();
   let instances = 0;
   for (const gpu of reading.gpus.values()) {
@@ -281,8 +242,6 @@ function summarize(
     `${reading.gpus.size} GPU(s) at ${url}; ${families.size} DCGM-only famil${families.size === 1 ? 'y' : 'ies'}` +
     (profiling ? '' : ' (no profiling fields: enable DCGM_FI_PROF_* in its counters CSV)') +
     (instances ? `; ${instances} MIG instance(s)` : '') +
-    (spokenFor ? `; nvidia-smi speaks for ${spokenFor} of them` : '') +
-    (kernelLogReads ? '' : '; Xid errors from DCGM (the kernel log cannot be read)') +
     (left.length ? `; left out: ${left.join(', ')} series` : '')
   );
 }

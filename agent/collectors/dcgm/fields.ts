@@ -1,10 +1,10 @@
 import type { Labels, MetricDef } from '../../core/metric.js';
-import * as smi from '../nvidia-smi/metrics.js';
+import * as smi from '../../shared/gpu-metrics.js';
 import * as m from './metrics.js';
 
 /**
- * One DCGM field and the inferwatch family it lands in. `shared` families are nvidia-smi's:
- * DCGM fills them only for a GPU nvidia-smi does not stream. The others only DCGM can read.
+ * One DCGM field and the inferwatch family it lands in. `shared` families nvidia-smi reads too
+ * (the GPU view decides who speaks for each GPU); the others only DCGM can read.
  */
 export interface DcgmField {
   readonly name: string;

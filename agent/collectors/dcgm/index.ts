@@ -1,11 +1,12 @@
 import type { CollectorFactory } from '../../shared/collector-factory.js';
-import { DCGM_METRICS, DcgmCollector } from './collector.js';
+import { DCGM_FEEDS, DcgmCollector } from './collector.js';
 
 export const DEFAULT_DCGM_URL = 'http://127.0.0.1:9400/metrics';
 
 export const dcgm: CollectorFactory = {
   name: 'dcgm',
-  metrics: DCGM_METRICS,
+  metrics: [],
+  feeds: DCGM_FEEDS,
   create(config, deps) {
     const c = config.collectors.dcgm;
     if (!c.enabled) return [];

@@ -1,6 +1,6 @@
 import { CollectorError } from '../../core/collector.js';
 import { parseExposition, type ParsedSample } from '../../core/prom-text.js';
-import { normalizeBusId } from '../../shared/gpu-inventory.js';
+import { normalizeBusId } from '../../shared/bus-id.js';
 import {
   DCGM_FIELDS,
   ENERGY_FIELD,

@@ -11,11 +11,10 @@ import type { SourceErrors } from '../../core/self-metrics.js';
 import type { StateLog } from '../../core/state-log.js';
 import { StreamSupervisor, type Backoff, type Launch } from '../../core/supervisor.js';
 import { Waiters } from '../../core/waiters.js';
-import type { GpuInventory } from '../../shared/gpu-inventory.js';
-import type { GpuSources } from '../../shared/gpu-sources.js';
-import { GPU_XID_ERRORS, KERNEL_EVENT_METRICS, OOM_KILL_VICTIMS } from './metrics.js';
+import { GPU_REPORTS, type XidTally } from '../../shared/gpu-report.js';
+import { OOM_KILL_VICTIMS } from './metrics.js';
 import { readerProblem } from '../../shared/log-readers.js';
-import { KernelLogAssembler, PAGED_XIDS } from './parse.js';
+import { KernelLogAssembler } from './parse.js';
 
 export interface KernelEventsOptions {
   readonly dmesgCommand: string;
@@ -29,8 +28,6 @@ export interface KernelEventsDeps {
   readonly clock: Clock;
   readonly errors: SourceErrors;
   readonly stateLog: StateLog;
-  readonly inventory: GpuInventory;
-  readonly sources: GpuSources;
 }
 
 type Reader = 'dmesg' | 'journalctl';
@@ -49,15 +46,20 @@ export const PERMISSION_HELP =
  * Xid errors and OOM-killer victims from the kernel log, followed from the current position by
  * `dmesg --follow-new` (util-linux reads /dev/kmsg and skips the backlog, which Node cannot:
  * it has no lseek, and a blocking read of /dev/kmsg would hold a thread-pool thread forever).
- * Where dmesg may not read, `journalctl --dmesg --follow` takes over.
+ * Where dmesg may not read, `journalctl --dmesg --follow` takes over. Xid errors go to the GPU
+ * view, which names the GPU at each bus and keeps the counter; OOM victims are its own.
  */
 export class KernelEventsCollector implements Collector {
   readonly name = NAME;
-  readonly metrics = KERNEL_EVENT_METRICS;
+  readonly metrics = [OOM_KILL_VICTIMS];
   private readonly supervisor: StreamSupervisor;
   /** OOM-killer victims by process name, kept in the durable ledger through a reload. */
   private readonly victims: Map<string, number>;
   private readonly lastXid79 = new Map<string, number>();
+  /** Xid events by bus and code since the agent started, kept through a reload. */
+  private readonly xids: Map<string, XidTally>;
+  /** The UUID the kernel named for a bus. */
+  private readonly uuids: Map<string, string>;
   private readonly refused = new Map<Reader, string>();
   private readonly waiters = new Waiters();
   private assembler = new KernelLogAssembler();
@@ -69,6 +71,8 @@ export class KernelEventsCollector implements Collector {
     private readonly deps: KernelEventsDeps,
   ) {
     this.victims = deps.durable.get(`${NAME}/victims`, () => new Map<string, number>());
+    this.xids = deps.durable.get(`${NAME}/xids`, () => new Map<string, XidTally>());
+    this.uuids = deps.durable.get(`${NAME}/uuids`, () => new Map<string, string>());
     this.supervisor = new StreamSupervisor(deps.runner, {
       prepare: async () => this.launch(),
       firstLineMs: Infinity,
@@ -100,11 +104,12 @@ export class KernelEventsCollector implements Collector {
       const down = this.down ?? { reason: 'starting', detail: 'starting the kernel log reader' };
       throw new CollectorError(down.reason, down.detail, { counted: true });
     }
-    const xids = this.deps.sources.xids;
-    for (const gpu of this.deps.inventory.known()) {
-      for (const xid of PAGED_XIDS) xids.ensure(gpu, xid);
-    }
-    for (const { labels, value } of xids.entries()) out.emit(GPU_XID_ERRORS, labels, value);
+    out.report(GPU_REPORTS, {
+      reader: 'kernel_log',
+      gpus: [],
+      xids: [...this.xids.values()],
+      uuids: this.uuids,
+    });
     for (const [process, value] of this.victims) out.emit(OOM_KILL_VICTIMS, { process }, value);
   }
 
@@ -112,7 +117,7 @@ export class KernelEventsCollector implements Collector {
     if (this.reading) {
       return {
         state: 'ok',
-        detail: `following the kernel log with ${this.reading}; ${this.deps.sources.xids.total()} Xid error(s) since start`,
+        detail: `following the kernel log with ${this.reading}; ${this.xidEvents()} Xid error(s) since start`,
       };
     }
     if (this.down?.reason === 'permission_denied')
@@ -135,7 +140,6 @@ export class KernelEventsCollector implements Collector {
     }
     this.reading = reader;
     this.down = undefined;
-    this.deps.sources.setKernelLog(true);
     if (reader === 'dmesg') {
       return { command: this.options.dmesgCommand, args: ['--kernel', '--follow-new', '--notime'] };
     }
@@ -158,17 +162,17 @@ export class KernelEventsCollector implements Collector {
     switch (event.kind) {
       case 'xid':
         if (event.xid === 79) this.lastXid79.set(event.pciBusId, now);
-        this.deps.sources.xids.count(this.deps.inventory.lookup(event.pciBusId), event.xid);
+        this.countXid(event.pciBusId, event.xid);
         return;
       case 'fallen_off_bus': {
         const last = this.lastXid79.get(event.pciBusId);
         if (last !== undefined && now - last < FALLEN_OFF_BUS_DEDUP_MS) return;
         this.lastXid79.set(event.pciBusId, now);
-        this.deps.sources.xids.count(this.deps.inventory.lookup(event.pciBusId), 79);
+        this.countXid(event.pciBusId, 79);
         return;
       }
       case 'gpu_uuid':
-        this.deps.inventory.learnUuid(event.pciBusId, event.uuid);
+        this.uuids.set(event.pciBusId, event.uuid);
         return;
       case 'oom_kill':
         this.victims.set(event.process, (this.victims.get(event.process) ?? 0) + 1);
@@ -180,10 +184,21 @@ export class KernelEventsCollector implements Collector {
     this.assembler = new KernelLogAssembler();
     if (reason === 'not_found' && this.reading) this.refused.set(this.reading, reason);
     this.reading = undefined;
-    this.deps.sources.setKernelLog(false);
     this.down = { reason, detail };
     this.deps.errors.count(NAME, reason);
     this.deps.stateLog.failing(NAME, reason, detail);
     this.waiters.wakeAll();
+  }
+
+  private countXid(pciBusId: string, xid: number): void {
+    const key = `${pciBusId}/${xid}`;
+    const events = (this.xids.get(key)?.events ?? 0) + 1;
+    this.xids.set(key, { pciBusId, uuid: '', xid, events });
+  }
+
+  private xidEvents(): number {
+    let sum = 0;
+    for (const tally of this.xids.values()) sum += tally.events;
+    return sum;
   }
 }

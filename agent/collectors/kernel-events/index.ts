@@ -1,10 +1,12 @@
 import type { CollectorFactory } from '../../shared/collector-factory.js';
 import { KernelEventsCollector } from './collector.js';
-import { KERNEL_EVENT_METRICS } from './metrics.js';
+import { GPU_XID_ERRORS } from '../../shared/gpu-metrics.js';
+import { OOM_KILL_VICTIMS } from './metrics.js';
 
 export const kernelEvents: CollectorFactory = {
   name: 'kernel_events',
-  metrics: KERNEL_EVENT_METRICS,
+  metrics: [OOM_KILL_VICTIMS],
+  feeds: [GPU_XID_ERRORS],
   create(config, deps) {
     const c = config.collectors.kernel_events;
     if (!c.enabled) return [];

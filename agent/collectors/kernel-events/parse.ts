@@ -1,4 +1,4 @@
-import { normalizeBusId } from '../../shared/gpu-inventory.js';
+import { normalizeBusId } from '../../shared/bus-id.js';
 
 export type KernelEvent =
   | { readonly kind: 'xid'; readonly pciBusId: string; readonly xid: number }
@@ -50,15 +50,6 @@ export function parseKernelLine(line: string): KernelEvent | undefined {
   if (oom) return { kind: 'oom_kill', pid: oom[1] ?? '', process: oom[2] ?? '' };
   return undefined;
 }
-
-/**
- * The Xid codes that page (NVIDIA's catalogue: reset the GPU, reboot, drain): their series
- * exist at 0 for every GPU from the start, so `increase()` sees the first one.
- */
-export const PAGED_XIDS = [
-  46, 48, 62, 64, 74, 79, 95, 109, 110, 119, 120, 136, 140, 143, 144, 145, 146, 147, 148, 149, 150,
-  151, 154, 155, 156, 158,
-] as const;
 
 /** The stamps dmesg, journalctl and syslog put before a kernel message's text. */
 const PREFIXES = [

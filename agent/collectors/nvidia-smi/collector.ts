@@ -9,14 +9,14 @@ import type { ProcessRunner } from '../../core/exec.js';
 import type { Logger } from '../../core/logger.js';
 import type { SourceErrors } from '../../core/self-metrics.js';
 import { RateLimitedWarning, type StateLog } from '../../core/state-log.js';
-import { normalizeBusId, type GpuInventory } from '../../shared/gpu-inventory.js';
-import type { GpuSources } from '../../shared/gpu-sources.js';
+import { normalizeBusId } from '../../shared/bus-id.js';
+import * as gpus from '../../shared/gpu-metrics.js';
+import { GPU_REPORTS, type GpuSighting } from '../../shared/gpu-report.js';
 import { StreamSupervisor, type Backoff, type Launch } from '../../core/supervisor.js';
 import { Waiters } from '../../core/waiters.js';
 import { EnergyIntegrator } from './energy.js';
-import type { Labels } from '../../core/metric.js';
-import { METRIC_FIELDS, type MetricField } from './fields.js';
-import * as m from './metrics.js';
+import { METRIC_FIELDS } from './fields.js';
+import { GPU_COUNT } from './metrics.js';
 import { parseGpuLine, queryArgs, RoundAssembler, type GpuRow } from './parse.js';
 import { checkFields, type FieldCheck } from './field-check.js';
 
@@ -33,6 +33,8 @@ export interface NvidiaSmiOptions {
 export interface GpuSnapshot {
   readonly rows: readonly GpuRow[];
   readonly atMs: number;
+  /** The rows as the GPU view takes them. */
+  readonly sightings: readonly GpuSighting[];
   /** GPUs nvidia-smi could not reach ("Unable to determine the device handle ..."). */
   readonly unavailable: readonly string[];
 }
@@ -43,28 +45,27 @@ export interface Deps {
   readonly logger: Logger;
   readonly errors: SourceErrors;
   readonly stateLog: StateLog;
-  readonly inventory: GpuInventory;
-  readonly sources: GpuSources;
 }
 
 const NAME = 'nvidia_smi';
 const MAX_LINE_BYTES = 64 * 1024;
 
-export const GPU_METRICS = [
-  m.GPU_INFO,
-  m.GPU_COUNT,
+/** The per-GPU families nvidia-smi reads, which the GPU view writes. */
+export const GPU_FEEDS = [
+  gpus.GPU_INFO,
   ...new Set(METRIC_FIELDS.map((f) => f.metric)),
-  m.GPU_ENERGY,
+  gpus.GPU_ENERGY,
 ];
 
 /**
- * GPU metrics from one long-lived `nvidia-smi --query-gpu ... -lms N`. Scrapes read the last
- * complete sample; the moment the stream exits, falls silent or reports a driver error that
- * sample is dropped, the failure is counted, and the stream restarts with backoff.
+ * GPU metrics from one long-lived `nvidia-smi --query-gpu ... -lms N`. Scrapes hand the last
+ * complete sample to the GPU view; the moment the stream exits, falls silent or reports a
+ * driver error that sample is dropped, the failure is counted, and the stream restarts with
+ * backoff.
  */
 export class NvidiaSmiCollector implements Collector {
   readonly name = NAME;
-  readonly metrics = GPU_METRICS;
+  readonly metrics = [GPU_COUNT];
   private readonly supervisor: StreamSupervisor;
   private readonly assembler = new RoundAssembler((rows) => this.onRound(rows));
   private readonly energy: EnergyIntegrator;
@@ -74,10 +75,6 @@ export class NvidiaSmiCollector implements Collector {
   private down: { reason: string; detail: string } | undefined;
   private unavailable = new Map<string, string>();
   private readonly waiters = new Waiters();
-  private readonly labelCache = new Map<
-    string,
-    { base: Labels; byField: Map<MetricField, Labels> }
-  >();
 
   constructor(
     private readonly options: NvidiaSmiOptions,
@@ -130,8 +127,8 @@ export class NvidiaSmiCollector implements Collector {
     if (ageMs > staleMs) {
       throw new CollectorError('stale', `last sample is ${Math.round(ageMs)} ms old`);
     }
-    out.emit(m.GPU_COUNT, {}, snapshot.rows.length);
-    for (const row of snapshot.rows) this.emitRow(out, row);
+    out.emit(GPU_COUNT, {}, snapshot.rows.length);
+    out.report(GPU_REPORTS, { reader: 'nvidia_smi', gpus: snapshot.sightings });
     if (snapshot.unavailable.length > 0) {
       out.degrade('gpu_unavailable', snapshot.unavailable.join('; '));
     }
@@ -229,33 +226,18 @@ export class NvidiaSmiCollector implements Collector {
   private onRound(rows: readonly GpuRow[]): void {
     const now = this.deps.clock.monotonicMs();
     for (const row of rows) {
-      const watts = row.values.find((v) => v.field.metric === m.GPU_POWER_DRAW)?.value;
-      if (watts === undefined) continue;
-      this.energy.observe(row.uuid, watts, now);
-      const joules = this.energy.joules(row.uuid);
-      if (joules !== undefined) this.deps.sources.energy.integrated(row.uuid, joules);
+      const watts = row.values.find((v) => v.field.metric === gpus.GPU_POWER_DRAW)?.value;
+      if (watts !== undefined) this.energy.observe(row.uuid, watts, now);
     }
-    this.deps.sources.setNvidiaSmi(rows.map((r) => r.uuid));
     // A GPU that streams again (after a reset) is no longer unavailable.
     for (const row of rows)
       this.unavailable.delete(normalizeBusId(row.identity.pciBusId ?? '') ?? '');
-    this.snapshot = { rows, atMs: now, unavailable: [...this.unavailable.values()] };
-    this.deps.inventory.update(
-      rows.flatMap((r) => {
-        const pciBusId = normalizeBusId(r.identity.pciBusId ?? '');
-        return pciBusId
-          ? [
-              {
-                gpu: r.index,
-                uuid: r.uuid,
-                gpuModel: r.identity.name ?? '',
-                pciBusId,
-                driverVersion: r.identity.driverVersion,
-              },
-            ]
-          : [];
-      }),
-    );
+    this.snapshot = {
+      rows,
+      atMs: now,
+      unavailable: [...this.unavailable.values()],
+      sightings: rows.map((row) => this.sightingOf(row)),
+    };
     this.down = undefined;
     this.deps.stateLog.ok(NAME);
     this.supervisor.markHealthy();
@@ -264,7 +246,6 @@ export class NvidiaSmiCollector implements Collector {
 
   private onDown(reason: string, detail: string): void {
     this.snapshot = undefined;
-    this.deps.sources.setNvidiaSmi([]);
     this.assembler.reset();
     this.unavailable = new Map();
     this.down = { reason, detail };
@@ -276,26 +257,14 @@ export class NvidiaSmiCollector implements Collector {
     this.waiters.wakeAll();
   }
 
-  /** Label sets per GPU and field, built once: they change only with the GPU's identity. */
-  private labelsFor(row: GpuRow): { base: Labels; byField: Map<MetricField, Labels> } {
-    const key = `${row.index}\u0000${row.uuid}\u0000${row.identity.name ?? ''}`;
-    let entry = this.labelCache.get(key);
-    if (!entry) {
-      const base = { gpu: row.index, uuid: row.uuid, gpu_model: row.identity.name ?? '' };
-      entry = { base, byField: new Map(METRIC_FIELDS.map((f) => [f, { ...base, ...f.labels }])) };
-      if (this.labelCache.size > 1024) this.labelCache.clear();
-      this.labelCache.set(key, entry);
-    }
-    return entry;
-  }
-
-  private emitRow(out: Emitter, row: GpuRow): void {
-    const { base: labels, byField } = this.labelsFor(row);
+  private sightingOf(row: GpuRow): GpuSighting {
     const id = row.identity;
-    out.emit(
-      m.GPU_INFO,
-      {
-        ...labels,
+    return {
+      uuid: row.uuid,
+      index: row.index,
+      model: id.name ?? '',
+      pciBusId: normalizeBusId(id.pciBusId ?? '') ?? '',
+      info: {
         driver_version: id.driverVersion ?? '',
         cuda_version: this.fields?.cudaVersion ?? '',
         pci_bus_id: id.pciBusId ?? '',
@@ -304,12 +273,12 @@ export class NvidiaSmiCollector implements Collector {
         mig_mode: id.migMode ?? '',
         persistence_mode: id.persistenceMode ?? '',
       },
-      1,
-    );
-    for (const { field, value } of row.values) {
-      out.emit(field.metric, byField.get(field) ?? labels, value);
-    }
-    const joules = this.deps.sources.energy.total(row.uuid);
-    if (joules !== undefined) out.emit(m.GPU_ENERGY, labels, joules);
+      figures: row.values.map(({ field, value }) => ({
+        metric: field.metric,
+        labels: field.labels,
+        value,
+      })),
+      energyJoules: this.energy.joules(row.uuid),
+    };
   }
 }

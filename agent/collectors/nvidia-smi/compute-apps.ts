@@ -7,7 +7,7 @@ import {
 import { RateLimitedWarning } from '../../core/state-log.js';
 import { StreamSupervisor, type Backoff } from '../../core/supervisor.js';
 import { Waiters } from '../../core/waiters.js';
-import type { Deps, NvidiaSmiCollector } from './collector.js';
+import type { Deps, GpuSnapshot } from './collector.js';
 import type { RuntimeEndpoints } from '../../shared/runtime-endpoints.js';
 import { GPU_PROCESS_MEMORY_USED } from './metrics.js';
 import { COMPUTE_APPS_FIELDS, parseComputeAppLine, type ComputeApp } from './parse.js';
@@ -49,7 +49,8 @@ export class ComputeAppsCollector implements Collector {
 
   constructor(
     private readonly options: ComputeAppsOptions,
-    private readonly gpus: NvidiaSmiCollector,
+    /** The GPU stream's latest complete sample, for the GPUs' labels. */
+    private readonly currentGpus: () => GpuSnapshot | undefined,
     private readonly deps: Deps,
   ) {
     this.warnings = new RateLimitedWarning(deps.logger, 60_000, () => deps.clock.monotonicMs());
@@ -96,7 +97,7 @@ export class ComputeAppsCollector implements Collector {
 
   collect(out: Emitter): void {
     if (this.down) throw new CollectorError(this.down.reason, this.down.detail, { counted: true });
-    const gpus = this.gpus.current;
+    const gpus = this.currentGpus();
     if (!gpus) throw new CollectorError('no_gpu_data', 'the GPU stream has no current sample');
     if (!this.apps)
       throw new CollectorError('starting', 'waiting for the first process list', { counted: true });

@@ -1,5 +1,5 @@
 import type { Labels, MetricDef } from '../../core/metric.js';
-import * as m from './metrics.js';
+import * as m from '../../shared/gpu-metrics.js';
 import {
   activeFlag,
   mhzToHertz,

@@ -1,12 +1,13 @@
 import type { CollectorFactory } from '../../shared/collector-factory.js';
-import { GPU_METRICS, NvidiaSmiCollector } from './collector.js';
+import { GPU_FEEDS, NvidiaSmiCollector } from './collector.js';
 import { ComputeAppsCollector } from './compute-apps.js';
-import { GPU_PROCESS_MEMORY_USED } from './metrics.js';
+import { GPU_COUNT, GPU_PROCESS_MEMORY_USED } from './metrics.js';
 import { ProcessOwners } from './process-owners.js';
 
 export const nvidiaSmi: CollectorFactory = {
   name: 'nvidia_smi',
-  metrics: [...GPU_METRICS, GPU_PROCESS_MEMORY_USED],
+  metrics: [GPU_COUNT, GPU_PROCESS_MEMORY_USED],
+  feeds: GPU_FEEDS,
   create(config, deps) {
     const c = config.collectors.nvidia_smi;
     if (!c.enabled) return [];
@@ -37,7 +38,7 @@ export const nvidiaSmi: CollectorFactory = {
             }
           : {}),
       },
-      gpus,
+      () => gpus.current,
       deps,
     );
     return [gpus, processes];

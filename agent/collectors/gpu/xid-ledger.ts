@@ -1,5 +1,6 @@
-import type { Labels } from '../core/metric.js';
-import type { GpuIdentity } from './gpu-inventory.js';
+import type { Labels } from '../../core/metric.js';
+import type { GpuReader } from '../../shared/gpu-report.js';
+import type { GpuIdentity } from './inventory.js';
 
 export interface XidSeries {
   labels: Labels;
@@ -7,12 +8,34 @@ export interface XidSeries {
 }
 
 /**
- * Xid errors per GPU and code since the agent started, kept apart from whichever source saw
+ * Xid errors per GPU and code since the agent started, kept apart from whichever reader saw
  * them (the kernel log, or DCGM where the kernel log cannot be read), so a counter never falls
- * back when its source changes.
+ * back when its reader changes.
  */
 export class XidLedger {
   private readonly series = new Map<string, XidSeries>();
+  /** Each reader's last count of events, by its own key for the GPU and the code. */
+  private readonly tallies = new Map<string, number>();
+
+  /**
+   * A reader's count of a GPU's events since the reader started: its rise since the last count
+   * is new events, added when the reader speaks for Xids. A count that fell is a reader that
+   * started again, from 0.
+   */
+  tally(
+    reader: GpuReader,
+    key: string,
+    gpu: GpuIdentity,
+    xid: number,
+    events: number,
+    speaks: boolean,
+  ): void {
+    const at = `${reader}/${key}/${xid}`;
+    const before = this.tallies.get(at) ?? 0;
+    this.tallies.set(at, events);
+    const rise = events >= before ? events - before : events;
+    if (speaks && rise > 0) this.count(gpu, xid, rise);
+  }
 
   count(gpu: GpuIdentity, xid: number, events = 1): void {
     this.entry(gpu, xid).value += events;

@@ -1,5 +1,6 @@
-import type { Collector, Emitter, SourceStatus } from '../../core/collector.js';
+import type { Emitter, SourceStatus, Stage } from '../../core/collector.js';
 import type { CollectorDeps } from '../../shared/collector-factory.js';
+import { ENERGY_SPENT, type EnergySpent } from '../../shared/gpu-report.js';
 import * as M from './metrics.js';
 import { fixedUsdPerHour, type CostModel } from './model.js';
 
@@ -17,11 +18,13 @@ interface Spent {
  * The configured costs as gauges, and the fully loaded cost accumulated in the agent: fixed
  * cost per hour of monotonic time, and the GPUs' measured energy x PUE x price, each added as
  * it accrues at the prices of the moment (a price changed on reload counts from then on). A
- * counter, so a month's spend is one increase() with no recording-rule gaps.
+ * counter, so a month's spend is one increase() with no recording-rule gaps. A stage after the
+ * GPU view, which reports the energy it counted.
  */
-export class CostCollector implements Collector {
+export class CostStage implements Stage<EnergySpent> {
   readonly name = 'cost';
   readonly metrics = M.COST_METRICS;
+  readonly input = ENERGY_SPENT;
   private readonly spent: Spent;
 
   constructor(
@@ -36,7 +39,7 @@ export class CostCollector implements Collector {
     }));
   }
 
-  collect(out: Emitter): void {
+  merge(energy: readonly EnergySpent[], out: Emitter): void {
     const m = this.model;
     if (m.hardwareUsdPerHour !== undefined) out.emit(M.COST_HARDWARE, {}, m.hardwareUsdPerHour);
     for (const [component, perHour] of Object.entries(m.operationsUsdPerHour))
@@ -55,7 +58,7 @@ export class CostCollector implements Collector {
       );
       out.emit(M.COST_API_REFERENCE_INFO, { reference: r.name, as_of: r.as_of }, 1);
     }
-    this.accrue();
+    this.accrue(energy.at(-1)?.joules ?? this.spent.joules);
     const hasFixed =
       m.hardwareUsdPerHour !== undefined || Object.keys(m.operationsUsdPerHour).length > 0;
     if (hasFixed) out.emit(M.COST_TOTAL, { component: 'fixed' }, this.spent.fixedUsd);
@@ -66,12 +69,13 @@ export class CostCollector implements Collector {
     }
   }
 
-  /** Adds what accrued since the last scrape, at today's prices. */
-  private accrue(): void {
+  /**
+   * Adds what accrued since the last scrape, at today's prices. `joules`: the GPUs' energy
+   * since the agent started, monotone across nvidia-smi and DCGM.
+   */
+  private accrue(joules: number): void {
     const m = this.model;
     const now = this.deps.clock.monotonicMs();
-    // The ledger counts joules since the agent started, monotone across nvidia-smi and DCGM.
-    const joules = this.deps.sources.energy.sum();
     this.spent.fixedUsd += (fixedUsdPerHour(m) * Math.max(0, now - this.spent.atMs)) / 3_600_000;
     if (m.energyUsdPerKwh !== undefined)
       this.spent.energyUsd +=
