@@ -1,3 +1,4 @@
+import type { AlertDef } from '../../alerts/src/rule.js';
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import {
   LegendDisplayMode,
@@ -171,10 +172,11 @@ export function tableQuery(expr: string, refId: string): DataqueryBuilder {
     .refId(refId);
 }
 
-export function runbookLink(settings: DashboardSettings, alert: string): cog.Builder<never> {
-  return new DashboardLinkBuilder(`Runbook: ${alert}`)
+/** A panel's link to an alert's runbook: the alert by reference, so a renamed alert breaks the build. */
+export function runbookLink(settings: DashboardSettings, alert: AlertDef): cog.Builder<never> {
+  return new DashboardLinkBuilder(`Runbook: ${alert.name}`)
     .type(DashboardLinkType.Link)
-    .url(`${settings.runbookBaseUrl.replace(/\/+$/, '')}/${alert}.md`)
+    .url(`${settings.runbookBaseUrl.replace(/\/+$/, '')}/${alert.name}.md`)
     .targetBlank(true) as never;
 }
 

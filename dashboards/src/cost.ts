@@ -1,3 +1,7 @@
+import type { AlertDef } from '../../alerts/src/rule.js';
+import { COST_ALERTS } from '../../alerts/src/areas/cost.js';
+import { QUALITY_ALERTS } from '../../alerts/src/areas/quality.js';
+import { SLO_ALERTS } from '../../alerts/src/areas/slo.js';
 import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
@@ -28,7 +32,7 @@ const PER_TASK = `max(inferwatch_cost_requests_per_task{${SEL}})`;
 
 /** For executives: what local inference costs per task and per token, against the API. */
 export function cost(settings: DashboardSettings): DashboardBuilder {
-  const link = (alert: string) => runbookLink(settings, alert);
+  const link = (alert: AlertDef) => runbookLink(settings, alert);
   const b = dashboard(
     UIDS.cost,
     'inferwatch / Cost',
@@ -89,7 +93,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
           [null, 'red'],
           [0, 'green'],
         ]),
-        links: [link('LLMNodeCostAboveAPIReference')],
+        links: [link(COST_ALERTS.costAboveAPIReference)],
       }),
     )
     .withPanel(
@@ -134,7 +138,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
             `sum(sum_over_time(instance:inferwatch_cost_idle_usd:rate1h{${SEL}}[$__range:$__interval])) * ${HOURS_PER_STEP} or vector(0)`,
           ),
         ],
-        links: [link('LLMNodeGPUsIdle')],
+        links: [link(COST_ALERTS.gpUsIdle)],
       }),
     )
     .withRow(new RowBuilder('Trends'))
@@ -155,7 +159,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
             '{{reference}} (API)',
           ),
         ],
-        links: [link('LLMNodeCostAboveAPIReference')],
+        links: [link(COST_ALERTS.costAboveAPIReference)],
       }),
     )
     .withPanel(
@@ -211,7 +215,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
             '{{model}}',
           ),
         ],
-        links: [link('LLMNodeAvailabilityBudgetBurn')],
+        links: [link(SLO_ALERTS.availabilityBudgetBurn)],
       }),
     )
     .withPanel(
@@ -231,7 +235,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
           [null, 'green'],
           [settings.ttftSeconds, 'red'],
         ]),
-        links: [link('LLMNodeTTFTBudgetBurn')],
+        links: [link(SLO_ALERTS.ttftBudgetBurn)],
       }),
     )
     .withPanel(
@@ -244,7 +248,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
         min: 0,
         max: 1,
         queries: [query(`min by (model) (inferwatch_eval_pass_ratio{${SEL}})`, '{{model}}')],
-        links: [link('LLMNodeQualityRegression')],
+        links: [link(QUALITY_ALERTS.qualityRegression)],
       }),
     )
     .withPanel(
@@ -275,7 +279,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
         min: 0,
         max: 1,
         queries: [query(`avg(instance:inferwatch_gpu_utilization:avg{${SEL}})`, 'GPU utilization')],
-        links: [link('LLMNodeGPUsIdle')],
+        links: [link(COST_ALERTS.gpUsIdle)],
       }),
     );
   return standardAnnotations(b, SEL);

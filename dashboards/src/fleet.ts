@@ -1,3 +1,4 @@
+import { PROBE_ALERTS } from '../../alerts/src/areas/probe.js';
 import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
@@ -101,7 +102,7 @@ export function fleet(settings: DashboardSettings): DashboardBuilder {
           [null, 'green'],
           [1, 'red'],
         ]),
-        links: [runbookLink(settings, 'LLMNodeProbeFailing')],
+        links: [runbookLink(settings, PROBE_ALERTS.probeFailing)],
         width: 4,
       }),
     )

@@ -1,5 +1,6 @@
 import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { RuleSettings } from '../../alerts/src/settings.js';
+import { withClusterPicker } from './cluster.js';
 import type { DashboardSettings } from './common.js';
 import { cost } from './cost.js';
 import { fleet } from './fleet.js';
@@ -21,7 +22,12 @@ export function dashboardFiles(settings: RuleSettings): Map<string, string> {
     runbookBaseUrl: settings.runbook_base_url,
     ttftSeconds: settings.slo.ttft_seconds,
   };
+  const label = settings.cluster_label;
   return new Map(
-    DASHBOARDS.map(([file, build]) => [file, `${JSON.stringify(build(s).build(), null, 2)}\n`]),
+    DASHBOARDS.map(([file, build]) => {
+      const built = build(s).build() as unknown as Record<string, unknown>;
+      const json = label ? withClusterPicker(built, label) : built;
+      return [file, `${JSON.stringify(json, null, 2)}\n`];
+    }),
   );
 }

@@ -1,3 +1,7 @@
+import type { AlertDef } from '../../alerts/src/rule.js';
+import { AGENT_ALERTS } from '../../alerts/src/areas/agent.js';
+import { GPU_ALERTS } from '../../alerts/src/areas/gpu.js';
+import { RUNTIME_ALERTS } from '../../alerts/src/areas/runtime.js';
 import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
@@ -23,7 +27,7 @@ const GPU = 'instance="$instance", gpu=~"$gpu"';
 
 /** One node and its GPUs: load, memory, heat, power, clocks, errors, and the host. */
 export function node(settings: DashboardSettings): DashboardBuilder {
-  const link = (alert: string) => runbookLink(settings, alert);
+  const link = (alert: AlertDef) => runbookLink(settings, alert);
   const b = dashboard(
     UIDS.node,
     'inferwatch / Node and GPUs',
@@ -43,7 +47,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         description: 'GPUs on this node now (nvidia-smi, or DCGM where nvidia-smi is off).',
         unit: 'none',
         queries: [query(`count(inferwatch_gpu_info{${NODE}})`)],
-        links: [link('LLMNodeGPULost')],
+        links: [link(GPU_ALERTS.gpuLost)],
         width: 4,
       }),
     )
@@ -57,7 +61,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
           [null, 'green'],
           [1, 'orange'],
         ]),
-        links: [link('LLMNodeCollectorFailing')],
+        links: [link(AGENT_ALERTS.collectorFailing)],
         width: 4,
       }),
     )
@@ -68,7 +72,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         unit: 'none',
         queries: [query(`max(inferwatch_gpu_remapped_rows_pending{${GPU}}) or vector(0)`)],
         mappings: flagMapping('PENDING', 'none'),
-        links: [link('LLMNodeGPURemapPending')],
+        links: [link(GPU_ALERTS.gpuRemapPending)],
         width: 4,
       }),
     )
@@ -84,7 +88,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
           [null, 'green'],
           [1, 'red'],
         ]),
-        links: [link('LLMNodeGPUXidFatal'), link('LLMNodeGPUXidNonFatal')],
+        links: [link(GPU_ALERTS.gpuXidFatal), link(GPU_ALERTS.gpuXidNonFatal)],
         width: 4,
       }),
     )
@@ -100,7 +104,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
           [null, 'green'],
           [1, 'orange'],
         ]),
-        links: [link('LLMNodeHostOOMKill')],
+        links: [link(AGENT_ALERTS.hostOOMKill)],
         width: 4,
       }),
     )
@@ -118,7 +122,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
           [null, 'green'],
           [1, 'orange'],
         ]),
-        links: [link('LLMNodeCUDAOutOfMemory')],
+        links: [link(AGENT_ALERTS.cudaOutOfMemory)],
         width: 4,
       }),
     )
@@ -177,7 +181,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
           query(`inferwatch_gpu_memory_used_bytes{${GPU}}`, 'GPU {{gpu}} used'),
           query(`inferwatch_gpu_memory_total_bytes{${GPU}}`, 'GPU {{gpu}} total'),
         ],
-        links: [link('LLMNodeGPUMemoryExhausted')],
+        links: [link(RUNTIME_ALERTS.gpuMemoryExhausted)],
       }),
     )
     .withPanel(
@@ -226,7 +230,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
           [80, 'orange'],
           [90, 'red'],
         ]),
-        links: [link('LLMNodeGPUThermalThrottle')],
+        links: [link(GPU_ALERTS.gpuThermalThrottle)],
       }),
     )
     .withPanel(
@@ -239,7 +243,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
           query(`inferwatch_gpu_power_draw_watts{${GPU}}`, 'GPU {{gpu}} draw'),
           query(`inferwatch_gpu_power_limit_watts{${GPU}}`, 'GPU {{gpu}} limit'),
         ],
-        links: [link('LLMNodeGPUPowerThrottle')],
+        links: [link(GPU_ALERTS.gpuPowerThrottle)],
       }),
     )
     .withRow(new RowBuilder('Clocks'))
@@ -265,7 +269,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
             'GPU {{gpu}} {{reason}}',
           ),
         ],
-        links: [link('LLMNodeGPUThermalThrottle'), link('LLMNodeGPUPowerThrottle')],
+        links: [link(GPU_ALERTS.gpuThermalThrottle), link(GPU_ALERTS.gpuPowerThrottle)],
       }),
     )
     .withRow(new RowBuilder('Errors and events'))
@@ -292,9 +296,9 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         ],
         transformations: [{ id: 'merge', options: {} }],
         links: [
-          link('LLMNodeGPUXidFatal'),
-          link('LLMNodeGPUMemoryUncorrectable'),
-          link('LLMNodeGPUNVLinkErrors'),
+          link(GPU_ALERTS.gpuXidFatal),
+          link(GPU_ALERTS.gpuMemoryUncorrectable),
+          link(GPU_ALERTS.gpunvLinkErrors),
         ],
       }),
     )
@@ -311,7 +315,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
             'A',
           ),
         ],
-        links: [link('LLMNodeHostOOMKill')],
+        links: [link(AGENT_ALERTS.hostOOMKill)],
       }),
     )
     .withPanel(
@@ -327,7 +331,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
             'A',
           ),
         ],
-        links: [link('LLMNodeCUDAOutOfMemory')],
+        links: [link(AGENT_ALERTS.cudaOutOfMemory)],
       }),
     )
     .withRow(new RowBuilder('Host'))
@@ -353,7 +357,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
           query(`inferwatch_host_memory_available_bytes{${NODE}}`, 'available'),
           query(`inferwatch_host_memory_total_bytes{${NODE}}`, 'total'),
         ],
-        links: [link('LLMNodeHostOOMKill')],
+        links: [link(AGENT_ALERTS.hostOOMKill)],
       }),
     );
   return standardAnnotations(b, NODE);

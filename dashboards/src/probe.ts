@@ -1,3 +1,5 @@
+import type { AlertDef } from '../../alerts/src/rule.js';
+import { PROBE_ALERTS } from '../../alerts/src/areas/probe.js';
 import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
@@ -18,7 +20,7 @@ const SEL = 'instance=~"$instance", target=~"$target"';
 
 /** What a user gets: the synthetic probe's verdicts, timings, canaries and skips. */
 export function probe(settings: DashboardSettings): DashboardBuilder {
-  const link = (alert: string) => runbookLink(settings, alert);
+  const link = (alert: AlertDef) => runbookLink(settings, alert);
   const b = dashboard(
     UIDS.probe,
     'inferwatch / Synthetic probe',
@@ -48,7 +50,7 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
           query(`inferwatch_probe_success{probe="latency", ${SEL}}`, '{{target}} {{model}}'),
         ],
         mappings: okMapping('OK', 'FAILING'),
-        links: [link('LLMNodeProbeFailing')],
+        links: [link(PROBE_ALERTS.probeFailing)],
       }),
     )
     .withPanel(
@@ -59,7 +61,7 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
         width: 12,
         queries: [query(`inferwatch_probe_canary_match{${SEL}}`, '{{target}} {{canary}}')],
         mappings: okMapping('right', 'WRONG'),
-        links: [link('LLMNodeCanaryMismatch')],
+        links: [link(PROBE_ALERTS.canaryMismatch)],
       }),
     )
     .withRow(new RowBuilder('Timings'))
@@ -74,7 +76,7 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
           query(`inferwatch_probe_ttft_seconds{${SEL}}`, '{{target}} {{probe}} TTFT'),
           query(`inferwatch_probe_first_event_seconds{${SEL}}`, '{{target}} {{probe}} first event'),
         ],
-        links: [link('LLMNodeProbeFailing')],
+        links: [link(PROBE_ALERTS.probeFailing)],
       }),
     )
     .withPanel(
@@ -102,7 +104,7 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
         queries: [
           query(`inferwatch_probe_input_tokens{probe="latency", ${SEL}}`, '{{target}} {{model}}'),
         ],
-        links: [link('LLMNodeProbePromptTokensChanged')],
+        links: [link(PROBE_ALERTS.probePromptTokensChanged)],
       }),
     )
     .withPanel(
@@ -135,7 +137,7 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
             '{{target}} {{reason}}',
           ),
         ],
-        links: [link('LLMNodeProbeFailing')],
+        links: [link(PROBE_ALERTS.probeFailing)],
       }),
     )
     .withPanel(
@@ -167,7 +169,7 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
             '{{target}} {{model}}',
           ),
         ],
-        links: [link('LLMNodeProbeSkipped')],
+        links: [link(PROBE_ALERTS.probeSkipped)],
       }),
     );
   return standardAnnotations(b, 'instance=~"$instance"');

@@ -1,3 +1,7 @@
+import type { AlertDef } from '../../alerts/src/rule.js';
+import { QUALITY_ALERTS } from '../../alerts/src/areas/quality.js';
+import { RUNTIME_ALERTS } from '../../alerts/src/areas/runtime.js';
+import { SLO_ALERTS } from '../../alerts/src/areas/slo.js';
 import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { ADAPTERS } from '../../agent/collectors/runtimes/adapters/index.js';
 import { AnnotationQueryBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
@@ -24,7 +28,7 @@ const MODEL = 'model=~"$model"';
 
 /** The runtimes and their SLOs: load against capacity, latency, traffic, outcomes, budget. */
 export function runtime(settings: DashboardSettings): DashboardBuilder {
-  const link = (alert: string) => runbookLink(settings, alert);
+  const link = (alert: AlertDef) => runbookLink(settings, alert);
   const quantiles = (metric: string, legend: string) =>
     ['0.5', '0.95', '0.99'].map((q) =>
       query(
@@ -73,7 +77,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
           [0.25, 'orange'],
           [0.5, 'green'],
         ]),
-        links: [link('LLMNodeAvailabilityBudgetBurn')],
+        links: [link(SLO_ALERTS.availabilityBudgetBurn)],
       }),
     )
     .withPanel(
@@ -93,7 +97,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
           [0.25, 'orange'],
           [0.5, 'green'],
         ]),
-        links: [link('LLMNodeTTFTBudgetBurn')],
+        links: [link(SLO_ALERTS.ttftBudgetBurn)],
       }),
     )
     .withPanel(
@@ -118,7 +122,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
           [6, 'orange'],
           [14.4, 'red'],
         ]),
-        links: [link('LLMNodeAvailabilityBudgetBurn'), link('LLMNodeTTFTBudgetBurn')],
+        links: [link(SLO_ALERTS.availabilityBudgetBurn), link(SLO_ALERTS.ttftBudgetBurn)],
       }),
     )
     .withRow(new RowBuilder('Load and capacity'))
@@ -134,7 +138,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
           query(`inferwatch_llm_requests_running{${SEL}}`, '{{target}} {{model}} running'),
           query(`inferwatch_llm_max_concurrency{${SEL}}`, '{{target}} {{model}} capacity'),
         ],
-        links: [link('LLMNodeQueueBacklog')],
+        links: [link(RUNTIME_ALERTS.queueBacklog)],
       }),
     )
     .withPanel(
@@ -151,7 +155,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
           [null, 'green'],
           [0.95, 'orange'],
         ]),
-        links: [link('LLMNodeKVCacheSaturated')],
+        links: [link(RUNTIME_ALERTS.kvCacheSaturated)],
       }),
     )
     .withPanel(
@@ -168,7 +172,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
           ),
         ],
         noValue: 'Not reported by these runtimes (Ollama, llama.cpp, TGI)',
-        links: [link('LLMNodeKVCacheSaturated')],
+        links: [link(RUNTIME_ALERTS.kvCacheSaturated)],
       }),
     )
     .withPanel(
@@ -190,9 +194,9 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
           ),
         ],
         links: [
-          link('LLMNodeRuntimeDown'),
-          link('LLMNodeRuntimeUnresponsive'),
-          link('LLMNodeModelUnavailable'),
+          link(RUNTIME_ALERTS.runtimeDown),
+          link(RUNTIME_ALERTS.runtimeUnresponsive),
+          link(RUNTIME_ALERTS.modelUnavailable),
         ],
       }),
     )
@@ -208,7 +212,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
           [null, 'green'],
           [settings.ttftSeconds, 'red'],
         ]),
-        links: [link('LLMNodeTTFTBudgetBurn')],
+        links: [link(SLO_ALERTS.ttftBudgetBurn)],
       }),
     )
     .withPanel(
@@ -255,7 +259,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
         queries: [
           query(`model_outcome:inferwatch_llm_requests:rate5m{${MODEL}}`, '{{model}} {{outcome}}'),
         ],
-        links: [link('LLMNodeAvailabilityBudgetBurn')],
+        links: [link(SLO_ALERTS.availabilityBudgetBurn)],
       }),
     );
   const quality = b
@@ -277,7 +281,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
             'B',
           ),
         ],
-        links: [link('LLMNodeQualityRegression')],
+        links: [link(QUALITY_ALERTS.qualityRegression)],
       }),
     )
     .withPanel(
@@ -294,7 +298,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
           [-0.1, 'orange'],
           [0, 'green'],
         ]),
-        links: [link('LLMNodeQualityRegression')],
+        links: [link(QUALITY_ALERTS.qualityRegression)],
       }),
     )
     .withPanel(
@@ -310,7 +314,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
             'A',
           ),
         ],
-        links: [link('LLMNodeQualityRegression')],
+        links: [link(QUALITY_ALERTS.qualityRegression)],
       }),
     )
     .annotation(

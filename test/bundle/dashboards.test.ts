@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { metricCatalogue } from '../../agent/docs/reference.js';
 import { parseSettings } from '../../alerts/src/settings.js';
-import type { RuleGroup } from '../../alerts/src/rules.js';
+import type { RuleGroup } from '../../alerts/src/rule.js';
 import { dashboardFiles } from '../../dashboards/src/generate.js';
 import {
   dashboardQueries,

@@ -7,9 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { metricCatalogue } from '../../agent/docs/reference.js';
 import { ConfigError } from '../../agent/config/load.js';
+import { AREAS } from '../../alerts/src/areas/index.js';
 import { rulesText } from '../../alerts/src/rules.js';
 import { parseSettings } from '../../alerts/src/settings.js';
-import type { AlertRule, RecordRule, RuleGroup } from '../../alerts/src/rules.js';
+import type { AlertRule, RecordRule, RuleGroup } from '../../alerts/src/rule.js';
 import { ROOT } from '../helpers/fixtures.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -126,6 +127,36 @@ describe('the promtool tests', () => {
           `${name} stays quiet`,
         ).toBe(true);
     }
+  });
+});
+
+describe('the areas', () => {
+  const casesIn = (file: string) =>
+    (
+      parse(readFileSync(join(ALERTS, 'tests', file), 'utf8')) as {
+        tests: { alert_rule_test?: { alertname: string }[] }[];
+      }
+    ).tests.flatMap((t) => t.alert_rule_test ?? []);
+
+  it('declare every alert of the rule file once, and test each in their own promtool files', () => {
+    const declared = AREAS.flatMap((a) => a.alerts.map((alert) => alert.name));
+    expect([...declared].sort()).toEqual([...alertNames].sort());
+    for (const area of AREAS) {
+      const tested = new Set(area.tests.flatMap((f) => casesIn(f).map((c) => c.alertname)));
+      for (const alert of area.alerts)
+        expect(tested, `${area.name}: ${alert.name}`).toContain(alert.name);
+    }
+    expect(new Set(AREAS.flatMap((a) => a.tests))).toEqual(new Set(TEST_FILES));
+  });
+
+  it('label each alert with the severity and component it declares', () => {
+    for (const alert of AREAS.flatMap((a) => a.alerts))
+      for (const rule of alerts.filter((r) => r.alert === alert.name)) {
+        expect(rule.labels.component, alert.name).toBe(alert.component);
+        // The burn-rate tiers: the slow ones open a ticket.
+        if (rule.labels.severity !== alert.severity)
+          expect([alert.name, rule.labels.severity]).toEqual([alert.name, 'warning']);
+      }
   });
 });
 

@@ -1,0 +1,7 @@
+import { z } from 'zod';
+
+/** A share strictly between 0 and 1. */
+export const ratio = z.number().gt(0).lt(1);
+
+/** A value that can stand in a label matcher as it is. */
+export const label = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be a plain label value');
