@@ -95,6 +95,7 @@ export class Agent {
       this.exposition,
       {
         clock: world.clock,
+        timers: world.timers,
         stateLog,
         errors,
         waitMs: config.collectors.timeout_ms,

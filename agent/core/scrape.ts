@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock, TimerHandle, Timers } from './clock.js';
 import {
   CollectorError,
   type Channel,
@@ -64,6 +64,8 @@ export class Scraper {
     private readonly exposition: Exposition,
     private readonly deps: {
       clock: Clock;
+      /** The hand-over's and the cut-off's timers. */
+      timers: Timers;
       stateLog: StateLog;
       errors: SourceErrors;
       /** How long the scrape waits for sources before they must hand over. */
@@ -192,11 +194,12 @@ export class Scraper {
     const run = Promise.resolve()
       .then(() => collector.collect(buffer, handOver.signal))
       .finally(() => this.inFlight.delete(collector.name));
-    const softTimer = setTimeout(() => handOver.abort(), this.deps.waitMs);
-    let timer: NodeJS.Timeout | undefined;
+    const { timers } = this.deps;
+    const softTimer = timers.setTimeout(() => handOver.abort(), this.deps.waitMs);
+    let timer: TimerHandle | undefined;
     const cutOffMs = this.deps.waitMs + HAND_OVER_GRACE_MS;
     const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), cutOffMs);
+      timer = timers.setTimeout(() => resolve('timeout'), cutOffMs);
     });
     try {
       const result = await Promise.race([run, timeout]);
@@ -210,8 +213,8 @@ export class Scraper {
     } catch (error) {
       return this.thrown(collector, error);
     } finally {
-      clearTimeout(timer);
-      clearTimeout(softTimer);
+      if (timer) timers.clearTimeout(timer);
+      timers.clearTimeout(softTimer);
     }
   }
 

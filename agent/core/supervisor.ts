@@ -1,4 +1,5 @@
 import { CommandNotFound, type ProcessRunner, type StreamHandle } from './exec.js';
+import { systemTimers, type TimerHandle, type Timers } from './clock.js';
 import { CollectorError } from './collector.js';
 
 export interface Backoff {
@@ -28,6 +29,8 @@ export interface SupervisorOptions {
   readonly stableAfterMs?: number;
   /** Monotonic milliseconds (injected in tests). */
   readonly now?: () => number;
+  /** The watchdog's and the backoff's timers (injected with the clock; the system's by default). */
+  readonly timers?: Timers;
   readonly maxLineBytes: number;
   onLine(line: string, from: 'stdout' | 'stderr'): void;
   onOversizeLine(): void;
@@ -45,8 +48,8 @@ const DEFAULT_STABLE_AFTER_MS = 30_000;
  */
 export class StreamSupervisor {
   private handle: StreamHandle | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private watchdog: TimerHandle | undefined;
+  private retryTimer: TimerHandle | undefined;
   private prepareAbort: AbortController | undefined;
   private failures = 0;
   /** When the running process first gave good data; undefined until it has. */
@@ -77,6 +80,14 @@ export class StreamSupervisor {
     return this.options.now ? this.options.now() : performance.now();
   }
 
+  private get timers(): Timers {
+    return this.options.timers ?? systemTimers;
+  }
+
+  private clear(timer: TimerHandle | undefined): void {
+    if (timer) this.timers.clearTimeout(timer);
+  }
+
   /** Kills the running process and starts a new one after the backoff delay. */
   restart(reason: string, detail: string): void {
     if (this._state !== 'running') return;
@@ -86,8 +97,8 @@ export class StreamSupervisor {
   async stop(): Promise<void> {
     this._state = 'stopped';
     this.generation++;
-    clearTimeout(this.watchdog);
-    clearTimeout(this.retryTimer);
+    this.clear(this.watchdog);
+    this.clear(this.retryTimer);
     this.prepareAbort?.abort();
     const handle = this.handle;
     this.handle = undefined;
@@ -147,9 +158,9 @@ export class StreamSupervisor {
   }
 
   private armWatchdog(generation: number, ms: number): void {
-    clearTimeout(this.watchdog);
+    this.clear(this.watchdog);
     if (!Number.isFinite(ms)) return;
-    this.watchdog = setTimeout(() => {
+    this.watchdog = this.timers.setTimeout(() => {
       if (generation !== this.generation) return;
       this.fail('silent', `no output for ${ms} ms`);
     }, ms);
@@ -157,7 +168,7 @@ export class StreamSupervisor {
 
   private fail(reason: string, detail: string): void {
     this.generation++;
-    clearTimeout(this.watchdog);
+    this.clear(this.watchdog);
     const handle = this.handle;
     this.handle = undefined;
     void handle?.stop();
@@ -173,6 +184,6 @@ export class StreamSupervisor {
       this.options.backoff.initialMs * 2 ** (this.failures - 1),
     );
     this._state = 'backoff';
-    this.retryTimer = setTimeout(() => void this.launch(), delay);
+    this.retryTimer = this.timers.setTimeout(() => void this.launch(), delay);
   }
 }

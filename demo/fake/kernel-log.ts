@@ -5,7 +5,8 @@
  *   FAKE_KLOG_FILE          the "kernel log" to follow (default: none, a quiet kernel)
  *   FAKE_KLOG_DENY_DMESG    dmesg answers as without CAP_SYSLOG
  *   FAKE_KLOG_DENY_JOURNAL  journalctl answers as for a user outside systemd-journal
- *   FAKE_KLOG_LOG           every invocation appends "pid tool args" here
+ *   FAKE_KLOG_LOG           every invocation appends "pid tool args" here, and "pid tool
+ *                           following from byte N" once it has taken the file's end
  */
 import { appendFileSync, closeSync, openSync, readSync, statSync } from 'node:fs';
 
@@ -34,6 +35,9 @@ if (!file) {
   idle();
 } else {
   let offset = statSync(file).size;
+  // Said once the end is taken, so a test appends only what the reader will see.
+  if (env.FAKE_KLOG_LOG)
+    appendFileSync(env.FAKE_KLOG_LOG, `${process.pid} ${tool} following from byte ${offset}\n`);
   setInterval(() => {
     const size = statSync(file).size;
     if (size <= offset) return;

@@ -75,8 +75,15 @@ describe('the agent against a fake nvidia-smi', () => {
       'inferwatch_gpu_energy_joules_total{gpu="0",uuid="GPU-00000000-1111-2222-3333-000000000000",gpu_model="NVIDIA H100 80GB HBM3"}';
     const first = await eventually(async () => (await a.metrics()).get(key), 10_000, 'energy');
     const t0 = Date.now();
-    await new Promise((r) => setTimeout(r, 1500));
-    const second = (await a.metrics()).get(key)!;
+    // A second and a half of it, however long the machine takes to get there.
+    const second = await eventually(
+      async () => {
+        const joules = (await a.metrics()).get(key) ?? first;
+        return joules - first >= 631.95 * 1.5 ? joules : undefined;
+      },
+      10_000,
+      'energy to add up',
+    );
     const elapsed = (Date.now() - t0) / 1000;
     // The capture draws 631.95 W; the stream's samples are 200 ms apart.
     expect(second - first).toBeGreaterThan(631.95 * (elapsed - 0.6));
@@ -219,9 +226,22 @@ describe('the agent against a fake nvidia-smi', () => {
         10_000,
         'the loss reported',
       );
-      // Seven more sample rounds (200 ms each): the stream holds and keeps serving the other 7.
-      await new Promise((r) => setTimeout(r, 2000));
-      const series = await a.metrics();
+      // Seven more sample rounds (200 ms each), seen in a healthy GPU's energy: the stream holds
+      // and keeps serving the other 7.
+      const before = await a.metrics();
+      const [gpuKey, joules] = [...family(before, 'inferwatch_gpu_energy_joules_total')].find(
+        ([k]) => !k.includes(`gpu="${lost}"`),
+      )!;
+      const watts = family(before, 'inferwatch_gpu_power_draw_watts').get(gpuKey)!;
+      const series = await eventually(
+        async () => {
+          const now = await a.metrics();
+          const after = family(now, 'inferwatch_gpu_energy_joules_total').get(gpuKey) ?? joules;
+          return after - joules >= 7 * 0.2 * watts ? now : undefined;
+        },
+        10_000,
+        'seven more sample rounds',
+      );
       expect(series.get('inferwatch_gpu_devices')).toBe(7);
       const info = [...family(series, 'inferwatch_gpu_info').keys()];
       expect(info).toHaveLength(7);

@@ -55,12 +55,12 @@ describe('kernel events through the agent', () => {
     const a = await agent({
       env: { FAKE_KLOG_FILE: log, FAKE_KLOG_DENY_DMESG: '1', FAKE_KLOG_LOG: invocations },
     });
+    // The reader follows from its start: wait until it has taken the file's current end.
     await eventually(
-      () => readFileSync(invocations, 'utf8').includes('journalctl --dmesg'),
+      () => readFileSync(invocations, 'utf8').includes('journalctl following from byte'),
       10_000,
+      'journalctl following the log',
     );
-    // The reader follows from its start: give it a moment to take the file's current end.
-    await new Promise((r) => setTimeout(r, 300));
     expect((await a.metrics()).get('inferwatch_collector_success{collector="kernel_events"}')).toBe(
       1,
     );

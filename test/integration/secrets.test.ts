@@ -133,10 +133,23 @@ describe('planted secrets never come out', () => {
       'a probe run against the hostile runtime',
     );
     // The good runtime fails too, then hangs: its error paths are logged as well.
+    const scraped = async () => (await a.get('/metrics', right)).text();
     good.set({ mode: 'status', status: 401 });
-    await new Promise((r) => setTimeout(r, 1500));
+    await eventually(
+      async () =>
+        (await scraped()).includes('inferwatch_llm_runtime_up{runtime="vllm",target="good"} 0'),
+      15_000,
+      'the 401 read',
+    );
     good.set({ mode: 'hang' });
-    await new Promise((r) => setTimeout(r, 1500));
+    await eventually(
+      async () =>
+        (await scraped()).includes(
+          'inferwatch_llm_runtime_unresponsive{runtime="vllm",target="good"} 1',
+        ),
+      15_000,
+      'the hung read',
+    );
     good.set({ mode: 'serve' });
 
     const outputs: Record<string, string> = {

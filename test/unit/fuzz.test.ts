@@ -7,6 +7,7 @@ import { parseGpuLine, type FieldSelection } from '../../agent/collectors/nvidia
 import { mapVllm } from '../../agent/collectors/runtimes/adapters/vllm.js';
 import { TargetFolder } from '../../agent/collectors/runtimes/fold.js';
 import { ConfigError, parseConfig, parseConfigText } from '../../agent/config/load.js';
+import { systemTimers } from '../../agent/core/clock.js';
 import type { Collector } from '../../agent/core/collector.js';
 import { Exposition } from '../../agent/core/exposition.js';
 import { createLogger } from '../../agent/core/logger.js';
@@ -216,7 +217,7 @@ describe('the exposition parser and a runtime adapter', () => {
         const scraper = new Scraper(
           collectors as Collector[],
           exposition,
-          { clock: deps.clock, stateLog: deps.stateLog, errors, waitMs: 1000 },
+          { clock: deps.clock, timers: deps.timers, stateLog: deps.stateLog, errors, waitMs: 1000 },
           [newGpuView()],
         );
         await scraper.scrape();
@@ -260,6 +261,7 @@ describe('the scrape, whatever a collector emits', () => {
             exposition,
             {
               clock: { monotonicMs: () => 0, epochMs: () => 0 },
+              timers: systemTimers,
               stateLog: new StateLog(quiet),
               errors,
               waitMs: 1000,

@@ -7,6 +7,7 @@ import { OOM_KILL_VICTIMS } from '../../agent/collectors/kernel-events/metrics.j
 import { KernelLogAssembler, parseKernelLine } from '../../agent/collectors/kernel-events/parse.js';
 import { readerProblem } from '../../agent/shared/log-readers.js';
 import type { GpuReport } from '../../agent/shared/gpu-report.js';
+import { systemTimers } from '../../agent/core/clock.js';
 import { Durable } from '../../agent/core/durable.js';
 import { createLogger } from '../../agent/core/logger.js';
 import { StateLog } from '../../agent/core/state-log.js';
@@ -198,6 +199,7 @@ function setup() {
     {
       durable: new Durable(),
       runner,
+      timers: systemTimers,
       clock: { monotonicMs: () => now, epochMs: () => now },
       errors: { count: (_c, reason) => errors.push(reason) },
       stateLog: new StateLog(createLogger('error', { write: () => undefined })),

@@ -9,10 +9,11 @@ import {
 import { Exposition } from '../../agent/core/exposition.js';
 import { createLogger } from '../../agent/core/logger.js';
 import { counter, gauge } from '../../agent/core/metric.js';
-import { Scraper } from '../../agent/core/scrape.js';
+import { HAND_OVER_GRACE_MS, Scraper } from '../../agent/core/scrape.js';
 import { defineSelfMetrics } from '../../agent/core/self-metrics.js';
 import { StateLog } from '../../agent/core/state-log.js';
 import { seriesByKey } from '../helpers/agent-process.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
 
 const READY = gauge('test_ready', 'A label-less gauge.');
 const TEMPS = gauge('test_temperature_celsius', 'By sensor.', ['sensor']);
@@ -37,13 +38,13 @@ function setup(
   const errors = defineSelfMetrics(exposition, '1.2.3');
   const logs: string[] = [];
   const logger = createLogger('info', { write: (line: string) => logs.push(line) });
-  let now = 0;
-  const clock = { monotonicMs: () => now, epochMs: () => 1_700_000_000_000 + now };
+  const timers = new ManualTimers(1_700_000_000_000);
   const scraper = new Scraper(
     collectors,
     exposition,
     {
-      clock,
+      clock: timers,
+      timers,
       stateLog: new StateLog(logger),
       errors,
       waitMs,
@@ -51,13 +52,24 @@ function setup(
     },
     stages,
   );
+  const render = async () => seriesByKey(await exposition.render());
   return {
     logs,
     scraper,
-    tick: (ms: number) => (now += ms),
+    timers,
     async scrape() {
       await scraper.scrape();
-      return seriesByKey(await exposition.render());
+      return render();
+    },
+    /** A scrape while time moves on: it must have ended within `ms`. */
+    async scrapeOver(ms: number) {
+      let ended = false;
+      const scraped = scraper.scrape().then(() => (ended = true));
+      await timers.advance(ms - 1);
+      const early = ended;
+      await timers.advance(1);
+      await scraped;
+      return { early, series: await render() };
     },
   };
 }
@@ -173,7 +185,7 @@ describe('Scraper', () => {
   it('a hung collector is cut off at its timeout and not started again while it hangs', async () => {
     let calls = 0;
     let release: () => void = () => undefined;
-    const { scrape } = setup(
+    const { scrape, scrapeOver } = setup(
       [
         collector('test_temperature', async (out, signal) => {
           calls++;
@@ -187,9 +199,9 @@ describe('Scraper', () => {
       ],
       50,
     );
-    const t0 = performance.now();
-    const first = await scrape();
-    expect(performance.now() - t0).toBeLessThan(1000);
+    // Cut off at the wait plus the grace, not a moment before, and not later.
+    const { early, series: first } = await scrapeOver(50 + HAND_OVER_GRACE_MS);
+    expect(early).toBe(false);
     expect(first.has('test_temperature_celsius{sensor="gpu"}')).toBe(false);
     expect(first.get('inferwatch_collector_success{collector="test_temperature"}')).toBe(0);
     expect(
@@ -202,8 +214,9 @@ describe('Scraper', () => {
       second.get('inferwatch_source_errors_total{collector="test_temperature",reason="busy"}'),
     ).toBe(1);
     release();
-    await new Promise((r) => setTimeout(r, 0));
-    await scrape();
+    await new Promise((r) => setImmediate(r));
+    // Released, it runs again (and hangs again: cut off again).
+    await scrapeOver(50 + HAND_OVER_GRACE_MS);
     expect(calls).toBe(2);
   });
 

@@ -1,4 +1,4 @@
-import type { Clock } from '../../core/clock.js';
+import type { Clock, Timers } from '../../core/clock.js';
 import {
   CollectorError,
   type Collector,
@@ -26,6 +26,7 @@ export interface KernelEventsDeps {
   readonly durable: Durable;
   readonly runner: ProcessRunner;
   readonly clock: Clock;
+  readonly timers: Timers;
   readonly errors: SourceErrors;
   readonly stateLog: StateLog;
 }
@@ -75,6 +76,8 @@ export class KernelEventsCollector implements Collector {
     this.uuids = deps.durable.get(`${NAME}/uuids`, () => new Map<string, string>());
     this.supervisor = new StreamSupervisor(deps.runner, {
       prepare: async () => this.launch(),
+      now: () => deps.clock.monotonicMs(),
+      timers: deps.timers,
       firstLineMs: Infinity,
       silenceMs: Infinity,
       backoff: options.backoff,

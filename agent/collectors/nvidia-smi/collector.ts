@@ -1,4 +1,4 @@
-import type { Clock } from '../../core/clock.js';
+import type { Clock, Timers } from '../../core/clock.js';
 import {
   CollectorError,
   type Collector,
@@ -42,6 +42,7 @@ export interface GpuSnapshot {
 export interface Deps {
   readonly runner: ProcessRunner;
   readonly clock: Clock;
+  readonly timers: Timers;
   readonly logger: Logger;
   readonly errors: SourceErrors;
   readonly stateLog: StateLog;
@@ -89,6 +90,7 @@ export class NvidiaSmiCollector implements Collector {
       backoff: options.backoff,
       stableAfterMs: Math.max(10_000, 10 * options.intervalMs),
       now: () => deps.clock.monotonicMs(),
+      timers: deps.timers,
       maxLineBytes: MAX_LINE_BYTES,
       onLine: (line) => this.onLine(line),
       onOversizeLine: () => this.badLine('a line over 64 KiB'),

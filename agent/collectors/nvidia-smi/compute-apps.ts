@@ -4,6 +4,7 @@ import {
   type Emitter,
   type SourceStatus,
 } from '../../core/collector.js';
+import type { TimerHandle } from '../../core/clock.js';
 import { RateLimitedWarning } from '../../core/state-log.js';
 import { StreamSupervisor, type Backoff } from '../../core/supervisor.js';
 import { Waiters } from '../../core/waiters.js';
@@ -43,8 +44,8 @@ export class ComputeAppsCollector implements Collector {
   private loop: { timestamp: string; apps: ComputeApp[] } | undefined;
   private apps: readonly ComputeApp[] | undefined;
   private down: { reason: string; detail: string } | undefined;
-  private quietTimer: NodeJS.Timeout | undefined;
-  private emptyTimer: NodeJS.Timeout | undefined;
+  private quietTimer: TimerHandle | undefined;
+  private emptyTimer: TimerHandle | undefined;
   private readonly waiters = new Waiters();
 
   constructor(
@@ -55,6 +56,8 @@ export class ComputeAppsCollector implements Collector {
   ) {
     this.warnings = new RateLimitedWarning(deps.logger, 60_000, () => deps.clock.monotonicMs());
     this.supervisor = new StreamSupervisor(deps.runner, {
+      now: () => deps.clock.monotonicMs(),
+      timers: deps.timers,
       prepare: async () => {
         this.armEmptyTimer(Math.min(options.startTimeoutMs, FIRST_LOOP_MS));
         return {
@@ -71,7 +74,6 @@ export class ComputeAppsCollector implements Collector {
       silenceMs: Infinity,
       backoff: options.backoff,
       stableAfterMs: Math.max(30_000, 3 * options.intervalMs),
-      now: () => deps.clock.monotonicMs(),
       maxLineBytes: 64 * 1024,
       onLine: (line) => this.onLine(line),
       onOversizeLine: () => this.deps.errors.count(NAME, 'bad_line'),
@@ -84,8 +86,8 @@ export class ComputeAppsCollector implements Collector {
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.quietTimer);
-    clearTimeout(this.emptyTimer);
+    this.clear(this.quietTimer);
+    this.clear(this.emptyTimer);
     await this.supervisor.stop();
     this.waiters.wakeAll();
   }
@@ -150,8 +152,8 @@ export class ComputeAppsCollector implements Collector {
         if (this.loop && this.loop.timestamp !== parsed.timestamp) this.endLoop();
         this.loop ??= { timestamp: parsed.timestamp, apps: [] };
         this.loop.apps.push(parsed.app);
-        clearTimeout(this.quietTimer);
-        this.quietTimer = setTimeout(() => this.endLoop(), LOOP_QUIET_MS);
+        this.clear(this.quietTimer);
+        this.quietTimer = this.deps.timers.setTimeout(() => this.endLoop(), LOOP_QUIET_MS);
         return;
       case 'driver_error':
         this.supervisor.restart('driver_error', parsed.message);
@@ -169,7 +171,7 @@ export class ComputeAppsCollector implements Collector {
   }
 
   private endLoop(): void {
-    clearTimeout(this.quietTimer);
+    this.clear(this.quietTimer);
     if (!this.loop) return;
     this.apps = this.loop.apps;
     this.loop = undefined;
@@ -204,10 +206,14 @@ export class ComputeAppsCollector implements Collector {
     return `; ${owned} of them tied to a runtime${unreadable}`;
   }
 
+  private clear(timer: TimerHandle | undefined): void {
+    if (timer) this.deps.timers.clearTimeout(timer);
+  }
+
   /** No rows for a loop and a half: nvidia-smi has no compute processes to list. */
   private armEmptyTimer(ms: number): void {
-    clearTimeout(this.emptyTimer);
-    this.emptyTimer = setTimeout(() => {
+    this.clear(this.emptyTimer);
+    this.emptyTimer = this.deps.timers.setTimeout(() => {
       if (this.supervisor.state !== 'running' || this.loop) return;
       this.apps = [];
       this.down = undefined;
@@ -217,8 +223,8 @@ export class ComputeAppsCollector implements Collector {
   }
 
   private onDown(reason: string, detail: string): void {
-    clearTimeout(this.quietTimer);
-    clearTimeout(this.emptyTimer);
+    this.clear(this.quietTimer);
+    this.clear(this.emptyTimer);
     this.loop = undefined;
     this.apps = undefined;
     this.down = { reason, detail };

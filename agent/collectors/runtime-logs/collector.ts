@@ -136,6 +136,8 @@ export class RuntimeLogsCollector implements Collector {
     } else if (source.journaldUnit) {
       const unit = source.journaldUnit;
       f.journal = new StreamSupervisor(this.deps.runner, {
+        now: () => this.deps.clock.monotonicMs(),
+        timers: this.deps.timers,
         prepare: async () => {
           this.setProblem(f, undefined, 'read_failed');
           return {
