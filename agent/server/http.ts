@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { constants, gzipSync } from 'node:zlib';
 import type { SourceStatus } from '../core/collector.js';
 import type { Logger } from '../core/logger.js';
+import { ConnectionGate } from './connection-gate.js';
 import { BasicAuth, WorkerBcrypt, type Bcrypt } from './basic-auth.js';
 import type { WebSecurity } from './web-config.js';
 
@@ -41,19 +42,8 @@ export interface ServerOptions {
 /** Clients waiting out the pause after wrong credentials, at most (see slowly()). */
 const MAX_TARPITTED = 256;
 
-/** How many times web.max_connections may be open while every connection is serving. */
-const BUSY_OVERFLOW = 8;
-
 /** Request headers larger than this are refused: the agent reads a path and a few headers. */
 const MAX_HEADER_BYTES = 8 * 1024;
-
-interface Connection {
-  readonly socket: Socket;
-  /** A request on it is being answered: it is doing real work, not holding a slot. */
-  busy: boolean;
-  /** performance.now() when it was let in. */
-  readonly since: number;
-}
 
 /** One scrape's answer, rendered once and compressed at most once, shared by its requests. */
 interface Rendered {
@@ -78,9 +68,7 @@ export class MetricsServer {
   private readonly bcrypt: Bcrypt;
   private auth: BasicAuth | undefined;
   private headers: Readonly<Record<string, string>>;
-  private readonly connections = new Map<string, Connection>();
-  private readonly maxConnections: number;
-  private readonly admissionGraceMs: number;
+  private readonly gate: ConnectionGate;
   private readonly authFailureDelayMs: number;
   private tarpitted = 0;
   private inFlight = 0;
@@ -106,15 +94,14 @@ export class MetricsServer {
     this.bcrypt = options.bcrypt ?? new WorkerBcrypt();
     this.headers = options.security?.headers ?? {};
     this.auth = this.authFor(options.security);
-    this.maxConnections = options.maxConnections ?? 128;
-    this.admissionGraceMs = options.admissionGraceMs ?? 1000;
+    this.gate = new ConnectionGate(options.maxConnections ?? 128, options.admissionGraceMs ?? 1000);
     this.authFailureDelayMs = options.authFailureDelayMs ?? 1000;
     // A client that trickles its headers (slowloris) or its request is cut off.
     this.server.headersTimeout = headerTimeout;
     this.server.requestTimeout = Math.max(30_000, headerTimeout + 1000);
     this.server.keepAliveTimeout = 65_000;
     this.server.maxHeadersCount = 64;
-    this.server.on('connection', (socket: Socket) => this.admit(socket));
+    this.server.on('connection', (socket: Socket) => this.gate.admit(socket));
   }
 
   /**
@@ -186,42 +173,8 @@ export class MetricsServer {
     res.once('close', finish);
   }
 
-  /**
-   * A new connection. At the cap, the oldest one doing nothing (for a second at least) makes
-   * room for it. Connections serving a request are never closed for a newcomer: they cost a
-   * socket and a share of one rendered body. When none can make room, a new one is let in up
-   * to BUSY_OVERFLOW times the cap (a health check must get through a crowd of scrapers), and
-   * refused past that.
-   */
-  private admit(socket: Socket): void {
-    if (this.connections.size >= this.maxConnections) {
-      // A connection just let in is spared for a moment, or a crowd of newcomers would close
-      // one another (a health check among them) before any could send its request.
-      const now = performance.now();
-      const idle = [...this.connections.values()].find(
-        (c) => !c.busy && now - c.since >= this.admissionGraceMs,
-      );
-      if (idle) {
-        this.connections.delete(keyOf(idle.socket));
-        idle.socket.destroy();
-      } else if (this.connections.size >= this.maxConnections * BUSY_OVERFLOW) {
-        socket.destroy();
-        return;
-      }
-    }
-    const key = keyOf(socket);
-    this.connections.set(key, { socket, busy: false, since: performance.now() });
-    socket.once('close', () => {
-      if (this.connections.get(key)?.socket === socket) this.connections.delete(key);
-    });
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const connection = this.connections.get(keyOf(req.socket));
-    if (connection) {
-      connection.busy = true;
-      res.once('close', () => (connection.busy = false));
-    }
+    this.gate.serving(req, res);
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return this.reply(res, 405, TEXT, 'method not allowed\n', { Allow: 'GET, HEAD' });
@@ -327,8 +280,4 @@ export class MetricsServer {
     });
     res.end(res.req.method === 'HEAD' ? undefined : body);
   }
-}
-
-function keyOf(socket: Socket): string {
-  return `${socket.remoteAddress ?? ''}\u0000${socket.remotePort ?? ''}`;
 }

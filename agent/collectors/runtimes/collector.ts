@@ -8,14 +8,12 @@ import { adapterFor } from './adapters/index.js';
 import { runtimeApi } from './api.js';
 import { discover, identify } from './discovery.js';
 import { TargetFolder } from './fold.js';
-import { modelName } from '../../shared/model-name.js';
-import { proxyConcepts } from '../../proxy/ledger.js';
-import { describeTarget, lacks } from './describe.js';
+import { describeTarget } from './describe.js';
+import { emitProxied, proxiedConcepts } from './proxied.js';
 import { endpointOf } from './endpoint.js';
 import { configuredPorts, mergeFound, refreshCredentials, reportSettled } from './targets.js';
 import { emitServed } from './emit.js';
 import { RUNTIME_LAST_READ, RUNTIME_METRICS, RUNTIME_UNRESPONSIVE, RUNTIME_UP } from './metrics.js';
-import type { Concept } from './reading.js';
 import { RuntimeTarget, type Standing, type TargetConfig, type TargetLedger } from './target.js';
 
 export type { TargetConfig } from './target.js';
@@ -176,7 +174,12 @@ export class RuntimesCollector implements Collector {
       const labels = { runtime: target.kind, target: target.name };
       // What the proxy measured is served whatever the runtime's state: a runtime that is down
       // is when its clients' errors matter most.
-      const proxied = this.emitProxied(out, target);
+      const proxied = emitProxied(
+        out,
+        target,
+        this.options.proxied.get(target.name),
+        this.deps.traffic.of(target.name),
+      );
       if (!target.adapter || target.credentialProblem) {
         out.emit(RUNTIME_UP, labels, 0);
         failure ??= target.credentialProblem
@@ -226,41 +229,11 @@ export class RuntimesCollector implements Collector {
   }
 
   /**
-   * The proxy's figures for the concepts the runtime does not report itself (by its last
-   * read; all of them before any read): nothing is counted twice. Returns the concepts filled.
-   */
-  private emitProxied(out: Emitter, target: RuntimeTarget): ReadonlyMap<Concept, boolean> {
-    const route = this.options.proxied.get(target.name);
-    const ledger = route && this.deps.traffic.of(target.name);
-    if (!route || !ledger) return new Map();
-    const filled = new Map(
-      [...ledger.concepts(route.maxConcurrency)].filter(([concept]) => lacks(target, concept)),
-    );
-    // A runtime of one model is measured under '': its series carry the name it serves.
-    const served = modelName(target.facts.model);
-    for (const figure of ledger.figures(route.maxConcurrency)) {
-      if (!filled.has(figure.concept)) continue;
-      const labels =
-        figure.labels.model === '' && served ? { ...figure.labels, model: served } : figure.labels;
-      if (figure.histogram) out.emitHistogram(figure.def, labels, figure.histogram);
-      else out.emit(figure.def, labels, figure.value);
-    }
-    return filled;
-  }
-
-  /**
    * Through the target's proxy route while it listens; directly otherwise. Never through an
    * address the route failed to take: whatever holds it would get the runtime's API key.
    */
   private probeUrlOf(target: RuntimeTarget): string {
     return this.deps.traffic.listeningUrl(target.name) ?? target.url;
-  }
-
-  /** What the proxy fills for a target, for doctor: the concepts its runtime lacks. */
-  private proxiedConcepts(target: RuntimeTarget): Concept[] {
-    const route = this.options.proxied.get(target.name);
-    if (!route) return [];
-    return [...proxyConcepts(route.maxConcurrency).keys()].filter((c) => lacks(target, c));
   }
 
   /** A read ended: counted and logged as it happens, not at the next scrape. */
@@ -302,7 +275,9 @@ export class RuntimesCollector implements Collector {
 
   status(): SourceStatus {
     const targets = [...this.targets.values()];
-    const lines = targets.map((t) => describeTarget(t, this.proxiedConcepts(t)));
+    const lines = targets.map((t) =>
+      describeTarget(t, proxiedConcepts(t, this.options.proxied.get(t.name))),
+    );
     if (targets.length === 0)
       return {
         state: 'missing',
