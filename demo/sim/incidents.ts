@@ -1,3 +1,9 @@
+import { AGENT_ALERTS } from '../../alerts/src/areas/agent.js';
+import { GPU_ALERTS } from '../../alerts/src/areas/gpu.js';
+import { PROBE_ALERTS } from '../../alerts/src/areas/probe.js';
+import { QUALITY_ALERTS } from '../../alerts/src/areas/quality.js';
+import { RUNTIME_ALERTS } from '../../alerts/src/areas/runtime.js';
+import { SLO_ALERTS } from '../../alerts/src/areas/slo.js';
 /** What an incident touches: one GPU, one runtime, or the node as a whole. */
 export type IncidentScope = 'gpu' | 'runtime' | 'node';
 
@@ -16,101 +22,101 @@ export const INCIDENTS = {
   'xid-fatal': {
     scope: 'gpu',
     summary: 'the kernel logs a fatal Xid 48 (double-bit ECC error) for a GPU',
-    fires: ['LLMNodeGPUXidFatal'],
+    fires: [GPU_ALERTS.gpuXidFatal.name],
     pending: [],
   },
   xid: {
     scope: 'gpu',
     summary: 'the kernel logs a non-fatal Xid 13 (graphics engine exception) for a GPU',
-    fires: ['LLMNodeGPUXidNonFatal'],
+    fires: [GPU_ALERTS.gpuXidNonFatal.name],
     pending: [],
   },
   'gpu-lost': {
     scope: 'gpu',
     summary: 'a GPU falls off the bus: Xid 79 in the kernel log, gone from nvidia-smi and DCGM',
-    fires: ['LLMNodeGPULost', 'LLMNodeGPUXidFatal'],
+    fires: [GPU_ALERTS.gpuLost.name, GPU_ALERTS.gpuXidFatal.name],
     pending: [],
   },
   'ecc-uncorrectable': {
     scope: 'gpu',
     summary: "a GPU's volatile uncorrectable ECC error count goes from 0 to 1",
-    fires: ['LLMNodeGPUMemoryUncorrectable'],
+    fires: [GPU_ALERTS.gpuMemoryUncorrectable.name],
     pending: [],
   },
   'nvlink-errors': {
     scope: 'gpu',
     summary: "a GPU's NVLink CRC errors climb by 40 a second (DCGM)",
-    fires: ['LLMNodeGPUNVLinkErrors'],
+    fires: [GPU_ALERTS.gpunvLinkErrors.name],
     pending: [],
   },
   'thermal-throttle': {
     scope: 'gpu',
     summary: 'a GPU runs at 92 C with its hardware thermal slowdown active',
     fires: [],
-    pending: ['LLMNodeGPUThermalThrottle'],
+    pending: [GPU_ALERTS.gpuThermalThrottle.name],
   },
   'host-oom': {
     scope: 'node',
     summary: "the kernel's OOM killer kills a process",
-    fires: ['LLMNodeHostOOMKill'],
+    fires: [AGENT_ALERTS.hostOOMKill.name],
     pending: [],
   },
   'cuda-oom': {
     scope: 'runtime',
     summary: 'the runtime logs torch.OutOfMemoryError: CUDA out of memory',
-    fires: ['LLMNodeCUDAOutOfMemory'],
+    fires: [AGENT_ALERTS.cudaOutOfMemory.name],
     pending: [],
   },
   saturation: {
     scope: 'runtime',
     summary:
       'the runtime saturates: 80-120 requests queue, KV cache full, preemptions, slow TTFT; the probe stands aside',
-    fires: ['LLMNodeTTFTBudgetBurn', 'LLMNodeProbeSkipped'],
-    pending: ['LLMNodeKVCacheSaturated', 'LLMNodeQueueBacklog'],
+    fires: [SLO_ALERTS.ttftBudgetBurn.name, PROBE_ALERTS.probeSkipped.name],
+    pending: [RUNTIME_ALERTS.kvCacheSaturated.name, RUNTIME_ALERTS.queueBacklog.name],
   },
   'slow-first-token': {
     scope: 'runtime',
     summary:
       'a proxied Ollama (no metrics of its own) takes 3 s to its first token: the metering proxy sees what its users get',
-    fires: ['LLMNodeTTFTBudgetBurn'],
+    fires: [SLO_ALERTS.ttftBudgetBurn.name],
     pending: [],
   },
   'runtime-errors': {
     scope: 'runtime',
     summary: 'the runtime answers every request with HTTP 500',
-    fires: ['LLMNodeAvailabilityBudgetBurn'],
-    pending: ['LLMNodeProbeFailing'],
+    fires: [SLO_ALERTS.availabilityBudgetBurn.name],
+    pending: [PROBE_ALERTS.probeFailing.name],
   },
   'wrong-answers': {
     scope: 'runtime',
     summary: "the runtime's model answers the canary questions wrong",
-    fires: ['LLMNodeCanaryMismatch'],
+    fires: [PROBE_ALERTS.canaryMismatch.name],
     pending: [],
   },
   'quality-regression': {
     scope: 'runtime',
     summary:
       "the runtime is upgraded and its model now gets most evaluation questions wrong, the canaries' still right: the evaluation run the upgrade starts pages",
-    fires: ['LLMNodeQualityRegression'],
+    fires: [QUALITY_ALERTS.qualityRegression.name],
     pending: [],
   },
   'model-swap': {
     scope: 'runtime',
     summary: 'the runtime is restarted with another model: the one it served is gone',
-    fires: ['LLMNodeModelUnavailable'],
+    fires: [RUNTIME_ALERTS.modelUnavailable.name],
     pending: [],
   },
   'template-change': {
     scope: 'runtime',
     summary:
       "the runtime is upgraded and its chat template changes: the probe's prompt counts more tokens",
-    fires: ['LLMNodeProbePromptTokensChanged'],
+    fires: [PROBE_ALERTS.probePromptTokensChanged.name],
     pending: [],
   },
   'runtime-flap': {
     scope: 'runtime',
     summary: 'the runtime goes down and up every 4 seconds, 4 times over',
-    fires: ['LLMNodeRuntimeFlapping'],
+    fires: [RUNTIME_ALERTS.runtimeFlapping.name],
     pending: [],
   },
   'nvidia-smi-hang': {
@@ -118,7 +124,7 @@ export const INCIDENTS = {
     summary:
       'nvidia-smi hangs: it stays alive and prints nothing (dcgm-exporter, where there is one, still answers)',
     fires: [],
-    pending: ['LLMNodeCollectorFailing'],
+    pending: [AGENT_ALERTS.collectorFailing.name],
   },
 } as const satisfies Record<string, IncidentInfo>;
 
