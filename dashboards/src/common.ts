@@ -1,3 +1,4 @@
+import * as M from '../../alerts/src/metrics.js';
 import type { AlertDef } from '../../alerts/src/rule.js';
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import {
@@ -130,7 +131,7 @@ export function standardAnnotations(builder: DashboardBuilder, filter: string): 
         .iconColor('blue')
         .expr(
           newSeries(
-            'inferwatch_llm_runtime_info',
+            M.llm.RUNTIME_INFO.name,
             'instance, target, runtime, runtime_version, model',
             filter,
           ),
@@ -145,7 +146,7 @@ export function standardAnnotations(builder: DashboardBuilder, filter: string): 
         .datasource(DATASOURCE)
         .enable(true)
         .iconColor('purple')
-        .expr(newSeries('inferwatch_gpu_info', 'instance, driver_version', filter))
+        .expr(newSeries(M.gpu.GPU_INFO.name, 'instance, driver_version', filter))
         .titleFormat('driver {{driver_version}}')
         .textFormat('GPU driver on {{instance}}')
         .step('60s'),

@@ -1,3 +1,5 @@
+import * as M from '../../alerts/src/metrics.js';
+import { promql } from '../../alerts/src/promql.js';
 import type { AlertDef } from '../../alerts/src/rule.js';
 import { COST_ALERTS } from '../../alerts/src/areas/cost.js';
 import { QUALITY_ALERTS } from '../../alerts/src/areas/quality.js';
@@ -24,11 +26,11 @@ const SEL = 'instance=~"$instance"';
  * had passed with data.)
  */
 const HOURS_PER_STEP = '$__interval_ms / 3600000';
-const SPENT = `sum(increase(inferwatch_cost_usd_total{${SEL}}[$__range]))`;
+const SPENT = promql`sum(increase(${M.cost.COST_TOTAL}{${SEL}}[$__range]))`;
 /** Requests users made in the range: completed ones, less the probe's own. */
-const SERVED = `(sum(increase(inferwatch_llm_requests_total{outcome="ok", ${SEL}}[$__range])) - (sum(increase(inferwatch_probe_requests_total{${SEL}}[$__range])) or vector(0)))`;
-const TOKENS = `(sum(increase(inferwatch_llm_generation_tokens_total{${SEL}}[$__range])) - (sum(increase(inferwatch_probe_output_tokens_total{${SEL}}[$__range])) or vector(0)))`;
-const PER_TASK = `max(inferwatch_cost_requests_per_task{${SEL}})`;
+const SERVED = promql`(sum(increase(${M.llm.REQUESTS}{outcome="ok", ${SEL}}[$__range])) - (sum(increase(${M.probe.PROBE_REQUESTS}{${SEL}}[$__range])) or vector(0)))`;
+const TOKENS = promql`(sum(increase(${M.llm.GENERATION_TOKENS}{${SEL}}[$__range])) - (sum(increase(${M.probe.PROBE_OUTPUT_TOKENS_TOTAL}{${SEL}}[$__range])) or vector(0)))`;
+const PER_TASK = promql`max(${M.cost.COST_REQUESTS_PER_TASK}{${SEL}})`;
 
 /** For executives: what local inference costs per task and per token, against the API. */
 export function cost(settings: DashboardSettings): DashboardBuilder {
@@ -39,7 +41,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
     'What serving models on our own GPUs costs per task and per million tokens, against what a cloud API would charge for the same tokens, with spend, service quality and idle hardware beside it. Costs come from the agents’ `cost` config (hardware, running costs, energy price) and measured GPU energy; with no `cost` config, this dashboard is empty.',
   )
     .time({ from: 'now-30d', to: 'now' })
-    .withVariable(nodeVariable('inferwatch_cost_usd_total'))
+    .withVariable(nodeVariable(M.cost.COST_TOTAL.name))
     .withRow(new RowBuilder('What it costs (over the time range)'))
     .withPanel(
       stat({
@@ -70,7 +72,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
         width: 6,
         queries: [
           query(
-            'max by (reference) (inferwatch_cost_api_reference_usd_per_million_tokens{direction="output"})',
+            promql`max by (reference) (${M.cost.COST_API_REFERENCE}{direction="output"})`,
             '{{reference}}',
           ),
         ],
@@ -112,7 +114,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
         unit: 'currencyUSD',
         width: 6,
         queries: [
-          query(`sum(rate(inferwatch_cost_usd_total{${SEL}}[1d])) * 86400 * days_in_month()`),
+          query(promql`sum(rate(${M.cost.COST_TOTAL}{${SEL}}[1d])) * 86400 * days_in_month()`),
         ],
       }),
     )
@@ -155,7 +157,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
             'our cost',
           ),
           query(
-            'max by (reference) (inferwatch_cost_api_reference_usd_per_million_tokens{direction="output"})',
+            promql`max by (reference) (${M.cost.COST_API_REFERENCE}{direction="output"})`,
             '{{reference}} (API)',
           ),
         ],
@@ -247,7 +249,9 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
         width: 18,
         min: 0,
         max: 1,
-        queries: [query(`min by (model) (inferwatch_eval_pass_ratio{${SEL}})`, '{{model}}')],
+        queries: [
+          query(promql`min by (model) (${M.quality.EVAL_PASS_RATIO}{${SEL}})`, '{{model}}'),
+        ],
         links: [link(QUALITY_ALERTS.qualityRegression)],
       }),
     )

@@ -1,3 +1,5 @@
+import * as M from '../../alerts/src/metrics.js';
+import { bucket, promql } from '../../alerts/src/promql.js';
 import { PROBE_ALERTS } from '../../alerts/src/areas/probe.js';
 import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
@@ -27,14 +29,14 @@ export function fleet(settings: DashboardSettings): DashboardBuilder {
     'inferwatch / Fleet',
     'Every inference node at a glance: GPUs, load, latency, probe and firing alerts, one row per node, linking to the node view.',
   )
-    .withVariable(nodeVariable('inferwatch_build_info'))
+    .withVariable(nodeVariable(M.self.BUILD_INFO.name))
     .withRow(new RowBuilder('Fleet'))
     .withPanel(
       stat({
         title: 'Nodes reporting',
         description: 'Agents Prometheus scrapes successfully now.',
         unit: 'none',
-        queries: [query(`count(inferwatch_build_info{${SEL}})`)],
+        queries: [query(promql`count(${M.self.BUILD_INFO}{${SEL}})`)],
         width: 4,
       }),
     )
@@ -43,7 +45,7 @@ export function fleet(settings: DashboardSettings): DashboardBuilder {
         title: 'GPUs',
         description: 'GPUs the agents see now, over all nodes.',
         unit: 'none',
-        queries: [query(`count(inferwatch_gpu_info{${SEL}})`)],
+        queries: [query(promql`count(${M.gpu.GPU_INFO}{${SEL}})`)],
         width: 4,
       }),
     )
@@ -96,7 +98,7 @@ export function fleet(settings: DashboardSettings): DashboardBuilder {
         description: 'Runtimes whose synthetic latency probe fails now.',
         unit: 'none',
         queries: [
-          query(`count(inferwatch_probe_success{probe="latency", ${SEL}} == 0) or vector(0)`),
+          query(promql`count(${M.probe.PROBE_SUCCESS}{probe="latency", ${SEL}} == 0) or vector(0)`),
         ],
         thresholds: thresholds([
           [null, 'green'],
@@ -114,23 +116,26 @@ export function fleet(settings: DashboardSettings): DashboardBuilder {
         unit: 'none',
         height: 12,
         queries: [
-          tableQuery(`count by (instance) (inferwatch_gpu_info{${SEL}})`, 'A'),
+          tableQuery(promql`count by (instance) (${M.gpu.GPU_INFO}{${SEL}})`, 'A'),
           tableQuery(`avg by (instance) (instance:inferwatch_gpu_utilization:avg{${SEL}})`, 'B'),
           tableQuery(`avg by (instance) (instance:inferwatch_gpu_memory_used:ratio{${SEL}})`, 'C'),
           tableQuery(
-            `max by (instance) (inferwatch_gpu_temperature_celsius{sensor="gpu", ${SEL}})`,
+            promql`max by (instance) (${M.gpu.GPU_TEMPERATURE}{sensor="gpu", ${SEL}})`,
             'D',
           ),
-          tableQuery(`max by (instance) (inferwatch_llm_kv_cache_usage_ratio{${SEL}})`, 'E'),
-          tableQuery(`sum by (instance) (inferwatch_llm_requests_waiting{${SEL}})`, 'F'),
+          tableQuery(promql`max by (instance) (${M.llm.KV_CACHE_USAGE}{${SEL}})`, 'E'),
+          tableQuery(promql`sum by (instance) (${M.llm.REQUESTS_WAITING}{${SEL}})`, 'F'),
           tableQuery(
-            `histogram_quantile(0.95, sum by (instance, le) (rate(inferwatch_llm_time_to_first_token_seconds_bucket{${SEL}}[5m])))`,
+            promql`histogram_quantile(0.95, sum by (instance, le) (rate(${bucket(M.llm.TIME_TO_FIRST_TOKEN)}{${SEL}}[5m])))`,
             'G',
           ),
-          tableQuery(`min by (instance) (inferwatch_probe_success{probe="latency", ${SEL}})`, 'H'),
+          tableQuery(
+            promql`min by (instance) (${M.probe.PROBE_SUCCESS}{probe="latency", ${SEL}})`,
+            'H',
+          ),
           tableQuery(
             // 0 for a node with none, not an empty cell.
-            `count by (instance) (ALERTS{alertstate="firing", alertname=~"LLMNode.*", ${SEL}}) or 0 * count by (instance) (inferwatch_build_info{${SEL}})`,
+            promql`count by (instance) (ALERTS{alertstate="firing", alertname=~"LLMNode.*", ${SEL}}) or 0 * count by (instance) (${M.self.BUILD_INFO}{${SEL}})`,
             'I',
           ),
         ],

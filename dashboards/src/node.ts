@@ -1,3 +1,5 @@
+import * as M from '../../alerts/src/metrics.js';
+import { promql } from '../../alerts/src/promql.js';
 import type { AlertDef } from '../../alerts/src/rule.js';
 import { AGENT_ALERTS } from '../../alerts/src/areas/agent.js';
 import { GPU_ALERTS } from '../../alerts/src/areas/gpu.js';
@@ -33,12 +35,17 @@ export function node(settings: DashboardSettings): DashboardBuilder {
     'inferwatch / Node and GPUs',
     'One inference node: per-GPU utilization and activity, memory by process and runtime, temperature, power, clocks and why they drop, GPU errors and OOM events, and the host.',
   )
-    .withVariable(nodeVariable('inferwatch_build_info', { multi: false }))
+    .withVariable(nodeVariable(M.self.BUILD_INFO.name, { multi: false }))
     .withVariable(
-      labelVariable('gpu', 'GPU', 'label_values(inferwatch_gpu_info{instance="$instance"}, gpu)', {
-        multi: true,
-        includeAll: true,
-      }),
+      labelVariable(
+        'gpu',
+        'GPU',
+        promql`label_values(${M.gpu.GPU_INFO}{instance="$instance"}, gpu)`,
+        {
+          multi: true,
+          includeAll: true,
+        },
+      ),
     )
     .withRow(new RowBuilder('Health'))
     .withPanel(
@@ -46,7 +53,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         title: 'GPUs',
         description: 'GPUs on this node now (nvidia-smi, or DCGM where nvidia-smi is off).',
         unit: 'none',
-        queries: [query(`count(inferwatch_gpu_info{${NODE}})`)],
+        queries: [query(promql`count(${M.gpu.GPU_INFO}{${NODE}})`)],
         links: [link(GPU_ALERTS.gpuLost)],
         width: 4,
       }),
@@ -56,7 +63,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         title: 'Collectors failing',
         description: 'Agent sources failing now; their metrics are missing from this view.',
         unit: 'none',
-        queries: [query(`count(inferwatch_collector_success{${NODE}} == 0) or vector(0)`)],
+        queries: [query(promql`count(${M.self.COLLECTOR_SUCCESS}{${NODE}} == 0) or vector(0)`)],
         thresholds: thresholds([
           [null, 'green'],
           [1, 'orange'],
@@ -70,7 +77,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         title: 'Row remap pending',
         description: 'GPUs waiting for a reset to activate remapped rows (1 = pending).',
         unit: 'none',
-        queries: [query(`max(inferwatch_gpu_remapped_rows_pending{${GPU}}) or vector(0)`)],
+        queries: [query(promql`max(${M.gpu.GPU_REMAPPED_ROWS_PENDING}{${GPU}}) or vector(0)`)],
         mappings: flagMapping('PENDING', 'none'),
         links: [link(GPU_ALERTS.gpuRemapPending)],
         width: 4,
@@ -98,7 +105,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         description: 'Processes the kernel OOM killer killed on this node in the time range.',
         unit: 'none',
         queries: [
-          query(`sum(increase(inferwatch_host_oom_kills_total{${NODE}}[$__range])) or vector(0)`),
+          query(promql`sum(increase(${M.host.HOST_OOM_KILLS}{${NODE}}[$__range])) or vector(0)`),
         ],
         thresholds: thresholds([
           [null, 'green'],
@@ -114,9 +121,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         description: 'CUDA out-of-memory errors in the runtimes’ logs in the time range.',
         unit: 'none',
         queries: [
-          query(
-            `sum(increase(inferwatch_llm_cuda_oom_events_total{${NODE}}[$__range])) or vector(0)`,
-          ),
+          query(promql`sum(increase(${M.logs.CUDA_OOM_EVENTS}{${NODE}}[$__range])) or vector(0)`),
         ],
         thresholds: thresholds([
           [null, 'green'],
@@ -135,7 +140,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         unit: 'percentunit',
         min: 0,
         max: 1,
-        queries: [query(`inferwatch_gpu_utilization_ratio{${GPU}}`, 'GPU {{gpu}}')],
+        queries: [query(promql`${M.gpu.GPU_UTILIZATION}{${GPU}}`, 'GPU {{gpu}}')],
       }),
     )
     .withPanel(
@@ -147,9 +152,9 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         min: 0,
         max: 1,
         queries: [
-          query(`inferwatch_gpu_sm_active_ratio{${GPU}}`, 'GPU {{gpu}} SM'),
-          query(`inferwatch_gpu_tensor_active_ratio{${GPU}}`, 'GPU {{gpu}} tensor'),
-          query(`inferwatch_gpu_dram_active_ratio{${GPU}}`, 'GPU {{gpu}} DRAM'),
+          query(promql`${M.dcgm.GPU_SM_ACTIVE}{${GPU}}`, 'GPU {{gpu}} SM'),
+          query(promql`${M.dcgm.GPU_TENSOR_ACTIVE}{${GPU}}`, 'GPU {{gpu}} tensor'),
+          query(promql`${M.dcgm.GPU_DRAM_ACTIVE}{${GPU}}`, 'GPU {{gpu}} DRAM'),
         ],
       }),
     )
@@ -163,7 +168,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         max: 1,
         queries: [
           query(
-            `inferwatch_gpu_mig_graphics_engine_active_ratio{${GPU}}`,
+            promql`${M.dcgm.MIG_GRAPHICS_ENGINE_ACTIVE}{${GPU}}`,
             'GPU {{gpu}} {{mig_profile}} #{{gpu_instance}}',
           ),
         ],
@@ -178,8 +183,8 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         unit: 'bytes',
         min: 0,
         queries: [
-          query(`inferwatch_gpu_memory_used_bytes{${GPU}}`, 'GPU {{gpu}} used'),
-          query(`inferwatch_gpu_memory_total_bytes{${GPU}}`, 'GPU {{gpu}} total'),
+          query(promql`${M.gpu.GPU_MEMORY_USED}{${GPU}}`, 'GPU {{gpu}} used'),
+          query(promql`${M.gpu.GPU_MEMORY_TOTAL}{${GPU}}`, 'GPU {{gpu}} total'),
         ],
         links: [link(RUNTIME_ALERTS.gpuMemoryExhausted)],
       }),
@@ -193,7 +198,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         stack: true,
         queries: [
           query(
-            `sum by (runtime, target, process) (inferwatch_gpu_process_memory_used_bytes{${GPU}})`,
+            promql`sum by (runtime, target, process) (${M.smi.GPU_PROCESS_MEMORY_USED}{${GPU}})`,
             '{{runtime}} {{target}} ({{process}})',
           ),
         ],
@@ -208,11 +213,11 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         min: 0,
         queries: [
           query(
-            `inferwatch_gpu_mig_memory_used_bytes{${GPU}}`,
+            promql`${M.dcgm.MIG_MEMORY_USED}{${GPU}}`,
             'GPU {{gpu}} {{mig_profile}} #{{gpu_instance}} used',
           ),
           query(
-            `inferwatch_gpu_mig_memory_free_bytes{${GPU}}`,
+            promql`${M.dcgm.MIG_MEMORY_FREE}{${GPU}}`,
             'GPU {{gpu}} {{mig_profile}} #{{gpu_instance}} free',
           ),
         ],
@@ -224,7 +229,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         title: 'Temperature',
         description: 'GPU core and (HBM cards) memory temperature.',
         unit: 'celsius',
-        queries: [query(`inferwatch_gpu_temperature_celsius{${GPU}}`, 'GPU {{gpu}} {{sensor}}')],
+        queries: [query(promql`${M.gpu.GPU_TEMPERATURE}{${GPU}}`, 'GPU {{gpu}} {{sensor}}')],
         thresholds: thresholds([
           [null, 'green'],
           [80, 'orange'],
@@ -240,8 +245,8 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         unit: 'watt',
         min: 0,
         queries: [
-          query(`inferwatch_gpu_power_draw_watts{${GPU}}`, 'GPU {{gpu}} draw'),
-          query(`inferwatch_gpu_power_limit_watts{${GPU}}`, 'GPU {{gpu}} limit'),
+          query(promql`${M.gpu.GPU_POWER_DRAW}{${GPU}}`, 'GPU {{gpu}} draw'),
+          query(promql`${M.gpu.GPU_POWER_LIMIT}{${GPU}}`, 'GPU {{gpu}} limit'),
         ],
         links: [link(GPU_ALERTS.gpuPowerThrottle)],
       }),
@@ -252,7 +257,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         title: 'SM clock',
         description: 'The SM clock of each GPU; it drops when the GPU throttles.',
         unit: 'hertz',
-        queries: [query(`inferwatch_gpu_clock_hertz{clock="sm", ${GPU}}`, 'GPU {{gpu}}')],
+        queries: [query(promql`${M.gpu.GPU_CLOCK}{clock="sm", ${GPU}}`, 'GPU {{gpu}}')],
       }),
     )
     .withPanel(
@@ -265,7 +270,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         max: 1,
         queries: [
           query(
-            `inferwatch_gpu_clock_event_active{reason!~"gpu_idle|applications_clocks_setting|sync_boost", ${GPU}} == 1`,
+            promql`${M.gpu.GPU_CLOCK_EVENT_ACTIVE}{reason!~"gpu_idle|applications_clocks_setting|sync_boost", ${GPU}} == 1`,
             'GPU {{gpu}} {{reason}}',
           ),
         ],
@@ -286,11 +291,11 @@ export function node(settings: DashboardSettings): DashboardBuilder {
             'A',
           ),
           tableQuery(
-            `sum by (gpu, type) (increase(inferwatch_gpu_ecc_errors_total{type="uncorrected", ${GPU}}[$__range])) > 0`,
+            promql`sum by (gpu, type) (increase(${M.gpu.GPU_ECC_ERRORS}{type="uncorrected", ${GPU}}[$__range])) > 0`,
             'B',
           ),
           tableQuery(
-            `sum by (gpu, type) (increase(inferwatch_gpu_nvlink_errors_total{${GPU}}[$__range])) > 0`,
+            promql`sum by (gpu, type) (increase(${M.dcgm.GPU_NVLINK_ERRORS}{${GPU}}[$__range])) > 0`,
             'C',
           ),
         ],
@@ -327,7 +332,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         height: 8,
         queries: [
           tableQuery(
-            `sum by (runtime, target) (increase(inferwatch_llm_cuda_oom_events_total{${NODE}}[$__range])) > 0`,
+            promql`sum by (runtime, target) (increase(${M.logs.CUDA_OOM_EVENTS}{${NODE}}[$__range])) > 0`,
             'A',
           ),
         ],
@@ -342,7 +347,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         unit: 'percentunit',
         min: 0,
         max: 1,
-        queries: [query(`inferwatch_host_cpu_utilization_ratio{${NODE}}`, 'CPU')],
+        queries: [query(promql`${M.host.HOST_CPU_UTILIZATION}{${NODE}}`, 'CPU')],
       }),
     )
     .withPanel(
@@ -353,9 +358,9 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         unit: 'bytes',
         min: 0,
         queries: [
-          query(`inferwatch_host_memory_used_bytes{${NODE}}`, 'used'),
-          query(`inferwatch_host_memory_available_bytes{${NODE}}`, 'available'),
-          query(`inferwatch_host_memory_total_bytes{${NODE}}`, 'total'),
+          query(promql`${M.host.HOST_MEMORY_USED}{${NODE}}`, 'used'),
+          query(promql`${M.host.HOST_MEMORY_AVAILABLE}{${NODE}}`, 'available'),
+          query(promql`${M.host.HOST_MEMORY_TOTAL}{${NODE}}`, 'total'),
         ],
         links: [link(AGENT_ALERTS.hostOOMKill)],
       }),

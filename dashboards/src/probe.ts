@@ -1,3 +1,5 @@
+import * as M from '../../alerts/src/metrics.js';
+import { promql } from '../../alerts/src/promql.js';
 import type { AlertDef } from '../../alerts/src/rule.js';
 import { PROBE_ALERTS } from '../../alerts/src/areas/probe.js';
 import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
@@ -26,12 +28,12 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
     'inferwatch / Synthetic probe',
     'The agent’s own small streamed requests to each runtime: did they pass, how fast was the first token and each one after it, did the canaries answer right, and why runs were skipped.',
   )
-    .withVariable(nodeVariable('inferwatch_probe_success'))
+    .withVariable(nodeVariable(M.probe.PROBE_SUCCESS.name))
     .withVariable(
       labelVariable(
         'target',
         'Runtime',
-        'label_values(inferwatch_probe_success{instance=~"$instance"}, target)',
+        promql`label_values(${M.probe.PROBE_SUCCESS}{instance=~"$instance"}, target)`,
         {
           multi: true,
           includeAll: true,
@@ -47,7 +49,7 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
         unit: 'none',
         width: 12,
         queries: [
-          query(`inferwatch_probe_success{probe="latency", ${SEL}}`, '{{target}} {{model}}'),
+          query(promql`${M.probe.PROBE_SUCCESS}{probe="latency", ${SEL}}`, '{{target}} {{model}}'),
         ],
         mappings: okMapping('OK', 'FAILING'),
         links: [link(PROBE_ALERTS.probeFailing)],
@@ -59,7 +61,7 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
         description: 'The last answer to each canary question: right or WRONG.',
         unit: 'none',
         width: 12,
-        queries: [query(`inferwatch_probe_canary_match{${SEL}}`, '{{target}} {{canary}}')],
+        queries: [query(promql`${M.probe.PROBE_CANARY_MATCH}{${SEL}}`, '{{target}} {{canary}}')],
         mappings: okMapping('right', 'WRONG'),
         links: [link(PROBE_ALERTS.canaryMismatch)],
       }),
@@ -73,8 +75,8 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
         unit: 's',
         min: 0,
         queries: [
-          query(`inferwatch_probe_ttft_seconds{${SEL}}`, '{{target}} {{probe}} TTFT'),
-          query(`inferwatch_probe_first_event_seconds{${SEL}}`, '{{target}} {{probe}} first event'),
+          query(promql`${M.probe.PROBE_TTFT}{${SEL}}`, '{{target}} {{probe}} TTFT'),
+          query(promql`${M.probe.PROBE_FIRST_EVENT}{${SEL}}`, '{{target}} {{probe}} first event'),
         ],
         links: [link(PROBE_ALERTS.probeFailing)],
       }),
@@ -87,11 +89,8 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
         unit: 's',
         min: 0,
         queries: [
-          query(`inferwatch_probe_tpot_seconds{${SEL}}`, '{{target}} {{probe}} TPOT'),
-          query(
-            `inferwatch_probe_max_token_gap_seconds{${SEL}}`,
-            '{{target}} {{probe}} largest gap',
-          ),
+          query(promql`${M.probe.PROBE_TPOT}{${SEL}}`, '{{target}} {{probe}} TPOT'),
+          query(promql`${M.probe.PROBE_MAX_GAP}{${SEL}}`, '{{target}} {{probe}} largest gap'),
         ],
       }),
     )
@@ -102,7 +101,10 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
           'The same prompt every time: a step means the chat template or the tokenizer changed.',
         unit: 'none',
         queries: [
-          query(`inferwatch_probe_input_tokens{probe="latency", ${SEL}}`, '{{target}} {{model}}'),
+          query(
+            promql`${M.probe.PROBE_INPUT_TOKENS}{probe="latency", ${SEL}}`,
+            '{{target}} {{model}}',
+          ),
         ],
         links: [link(PROBE_ALERTS.probePromptTokensChanged)],
       }),
@@ -115,10 +117,7 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
         unit: 's',
         min: 0,
         queries: [
-          query(
-            `time() - inferwatch_probe_last_run_timestamp_seconds{${SEL}}`,
-            '{{target}} {{probe}}',
-          ),
+          query(promql`time() - ${M.probe.PROBE_LAST_RUN}{${SEL}}`, '{{target}} {{probe}}'),
         ],
       }),
     )
@@ -133,7 +132,7 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
         stack: true,
         queries: [
           query(
-            `sum by (target, reason) (increase(inferwatch_probe_runs_total{result="failure", ${SEL}}[1h]))`,
+            promql`sum by (target, reason) (increase(${M.probe.PROBE_RUNS}{result="failure", ${SEL}}[1h]))`,
             '{{target}} {{reason}}',
           ),
         ],
@@ -150,7 +149,7 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
         stack: true,
         queries: [
           query(
-            `sum by (target, reason) (increase(inferwatch_probe_runs_total{result="skipped", ${SEL}}[1h]))`,
+            promql`sum by (target, reason) (increase(${M.probe.PROBE_RUNS}{result="skipped", ${SEL}}[1h]))`,
             '{{target}} {{reason}}',
           ),
         ],
@@ -165,7 +164,7 @@ export function probe(settings: DashboardSettings): DashboardBuilder {
         min: 0,
         queries: [
           query(
-            `inferwatch_probe_consecutive_skips{probe="latency", ${SEL}}`,
+            promql`${M.probe.PROBE_CONSECUTIVE_SKIPS}{probe="latency", ${SEL}}`,
             '{{target}} {{model}}',
           ),
         ],

@@ -1,3 +1,5 @@
+import * as M from '../../alerts/src/metrics.js';
+import { promql } from '../../alerts/src/promql.js';
 import type { AlertDef } from '../../alerts/src/rule.js';
 import { QUALITY_ALERTS } from '../../alerts/src/areas/quality.js';
 import { RUNTIME_ALERTS } from '../../alerts/src/areas/runtime.js';
@@ -41,12 +43,12 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
     'inferwatch / Inference runtime and SLO',
     `The LLM runtimes (${ADAPTERS.map((a) => a.title).join(', ')}) on one schema: requests against capacity, KV cache, preemptions, time to first token, inter-token latency, tokens, outcomes, and the error budget of each SLO.`,
   )
-    .withVariable(nodeVariable('inferwatch_llm_runtime_info'))
+    .withVariable(nodeVariable(M.llm.RUNTIME_INFO.name))
     .withVariable(
       labelVariable(
         'runtime',
         'Runtime',
-        'label_values(inferwatch_llm_runtime_info{instance=~"$instance"}, runtime)',
+        promql`label_values(${M.llm.RUNTIME_INFO}{instance=~"$instance"}, runtime)`,
         { multi: true, includeAll: true },
       ),
     )
@@ -54,7 +56,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
       labelVariable(
         'model',
         'Model',
-        'label_values(inferwatch_llm_runtime_info{instance=~"$instance", runtime=~"$runtime"}, model)',
+        promql`label_values(${M.llm.RUNTIME_INFO}{instance=~"$instance", runtime=~"$runtime"}, model)`,
         { multi: true, includeAll: true },
       ),
     )
@@ -134,9 +136,9 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
         unit: 'none',
         min: 0,
         queries: [
-          query(`inferwatch_llm_requests_waiting{${SEL}}`, '{{target}} {{model}} waiting'),
-          query(`inferwatch_llm_requests_running{${SEL}}`, '{{target}} {{model}} running'),
-          query(`inferwatch_llm_max_concurrency{${SEL}}`, '{{target}} {{model}} capacity'),
+          query(promql`${M.llm.REQUESTS_WAITING}{${SEL}}`, '{{target}} {{model}} waiting'),
+          query(promql`${M.llm.REQUESTS_RUNNING}{${SEL}}`, '{{target}} {{model}} running'),
+          query(promql`${M.llm.MAX_CONCURRENCY}{${SEL}}`, '{{target}} {{model}} capacity'),
         ],
         links: [link(RUNTIME_ALERTS.queueBacklog)],
       }),
@@ -149,7 +151,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
         unit: 'percentunit',
         min: 0,
         max: 1,
-        queries: [query(`inferwatch_llm_kv_cache_usage_ratio{${SEL}}`, '{{target}} {{model}}')],
+        queries: [query(promql`${M.llm.KV_CACHE_USAGE}{${SEL}}`, '{{target}} {{model}}')],
         noValue: 'Not reported by these runtimes (Ollama; llama.cpp since May 2025)',
         thresholds: thresholds([
           [null, 'green'],
@@ -167,7 +169,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
         min: 0,
         queries: [
           query(
-            `rate(inferwatch_llm_preemptions_total{${SEL}}[$__rate_interval])`,
+            promql`rate(${M.llm.PREEMPTIONS}{${SEL}}[$__rate_interval])`,
             '{{target}} {{model}}',
           ),
         ],
@@ -185,11 +187,11 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
         max: 1,
         queries: [
           query(
-            'inferwatch_llm_runtime_up{instance=~"$instance", runtime=~"$runtime"}',
+            promql`${M.llm.RUNTIME_UP}{instance=~"$instance", runtime=~"$runtime"}`,
             '{{instance}} {{target}} up',
           ),
           query(
-            'inferwatch_llm_runtime_unresponsive{instance=~"$instance", runtime=~"$runtime"}',
+            promql`${M.llm.RUNTIME_UNRESPONSIVE}{instance=~"$instance", runtime=~"$runtime"}`,
             '{{instance}} {{target}} unresponsive',
           ),
         ],
@@ -207,7 +209,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
         description: `p50, p95 and p99 of the time to the first token, from the runtimes’ histograms over 5 minutes. The SLO threshold is ${settings.ttftSeconds} s.`,
         unit: 's',
         min: 0,
-        queries: quantiles('inferwatch_llm_time_to_first_token_seconds', 'TTFT'),
+        queries: quantiles(M.llm.TIME_TO_FIRST_TOKEN.name, 'TTFT'),
         thresholds: thresholds([
           [null, 'green'],
           [settings.ttftSeconds, 'red'],
@@ -222,7 +224,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
           'p50, p95 and p99 of the time between output tokens (what users see as the streaming speed).',
         unit: 's',
         min: 0,
-        queries: quantiles('inferwatch_llm_inter_token_latency_seconds', 'ITL'),
+        queries: quantiles(M.llm.INTER_TOKEN_LATENCY.name, 'ITL'),
       }),
     )
     .withPanel(
@@ -231,7 +233,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
         description: 'p50, p95 and p99 of the whole request, queue to last token.',
         unit: 's',
         min: 0,
-        queries: quantiles('inferwatch_llm_request_duration_seconds', 'duration'),
+        queries: quantiles(M.llm.REQUEST_DURATION.name, 'duration'),
       }),
     )
     .withRow(new RowBuilder('Traffic and outcomes'))
@@ -274,9 +276,13 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
         min: 0,
         max: 1,
         queries: [
-          query(`inferwatch_eval_pass_ratio{${SEL}}`, '{{suite}} {{model}} on {{target}}', 'A'),
           query(
-            `inferwatch_eval_baseline_pass_ratio{${SEL}}`,
+            promql`${M.quality.EVAL_PASS_RATIO}{${SEL}}`,
+            '{{suite}} {{model}} on {{target}}',
+            'A',
+          ),
+          query(
+            promql`${M.quality.EVAL_BASELINE}{${SEL}}`,
             'baseline {{suite}} {{model}} on {{target}}',
             'B',
           ),
@@ -292,7 +298,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
         unit: 'percentunit',
         width: 6,
         height: 8,
-        queries: [query(`inferwatch_eval_pass_ratio_change{${SEL}}`, '{{suite}} {{model}}')],
+        queries: [query(promql`${M.quality.EVAL_CHANGE}{${SEL}}`, '{{suite}} {{model}}')],
         thresholds: thresholds([
           [null, 'red'],
           [-0.1, 'orange'],
@@ -310,7 +316,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
         height: 8,
         queries: [
           tableQuery(
-            `group by (instance, suite, target, model, case, result) (inferwatch_eval_case_failing{${SEL}})`,
+            promql`group by (instance, suite, target, model, case, result) (${M.quality.EVAL_CASE_FAILING}{${SEL}})`,
             'A',
           ),
         ],
@@ -325,7 +331,7 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
         .iconColor('green')
         .expr(
           newSeries(
-            'inferwatch_eval_fingerprint_info',
+            M.quality.EVAL_FINGERPRINT.name,
             'instance, suite, target, model, runtime_version, driver_version, fingerprint',
             'instance=~"$instance"',
           ),

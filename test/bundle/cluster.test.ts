@@ -109,7 +109,9 @@ describe('a cluster label (cluster_label in the settings)', () => {
     });
     expect(run.stdout + run.stderr).not.toContain('FAILED');
     expect(run.status).toBe(0);
-  });
+    // promtool evaluates every test's series over hours of rule time: about 20 s alone, more
+    // while the other bundle test runs its own.
+  }, 120_000);
 
   it('gives every dashboard a cluster picker, and narrows every query, variable and annotation to it', () => {
     const dir = clusteredBundle('k8s_cluster');

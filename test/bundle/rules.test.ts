@@ -54,7 +54,9 @@ describe('the rule file', () => {
     );
     expect(run.stdout + run.stderr).not.toContain('FAILED');
     expect(run.status).toBe(0);
-  });
+    // promtool evaluates every test's series over hours of rule time: about 20 s alone, more
+    // while the other bundle test runs its own.
+  }, 120_000);
 
   it('names, labels and annotates every alert as the conventions say', () => {
     expect(alertNames.length).toBeGreaterThanOrEqual(24);
