@@ -1,7 +1,3 @@
-import type { Clock } from '../core/clock.js';
-import type { Logger } from '../core/logger.js';
-import type { Asked } from '../probe/run.js';
-import type { Question } from '../probe/types.js';
 import type { ProbeTarget } from '../probe/types.js';
 import type { EvaluationConfig } from './config.js';
 import {
@@ -14,33 +10,15 @@ import {
 import { runSuite, type RunJob, type RunOutcome } from './run.js';
 import type { EvalStateFile, Trigger } from './state.js';
 import { appliesTo, type LoadedSuite } from './suites.js';
+import {
+  runCountKey,
+  type RunCounts,
+  type RunnerInputs,
+  type RunnerWorld,
+} from './runner-ports.js';
 
 /** How often the runner looks for changes (and for a baseline another process accepted). */
 export const TICK_MS = 5000;
-
-export interface RunnerWorld {
-  readonly clock: Clock;
-  readonly logger: Logger;
-  ask(target: ProbeTarget, question: Question, cancel: AbortSignal): Promise<Asked>;
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
-  /** Calls `fn` every `ms`; returns what stops it. */
-  every(ms: number, fn: () => void): () => void;
-  /** Calls `fn` at the times a cron expression names; returns what stops it. */
-  cron(expression: string, fn: () => void): () => void;
-}
-
-/** What the runner watches: the runtimes the probe talks to, and what each rests on now. */
-export interface RunnerInputs {
-  targets(): readonly ProbeTarget[];
-  observed(target: ProbeTarget): Fingerprint;
-}
-
-/** Runs counted by suite, target, trigger and result, kept across a configuration reload. */
-export type RunCounts = Map<string, number>;
-
-export function runCountKey(suite: string, target: string, trigger: Trigger, result: string) {
-  return JSON.stringify([suite, target, trigger, result]);
-}
 
 interface Pending {
   readonly id: string;

@@ -1,5 +1,5 @@
 import cron from 'node-cron';
-import type { RunnerWorld } from './runner.js';
+import type { RunnerWorld } from './runner-ports.js';
 
 /** The timers and the cron of a real agent. */
 export const realTimers: Pick<RunnerWorld, 'sleep' | 'every' | 'cron'> = {

@@ -11,7 +11,8 @@ import {
   PROXY_UPSTREAM_FAILURES,
 } from './metrics.js';
 import { RoutePool } from './pool.js';
-import { listenAddress, ProxyRoute, routeKey, type RouteSettings } from './route.js';
+import { ProxyRoute } from './route.js';
+import { listenAddress, routeKey, type RouteSettings } from './route-settings.js';
 
 export interface ProxyOptions {
   readonly routes: readonly RouteSettings[];

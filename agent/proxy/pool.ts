@@ -1,4 +1,5 @@
-import { newRouteCounts, type ProxyRoute, type RouteCounts } from './route.js';
+import type { ProxyRoute } from './route.js';
+import { newRouteCounts, type RouteCounts } from './route-settings.js';
 
 /**
  * The proxy's listeners, kept through configuration reloads. An agent built on a new

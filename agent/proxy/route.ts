@@ -9,44 +9,13 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import { formatHostPort } from '../core/listen.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { GenerationSurface } from '../shared/generation-api.js';
 import { generation } from './inference.js';
 import type { TrafficLedger } from './ledger.js';
 import { RequestMeter, type Cut } from './meter.js';
 import { failureReason, joinPath, passedHeaders } from './forwarding.js';
-
-export interface RouteSettings {
-  readonly listen: { readonly host: string; readonly port: number };
-  /** Where a client on this node reaches it. */
-  readonly url: string;
-  readonly upstream: URL;
-  readonly runtime: string;
-  /** How the runtime serves generations: which requests are measured, and how. */
-  readonly generation: GenerationSurface;
-  /** The target label of what it measures. */
-  readonly target: string;
-  readonly preserveHost: boolean;
-  readonly maxStreams: number;
-  readonly connectTimeoutMs: number;
-  readonly idleTimeoutMs: number;
-}
-
-/** What a route counts about itself, for inferwatch_proxy_*. */
-export function newRouteCounts(): RouteCounts {
-  return { responses: new Map(), refused: 0, upstreamFailures: new Map() };
-}
-
-export interface RouteCounts {
-  /** Requests by the status the client got; 0: none (the client left, or the answer broke). */
-  readonly responses: Map<number, number>;
-  /** Requests answered 503 by the proxy itself, at max_streams. */
-  refused: number;
-  /** Upstream failures by reason: unreachable, timeout, reset. */
-  readonly upstreamFailures: Map<string, number>;
-}
+import { listenAddress, routeKey, type RouteCounts, type RouteSettings } from './route-settings.js';
 
 /**
  * One route of the metering proxy: a listener that passes every request to one fixed upstream
@@ -293,12 +262,4 @@ export class ProxyRoute {
   private count(status: number): void {
     this.counts.responses.set(status, (this.counts.responses.get(status) ?? 0) + 1);
   }
-}
-
-export function listenAddress(settings: Pick<RouteSettings, 'listen'>): string {
-  return formatHostPort(settings.listen.host, settings.listen.port);
-}
-
-export function routeKey(settings: Pick<RouteSettings, 'listen' | 'upstream'>): string {
-  return `${settings.listen.host}:${settings.listen.port}>${settings.upstream.href}`;
 }
