@@ -61,7 +61,7 @@ export class DcgmCollector implements Collector {
   private readonly reader: BackgroundRead<DcgmReading>;
   private seen = new Set<string>();
   /** Each read as the GPU view takes it, made once per read. */
-  private sightings = new WeakMap<DcgmReading, readonly GpuSighting[]>();
+  private readonly sightings = new WeakMap<DcgmReading, readonly GpuSighting[]>();
   /** Xid events by GPU and code since the agent started, kept through a reload. */
   private readonly xids: Map<string, XidTally>;
   private found = false;
