@@ -140,7 +140,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
             `sum(sum_over_time(instance:inferwatch_cost_idle_usd:rate1h{${SEL}}[$__range:$__interval])) * ${HOURS_PER_STEP} or vector(0)`,
           ),
         ],
-        links: [link(COST_ALERTS.gpUsIdle)],
+        links: [link(COST_ALERTS.gpusIdle)],
       }),
     )
     .withRow(new RowBuilder('Trends'))
@@ -283,7 +283,7 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
         min: 0,
         max: 1,
         queries: [query(`avg(instance:inferwatch_gpu_utilization:avg{${SEL}})`, 'GPU utilization')],
-        links: [link(COST_ALERTS.gpUsIdle)],
+        links: [link(COST_ALERTS.gpusIdle)],
       }),
     );
   return standardAnnotations(b, SEL);

@@ -303,7 +303,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
         links: [
           link(GPU_ALERTS.gpuXidFatal),
           link(GPU_ALERTS.gpuMemoryUncorrectable),
-          link(GPU_ALERTS.gpunvLinkErrors),
+          link(GPU_ALERTS.gpuNVLinkErrors),
         ],
       }),
     )

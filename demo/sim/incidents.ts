@@ -46,7 +46,7 @@ export const INCIDENTS = {
   'nvlink-errors': {
     scope: 'gpu',
     summary: "a GPU's NVLink CRC errors climb by 40 a second (DCGM)",
-    fires: [GPU_ALERTS.gpunvLinkErrors.name],
+    fires: [GPU_ALERTS.gpuNVLinkErrors.name],
     pending: [],
   },
   'thermal-throttle': {

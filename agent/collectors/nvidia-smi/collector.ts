@@ -33,8 +33,6 @@ export interface NvidiaSmiOptions {
 export interface GpuSnapshot {
   readonly rows: readonly GpuRow[];
   readonly atMs: number;
-  /** The rows as the GPU view takes them. */
-  readonly sightings: readonly GpuSighting[];
   /** GPUs nvidia-smi could not reach ("Unable to determine the device handle ..."). */
   readonly unavailable: readonly string[];
 }
@@ -130,7 +128,10 @@ export class NvidiaSmiCollector implements Collector {
       throw new CollectorError('stale', `last sample is ${Math.round(ageMs)} ms old`);
     }
     out.emit(GPU_COUNT, {}, snapshot.rows.length);
-    out.report(GPU_REPORTS, { reader: 'nvidia_smi', gpus: snapshot.sightings });
+    out.report(GPU_REPORTS, {
+      reader: 'nvidia_smi',
+      gpus: snapshot.rows.map((r) => this.sightingOf(r)),
+    });
     if (snapshot.unavailable.length > 0) {
       out.degrade('gpu_unavailable', snapshot.unavailable.join('; '));
     }
@@ -238,7 +239,6 @@ export class NvidiaSmiCollector implements Collector {
       rows,
       atMs: now,
       unavailable: [...this.unavailable.values()],
-      sightings: rows.map((row) => this.sightingOf(row)),
     };
     this.down = undefined;
     this.deps.stateLog.ok(NAME);

@@ -21,7 +21,7 @@ export const COST_ALERTS = {
     (s) =>
       `GPU energy per generated token ${s.cost.energy_per_token_factor}x the same hour last week`,
   ),
-  gpUsIdle: defineAlert(
+  gpusIdle: defineAlert(
     'LLMNodeGPUsIdle',
     'warning',
     'cost',
@@ -60,7 +60,7 @@ instance:inferwatch_gpu_energy_joules_per_generated_token:ratio_rate1h
           { for: '2h' },
         ),
         alert(
-          COST_ALERTS.gpUsIdle,
+          COST_ALERTS.gpusIdle,
           promql`
 avg by (node, instance) (avg_over_time(${gpu.GPU_UTILIZATION}[1h])) < ${s.cost.idle_utilization_ratio}
   and on (node, instance)

@@ -70,7 +70,7 @@ export const GPU_ALERTS = {
     (s) =>
       `a hardware power brake, or at the software cap more than ${percent(s.gpu.power_cap_ratio)} of 30m`,
   ),
-  gpunvLinkErrors: defineAlert(
+  gpuNVLinkErrors: defineAlert(
     'LLMNodeGPUNVLinkErrors',
     'warning',
     'gpu',
@@ -81,6 +81,18 @@ export const GPU_ALERTS = {
 
 const FATAL_XIDS = PAGED_XIDS.join('|');
 const THERMAL = 'hw_thermal_slowdown|sw_thermal_slowdown|hw_slowdown';
+
+/**
+ * The share of `window` a GPU's clocks were lowered for the reasons `matcher` picks: the
+ * driver's counter where it has one, the sampled flag otherwise.
+ */
+function slowedShare(matcher: string, window: string): string {
+  return promql`
+max by (node, instance, gpu, uuid) (
+  rate(${gpu.GPU_CLOCK_EVENT_SECONDS}{${matcher}}[${window}])
+    or avg_over_time(${gpu.GPU_CLOCK_EVENT_ACTIVE}{${matcher}}[${window}])
+)`;
+}
 
 /** The GPUs themselves: Xid errors, a GPU lost, memory errors, throttling, NVLink. */
 export const gpuArea: Area = {
@@ -156,10 +168,7 @@ increase(${gpu.GPU_ECC_ERRORS}{type="uncorrected", scope="volatile"}[15m]) > 0
         alert(
           GPU_ALERTS.gpuThermalThrottle,
           promql`
-max by (node, instance, gpu, uuid) (
-  rate(${gpu.GPU_CLOCK_EVENT_SECONDS}{reason=~"${THERMAL}"}[15m])
-    or avg_over_time(${gpu.GPU_CLOCK_EVENT_ACTIVE}{reason=~"${THERMAL}"}[15m])
-) > ${s.gpu.thermal_throttle_ratio}`,
+${slowedShare(`reason=~"${THERMAL}"`, '15m')} > ${s.gpu.thermal_throttle_ratio}`,
           {
             summary: 'A GPU is slowing its clocks to cool down.',
             description:
@@ -170,15 +179,9 @@ max by (node, instance, gpu, uuid) (
         alert(
           GPU_ALERTS.gpuPowerThrottle,
           promql`
-max by (node, instance, gpu, uuid) (
-  rate(${gpu.GPU_CLOCK_EVENT_SECONDS}{reason="hw_power_brake_slowdown"}[15m])
-    or avg_over_time(${gpu.GPU_CLOCK_EVENT_ACTIVE}{reason="hw_power_brake_slowdown"}[15m])
-) > 0
+${slowedShare('reason="hw_power_brake_slowdown"', '15m')} > 0
 or
-max by (node, instance, gpu, uuid) (
-  rate(${gpu.GPU_CLOCK_EVENT_SECONDS}{reason="sw_power_cap"}[30m])
-    or avg_over_time(${gpu.GPU_CLOCK_EVENT_ACTIVE}{reason="sw_power_cap"}[30m])
-) > ${s.gpu.power_cap_ratio}`,
+${slowedShare('reason="sw_power_cap"', '30m')} > ${s.gpu.power_cap_ratio}`,
           {
             summary: 'A GPU is held back by its power cap or an external power brake.',
             description:
@@ -187,7 +190,7 @@ max by (node, instance, gpu, uuid) (
           { for: '30m' },
         ),
         alert(
-          GPU_ALERTS.gpunvLinkErrors,
+          GPU_ALERTS.gpuNVLinkErrors,
           promql`
 sum by (node, instance, gpu, uuid) (
   increase(${dcgm.GPU_NVLINK_ERRORS}{type=~"crc_data|replay|recovery"}[1h])
