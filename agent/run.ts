@@ -2,7 +2,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { Agent } from './agent.js';
 import { ConfigError } from './config/load.js';
 import { splitHostPort } from './core/listen.js';
-import { CONFIG_RELOAD_SUCCESS, CONFIG_RELOAD_TIME } from './core/self-metrics.js';
+import { CONFIG_RELOAD_SUCCESS, CONFIG_RELOAD_TIME, WEB_INFO } from './core/self-metrics.js';
 import { MetricsServer } from './server/http.js';
 import { loadStartupConfig, type StartupConfig } from './startup-config.js';
 import { VERSION } from './core/version.js';
@@ -57,6 +57,11 @@ export async function run(
     w.logger.flush();
     return EXIT.failure;
   }
+  // What the rules' and panels' runbook links read to reach a live agent's /runbooks/.
+  agent.exposition.publish(
+    [WEB_INFO],
+    new Map([[WEB_INFO, [{ labels: { scheme: server.scheme }, value: 1 }]]]),
+  );
   await agent.start();
   reloaded(agent, w, true);
   w.logger.info(

@@ -7,6 +7,11 @@ export const BUILD_INFO = gauge(
   'A metric with a constant 1, labelled by the version of inferwatch and of Node.js it runs on.',
   ['version', 'node_version'],
 );
+export const WEB_INFO = gauge(
+  'inferwatch_web_info',
+  'A metric with a constant 1 while the agent serves HTTP, labelled by the scheme it serves on (http, or https with TLS from web.config_file). Alert and panel runbook links find a live agent through it.',
+  ['scheme'],
+);
 export const COLLECTOR_SUCCESS = gauge(
   'inferwatch_collector_success',
   'Whether the collector succeeded in this scrape (1) or failed, timed out or was degraded (0).',
@@ -44,6 +49,7 @@ export const CONFIG_RELOAD_TIME = gauge(
 
 export const SELF_METRICS: readonly MetricDef[] = [
   BUILD_INFO,
+  WEB_INFO,
   CONFIG_RELOAD_SUCCESS,
   CONFIG_RELOAD_TIME,
   COLLECTOR_SUCCESS,

@@ -1,4 +1,5 @@
 import { landingPage } from './landing.js';
+import { runbookAnswer } from './runbooks.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { Socket } from 'node:net';
@@ -52,7 +53,7 @@ interface Rendered {
 }
 
 /**
- * /metrics, /healthz, /probe and a landing page. Built to stay answerable to Prometheus and to
+ * /metrics, /healthz, /probe, the runbooks and a landing page. Built to stay answerable to Prometheus and to
  * liveness checks while others abuse it:
  * - /healthz is answered before anything else: no auth, no queue;
  * - concurrent /metrics requests share the one scrape in flight and its rendered (and gzipped)
@@ -102,6 +103,11 @@ export class MetricsServer {
     this.server.keepAliveTimeout = 65_000;
     this.server.maxHeadersCount = 64;
     this.server.on('connection', (socket: Socket) => this.gate.admit(socket));
+  }
+
+  /** What the server serves on: `https` with TLS from the web config, `http` otherwise. */
+  get scheme(): 'http' | 'https' {
+    return this.tls ? 'https' : 'http';
   }
 
   /**
@@ -175,12 +181,18 @@ export class MetricsServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.gate.serving(req, res);
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return this.reply(res, 405, TEXT, 'method not allowed\n', { Allow: 'GET, HEAD' });
     }
     // Liveness first, as with node_exporter: no credentials, no queue.
     if (path === '/healthz') return this.reply(res, 200, TEXT, 'ok\n');
+    // The runbooks are the same text in every install and say nothing of the node: served to
+    // whoever follows an alert's link, with no credentials to ask for.
+    if (path === '/runbooks' || path.startsWith('/runbooks/')) {
+      const page = runbookAnswer(path);
+      return this.reply(res, page.status, page.contentType, page.body, page.headers);
+    }
     try {
       if (this.auth) {
         const verdict = await this.auth.check(

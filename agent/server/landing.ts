@@ -22,6 +22,7 @@ export function landingPage(version: string, statuses: readonly NamedStatus[]): 
 <ul>
 <li><a href="/metrics">/metrics</a>: Prometheus exposition</li>
 <li><a href="/healthz">/healthz</a>: liveness</li>
+<li><a href="runbooks/">/runbooks/</a>: what to do about each alert, the pages its runbook links open</li>
 <li>/probe?target=NAME&amp;module=latency|canary: the probe's last result, blackbox_exporter style</li>
 </ul>
 <h2>Sources</h2>

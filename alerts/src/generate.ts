@@ -1,14 +1,20 @@
 /**
- * `npm run bundle`: the whole Prometheus and Grafana bundle from one settings file. The rule
- * file, the dashboards and the Kubernetes manifests (which embed both) all take the same
- * runbook base URL, job names and thresholds.
+ * `npm run bundle`: everything generated, from one settings file and the code.
+ * - With no `--out`: the repository's own files. The rule file, the dashboards and the
+ *   Kubernetes manifests (which embed both), the README's tables (alerts, runtimes, metrics,
+ *   config) and the runbook pages the agent serves. A test fails when any is stale.
+ * - With `--out DIR`: a site's own bundle (rules, dashboards, manifests) from its copy of the
+ *   settings, with its runbook base URL, job names, cluster label and thresholds.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { generatedReadme } from '../../agent/docs/reference.js';
 import { dashboardFiles } from '../../dashboards/src/generate.js';
 import { manifestsFrom, manifestsText } from '../../deploy/kubernetes/src/manifests.js';
+import { readmeWithAlerts } from './readme.js';
+import { runbookPage, runbookPagesModule } from './runbook-pages.js';
 import { ruleGroups, rulesText } from './rules.js';
 import { parseSettings } from './settings.js';
 
@@ -47,6 +53,28 @@ export function bundleFiles(
   return files;
 }
 
+/** The runbooks, by alert name, as runbooks/ holds them. */
+export async function readRunbooks(dir = join(ROOT, 'runbooks')): Promise<Map<string, string>> {
+  const names = (await readdir(dir)).filter((f) => f.endsWith('.md') && f !== 'README.md');
+  const entries = await Promise.all(
+    names.map(async (f) => [f.slice(0, -3), await readFile(join(dir, f), 'utf8')] as const),
+  );
+  return new Map(entries);
+}
+
+/** The generated files that document or serve the bundle: the README's tables, the runbook pages. */
+export function repositoryFiles(
+  settingsText: string,
+  readme: string,
+  runbooks: ReadonlyMap<string, string>,
+): Map<string, string> {
+  const pages = [...runbooks].map(([alert, markdown]) => runbookPage(alert, markdown));
+  return new Map([
+    [join(ROOT, 'README.md'), readmeWithAlerts(generatedReadme(readme), settingsText)],
+    [join(ROOT, 'agent/server/runbook-pages.ts'), runbookPagesModule(pages)],
+  ]);
+}
+
 async function main(argv: string[]): Promise<number> {
   let values;
   try {
@@ -69,6 +97,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const files = bundleFiles(text, source, values.out);
+    // The repository's own docs and pages follow its own settings, not a site's copy.
+    if (values.out === undefined && values.settings === undefined) {
+      const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+      for (const [path, content] of repositoryFiles(text, readme, await readRunbooks()))
+        files.set(path, content);
+    }
     for (const [path, content] of files) {
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, content);

@@ -1,22 +1,22 @@
 import { stringify } from 'yaml';
 import { AREAS } from './areas/index.js';
 import { keepLabel } from './cluster.js';
+import { ruleRunbookUrl } from './runbook-links.js';
 import type { AlertRule, RuleContext, RuleGroup } from './rule.js';
 import type { RuleSettings } from './settings.js';
 
 /**
  * What every alerting rule gets the same way, whatever its area (the mixin's small mappers):
- * its severity and component labels, and its runbook link from the one base URL.
+ * its severity and component labels, and its runbook link (see runbook-links.ts).
  */
 function ruleContext(s: RuleSettings): RuleContext {
-  const base = s.runbook_base_url.replace(/\/+$/, '');
   return {
     alert: (def, expr, text, timing = {}, extraLabels = {}): AlertRule => ({
       alert: def.name,
       expr: expr.trim(),
       ...timing,
       labels: { severity: def.severity, component: def.component, ...extraLabels },
-      annotations: { ...text, runbook_url: `${base}/${def.name}.md` },
+      annotations: { ...text, runbook_url: ruleRunbookUrl(s, def) },
     }),
   };
 }

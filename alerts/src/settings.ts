@@ -13,7 +13,10 @@ import { label } from './settings-fields.js';
  * area owns its block (its thresholds live beside its alerts); the rest is the site's.
  */
 export const RuleSettingsSchema = z.strictObject({
-  runbook_base_url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+  runbook_base_url: z.union([
+    z.literal(''),
+    z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL, or ''" }),
+  ]),
   jobs: z.strictObject({ agent: label, node_exporter: label }),
   cluster_label: z.union([
     z.literal(''),

@@ -1,7 +1,7 @@
 import { narrowed } from '../../alerts/src/cluster.js';
 import { labelVariable } from './common.js';
 
-type Json = Record<string, unknown>;
+import type { Json } from './runbook-agent.js';
 
 /** `label_values(SELECTOR, label)` and `query_result(EXPR)` narrowed inside; PromQL as such. */
 function narrowedQuery(query: string, matcher: string): string {

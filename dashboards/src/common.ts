@@ -47,7 +47,8 @@ export const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 
 /** What the dashboards need to know from alerts/settings.yaml. */
 export interface DashboardSettings {
-  readonly runbookBaseUrl: string;
+  /** Where a panel links an alert's runbook (alerts/src/runbook-links.ts). */
+  readonly runbookUrl: (alert: AlertDef) => string;
   readonly ttftSeconds: number;
 }
 
@@ -177,7 +178,7 @@ export function tableQuery(expr: string, refId: string): DataqueryBuilder {
 export function runbookLink(settings: DashboardSettings, alert: AlertDef): cog.Builder<never> {
   return new DashboardLinkBuilder(`Runbook: ${alert.name}`)
     .type(DashboardLinkType.Link)
-    .url(`${settings.runbookBaseUrl.replace(/\/+$/, '')}/${alert.name}.md`)
+    .url(settings.runbookUrl(alert))
     .targetBlank(true) as never;
 }
 

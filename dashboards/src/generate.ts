@@ -1,6 +1,8 @@
 import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { panelRunbookUrl } from '../../alerts/src/runbook-links.js';
 import type { RuleSettings } from '../../alerts/src/settings.js';
 import { withClusterPicker } from './cluster.js';
+import { withRunbookAgent, type Json } from './runbook-agent.js';
 import type { DashboardSettings } from './common.js';
 import { cost } from './cost.js';
 import { fleet } from './fleet.js';
@@ -19,13 +21,13 @@ const DASHBOARDS: readonly [string, (s: DashboardSettings) => DashboardBuilder][
 /** Each dashboard's file name and JSON text, as committed under dashboards/. */
 export function dashboardFiles(settings: RuleSettings): Map<string, string> {
   const s: DashboardSettings = {
-    runbookBaseUrl: settings.runbook_base_url,
+    runbookUrl: (alert) => panelRunbookUrl(settings, alert),
     ttftSeconds: settings.slo.ttft_seconds,
   };
   const label = settings.cluster_label;
   return new Map(
     DASHBOARDS.map(([file, build]) => {
-      const built = build(s).build() as unknown as Record<string, unknown>;
+      const built = withRunbookAgent(build(s).build() as unknown as Json, settings);
       const json = label ? withClusterPicker(built, label) : built;
       return [file, `${JSON.stringify(json, null, 2)}\n`];
     }),

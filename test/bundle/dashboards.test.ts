@@ -112,16 +112,32 @@ describe('the dashboards', () => {
   });
 
   it('link the runbook of the alerts their panels relate to, and only runbooks that exist', () => {
-    const base = SETTINGS.runbook_base_url.replace(/\/+$/, '');
+    // By default a runbook link opens the page a live agent serves: the dashboard finds one
+    // when it loads, in a hidden variable whose value is its instance and text its scheme.
+    const prefix = '${runbook_agent:text}://${runbook_agent}/runbooks/';
     for (const [file, d] of dashboards) {
       const links = d.panels.flatMap((p) => p.links ?? []);
       expect(links.length, file).toBeGreaterThan(0);
       for (const link of links) {
-        const name = link.url.slice(base.length + 1).replace(/\.md$/, '');
-        expect(link.url.startsWith(`${base}/`), link.url).toBe(true);
+        const name = link.url.slice(prefix.length).replace(/\.md$/, '');
+        expect(link.url.startsWith(prefix), link.url).toBe(true);
         expect(alertNames, link.url).toContain(name);
         expect(readdirSync(join(ROOT, 'runbooks')), link.url).toContain(`${name}.md`);
       }
+      const agent = d.templating.list.find((v) => v.name === 'runbook_agent');
+      expect(agent, file).toMatchObject({
+        type: 'query',
+        hide: 2,
+        refresh: 1,
+        query: 'query_result(topk(1, inferwatch_web_info{job="inferwatch"}))',
+      });
+      // Grafana writes the labels of a query_result line in the order Prometheus gives them.
+      const regex = new RegExp((agent?.regex as string).slice(1, -1));
+      for (const line of [
+        'inferwatch_web_info{instance="n1:9500", job="inferwatch", scheme="https"} 1 1700000000000',
+        'inferwatch_web_info{scheme="https",job="inferwatch",instance="n1:9500"} 1',
+      ])
+        expect(regex.exec(line)?.groups, line).toEqual({ value: 'n1:9500', text: 'https' });
     }
     // Every paging alert has a panel that links its runbook.
     const linked = new Set(
@@ -133,7 +149,7 @@ describe('the dashboards', () => {
         rule.labels.severity === 'critical' &&
         rule.alert !== 'LLMNodeHostDown'
       )
-        expect(linked, rule.alert).toContain(`${base}/${rule.alert}.md`);
+        expect(linked, rule.alert).toContain(`${prefix}${rule.alert}.md`);
   });
 
   it('mark firing alerts and runtime, model and driver changes on every graph', () => {

@@ -19,7 +19,9 @@ export interface Dashboard {
   title: string;
   description?: string;
   panels: Panel[];
-  templating: { list: { type: string; name: string; query: unknown }[] };
+  templating: {
+    list: { type: string; name: string; query: unknown; regex?: string; hide?: number }[];
+  };
   annotations: { list: { name?: string; expr?: string; datasource?: { uid: string } }[] };
 }
 
@@ -45,10 +47,9 @@ export interface DashboardQuery {
 export function dashboardQueries(d: Dashboard): DashboardQuery[] {
   const fromVariables = d.templating.list.flatMap((v) => {
     if (v.type !== 'query' || typeof v.query !== 'string') return [];
-    const labelValues = /^label_values\((.+),\s*\w+\)$/.exec(v.query);
-    return [
-      { where: `variable ${v.name}`, expr: labelValues ? (labelValues[1] as string) : v.query },
-    ];
+    // label_values(SELECTOR, label) and query_result(EXPR) are Grafana's; inside, PromQL.
+    const inner = /^(?:label_values\((.+),\s*\w+\)|query_result\((.+)\))$/s.exec(v.query);
+    return [{ where: `variable ${v.name}`, expr: inner ? (inner[1] ?? inner[2] ?? '') : v.query }];
   });
   return [
     ...d.panels.flatMap((p) =>

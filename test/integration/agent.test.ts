@@ -42,6 +42,8 @@ describe('the agent against a fake nvidia-smi', () => {
       'process memory',
     );
     expect(family(series, 'inferwatch_gpu_info').size).toBe(8);
+    // What the alerts' runbook links find a live agent by.
+    expect(series.get('inferwatch_web_info{scheme="http"}')).toBe(1);
     expect(series.get('inferwatch_collector_success{collector="nvidia_smi"}')).toBe(1);
     expect(series.get('inferwatch_collector_success{collector="nvidia_smi_processes"}')).toBe(1);
     expect(

@@ -287,5 +287,10 @@ describe('the agent with a web config', () => {
     const ok = await get(a.port, '/metrics', { auth: 'prometheus:s3cret' });
     expect(ok.status).toBe(200);
     expect(ok.body).toContain('inferwatch_build_info');
+    // The rules' runbook links read the scheme here, and open the runbook with no credentials.
+    expect(ok.body).toContain('inferwatch_web_info{scheme="https"} 1');
+    const runbook = await get(a.port, '/runbooks/LLMNodeGPULost.md');
+    expect(runbook.status).toBe(200);
+    expect(runbook.body).toContain('<h1>LLMNodeGPULost</h1>');
   });
 });

@@ -13,11 +13,11 @@ describe('README', () => {
     expect(readme).toContain('npm ci && npm test');
   });
 
-  it('has config and metric references that match the code (run `npm run docs`)', () => {
+  it('has config and metric references that match the code (run `npm run bundle`)', () => {
     expect(readme).toBe(generatedReadme(readme));
   });
 
-  it("has the alert table the shipped settings' rules make (run `npm run docs`)", () => {
+  it("has the alert table the shipped settings' rules make (run `npm run bundle`)", () => {
     const settings = readFileSync(join(ROOT, 'alerts/settings.yaml'), 'utf8');
     expect(readme).toBe(readmeWithAlerts(readme, settings));
   });

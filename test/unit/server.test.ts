@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -6,6 +8,7 @@ import { createLogger } from '../../agent/core/logger.js';
 import bcrypt from 'bcryptjs';
 import { MetricsServer, type MetricsSource } from '../../agent/server/http.js';
 import type { WebSecurity } from '../../agent/server/web-config.js';
+import { ROOT } from '../helpers/fixtures.js';
 
 const servers: MetricsServer[] = [];
 afterEach(async () => {
@@ -141,6 +144,46 @@ describe('MetricsServer', () => {
     expect((await fetch(`${base}/metrics`)).status).toBe(500);
     fail = false;
     expect(await (await fetch(`${base}/metrics`)).text()).toBe('ok 1\n');
+  });
+
+  it('serves every runbook as a page with no credentials, lists them, and refuses the rest', async () => {
+    const base = await serve({}, 40, {
+      security: {
+        tls: undefined,
+        users: new Map([['prometheus', bcrypt.hashSync('right', 4)]]),
+        headers: {},
+      },
+    });
+    expect((await raw(`${base}/metrics`, 'GET')).status).toBe(401);
+    const runbooks = readdirSync(join(ROOT, 'runbooks')).filter((f) => f !== 'README.md');
+    expect(runbooks.length).toBeGreaterThan(20);
+    for (const file of runbooks) {
+      const page = await raw(`${base}/runbooks/${file}`, 'GET');
+      expect(page.status, file).toBe(200);
+      expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+      const html = page.body.toString();
+      // The runbook's own text, its sections and its related links, which stay relative.
+      expect(html, file).toContain(`<h1>${file.replace(/\.md$/, '')}</h1>`);
+      expect(html, file).toContain('<h2>Diagnosis</h2>');
+      expect(html, file).toContain('<pre><code');
+      if (file !== 'Watchdog.md') expect(html, file).toMatch(/<a href="LLMNode[A-Za-z]+\.md">/);
+    }
+    const index = await raw(`${base}/runbooks/`, 'GET');
+    expect(index.status).toBe(200);
+    for (const file of runbooks) expect(index.body.toString()).toContain(`<a href="${file}">`);
+    expect(index.body.toString()).toContain('Severity: critical (pages). Component: gpu.');
+    const bare = await raw(`${base}/runbooks`, 'GET');
+    expect([bare.status, bare.headers.location]).toEqual([301, 'runbooks/']);
+    for (const path of [
+      '/runbooks/Nope.md',
+      '/runbooks/LLMNodeGPULost',
+      '/runbooks/%2E%2E%2Fmetrics',
+    ])
+      expect((await raw(`${base}${path}`, 'GET')).status, path).toBe(404);
+    const head = await raw(`${base}/runbooks/LLMNodeGPULost.md`, 'HEAD');
+    expect([head.status, head.body.length]).toEqual([200, 0]);
+    expect(Number(head.headers['content-length'])).toBeGreaterThan(1000);
   });
 
   it('the landing page escapes what sources say', async () => {
