@@ -57,8 +57,9 @@ export interface RuleContext {
 
 /**
  * One area of the bundle, as a monitoring mixin has them: its alerts, its rule groups written
- * from its slice of the settings, and its promtool tests. Its panels link its alerts by
- * reference (dashboards/src), and each alert has its runbook in runbooks/<name>.md.
+ * from its slice of the settings, and its promtool tests. Beside it, `<area>.panels.ts` holds its
+ * panels (linking alerts by reference), which the dashboards in dashboards/src lay out; each
+ * alert has its runbook in runbooks/<name>.md.
  */
 export interface Area {
   readonly name: string;

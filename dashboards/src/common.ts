@@ -174,6 +174,24 @@ export function tableQuery(expr: string, refId: string): DataqueryBuilder {
     .refId(refId);
 }
 
+/**
+ * What an area's panel is built from, given by the dashboard that places it: the label matchers
+ * its pickers narrow to, by name (`K`: the ones the panel needs), the settings, and an alert's
+ * runbook link, by reference.
+ */
+export interface PanelContext<K extends string = never> {
+  readonly settings: DashboardSettings;
+  readonly sel: Readonly<Record<K, string>>;
+  link(alert: AlertDef): cog.Builder<never>;
+}
+
+export function panelContext<K extends string>(
+  settings: DashboardSettings,
+  sel: Readonly<Record<K, string>>,
+): PanelContext<K> {
+  return { settings, sel, link: (alert) => runbookLink(settings, alert) };
+}
+
 /** A panel's link to an alert's runbook: the alert by reference, so a renamed alert breaks the build. */
 export function runbookLink(settings: DashboardSettings, alert: AlertDef): cog.Builder<never> {
   return new DashboardLinkBuilder(`Runbook: ${alert.name}`)

@@ -111,6 +111,32 @@ describe('the dashboards', () => {
     }
   });
 
+  it("place every panel of every area, each once (an area's panels are not dead code)", async () => {
+    const layouts = readdirSync(join(ROOT, 'dashboards/src'))
+      .map((f) => readFileSync(join(ROOT, 'dashboards/src', f), 'utf8'))
+      .join('\n');
+    const areas = readdirSync(join(ROOT, 'alerts/src/areas')).filter((f) =>
+      f.endsWith('.panels.ts'),
+    );
+    expect(areas.length).toBeGreaterThanOrEqual(8);
+    let placed = 0;
+    for (const file of areas) {
+      const module = (await import(
+        `../../alerts/src/areas/${file.replace(/\.ts$/, '.js')}`
+      )) as Record<string, Record<string, unknown>>;
+      const [name, panels] = Object.entries(module).find(([key]) => key.endsWith('_PANELS')) ?? [];
+      expect(name, file).toBe(`${file.split('.')[0]?.toUpperCase()}_PANELS`);
+      for (const key of Object.keys(panels ?? {})) {
+        const uses = layouts.split(`${name}.${key}(`).length - 1;
+        expect(uses, `${name}.${key}`).toBe(1);
+        placed++;
+      }
+    }
+    expect(placed).toBe(
+      dashboards.reduce((n, [, d]) => n + d.panels.filter((p) => p.type !== 'row').length, 0),
+    );
+  });
+
   it('link the runbook of the alerts their panels relate to, and only runbooks that exist', () => {
     // By default a runbook link opens the page a live agent serves: the dashboard finds one
     // when it loads, in a hidden variable whose value is its instance and text its scheme.
