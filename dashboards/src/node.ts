@@ -1,3 +1,5 @@
+import { RUNTIME_PANELS } from '../../alerts/src/areas/runtime.panels.js';
+import { HOST_PANELS } from '../../alerts/src/areas/host.panels.js';
 import { AGENT_PANELS } from '../../alerts/src/areas/agent.panels.js';
 import { GPU_PANELS } from '../../alerts/src/areas/gpu.panels.js';
 import * as M from '../../alerts/src/metrics.js';
@@ -42,8 +44,8 @@ export function node(settings: DashboardSettings): DashboardBuilder {
     .withPanel(AGENT_PANELS.collectorsFailing(p))
     .withPanel(GPU_PANELS.rowRemapPending(p))
     .withPanel(GPU_PANELS.xidErrorsInRange(p))
-    .withPanel(AGENT_PANELS.oomKillCount(p))
-    .withPanel(AGENT_PANELS.cudaOOMCount(p))
+    .withPanel(HOST_PANELS.oomKillCount(p))
+    .withPanel(RUNTIME_PANELS.cudaOOMCount(p))
     .withRow(new RowBuilder('Load'))
     .withPanel(GPU_PANELS.gpuUtilization(p))
     .withPanel(GPU_PANELS.activityDCGM(p))
@@ -60,10 +62,10 @@ export function node(settings: DashboardSettings): DashboardBuilder {
     .withPanel(GPU_PANELS.clockEventReasons(p))
     .withRow(new RowBuilder('Errors and events'))
     .withPanel(GPU_PANELS.gpuErrorsInRange(p))
-    .withPanel(AGENT_PANELS.oomVictims(p))
-    .withPanel(AGENT_PANELS.cudaOOMByRuntime(p))
+    .withPanel(HOST_PANELS.oomVictims(p))
+    .withPanel(RUNTIME_PANELS.cudaOOMByRuntime(p))
     .withRow(new RowBuilder('Host'))
-    .withPanel(AGENT_PANELS.hostCPU(p))
-    .withPanel(AGENT_PANELS.hostMemory(p));
+    .withPanel(HOST_PANELS.hostCPU(p))
+    .withPanel(HOST_PANELS.hostMemory(p));
   return standardAnnotations(b, NODE);
 }

@@ -1,3 +1,4 @@
+import { HOST_ALERTS } from '../../alerts/src/areas/host.js';
 import { AGENT_ALERTS } from '../../alerts/src/areas/agent.js';
 import { GPU_ALERTS } from '../../alerts/src/areas/gpu.js';
 import { PROBE_ALERTS } from '../../alerts/src/areas/probe.js';
@@ -58,13 +59,13 @@ export const INCIDENTS = {
   'host-oom': {
     scope: 'node',
     summary: "the kernel's OOM killer kills a process",
-    fires: [AGENT_ALERTS.hostOOMKill.name],
+    fires: [HOST_ALERTS.hostOOMKill.name],
     pending: [],
   },
   'cuda-oom': {
     scope: 'runtime',
     summary: 'the runtime logs torch.OutOfMemoryError: CUDA out of memory',
-    fires: [AGENT_ALERTS.cudaOutOfMemory.name],
+    fires: [RUNTIME_ALERTS.cudaOutOfMemory.name],
     pending: [],
   },
   saturation: {

@@ -3,6 +3,7 @@ import { agentArea } from './agent.js';
 import { aggregatesArea } from './aggregates.js';
 import { costArea } from './cost.js';
 import { gpuArea } from './gpu.js';
+import { hostArea } from './host.js';
 import { probeArea } from './probe.js';
 import { qualityArea } from './quality.js';
 import { runtimeArea } from './runtime.js';
@@ -16,6 +17,7 @@ export const AREAS: readonly Area[] = [
   sloArea,
   probeArea,
   qualityArea,
+  hostArea,
   agentArea,
   costArea,
 ];

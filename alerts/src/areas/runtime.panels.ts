@@ -6,6 +6,8 @@ import type { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheu
 import {
   query,
   stat,
+  table,
+  tableQuery,
   thresholds,
   timeseries,
   type PanelContext,
@@ -174,5 +176,37 @@ export const RUNTIME_PANELS = {
         ),
       ],
       links: [p.link(SLO_ALERTS.availabilityBudgetBurn)],
+    }),
+  cudaOOMCount: (p: PanelContext<'node'>) =>
+    stat({
+      title: 'CUDA OOM in range',
+      description: 'CUDA out-of-memory errors in the runtimes’ logs in the time range.',
+      unit: 'none',
+      queries: [
+        query(
+          promql`sum(increase(${M.logs.CUDA_OOM_EVENTS}{${p.sel.node}}[$__range])) or vector(0)`,
+        ),
+      ],
+      thresholds: thresholds([
+        [null, 'green'],
+        [1, 'orange'],
+      ]),
+      links: [p.link(RUNTIME_ALERTS.cudaOutOfMemory)],
+      width: 4,
+    }),
+  cudaOOMByRuntime: (p: PanelContext<'node'>) =>
+    table({
+      title: 'CUDA out of memory in range',
+      description: 'CUDA out-of-memory errors by runtime, from their logs, in the time range.',
+      unit: 'none',
+      width: 12,
+      height: 8,
+      queries: [
+        tableQuery(
+          promql`sum by (runtime, target) (increase(${M.logs.CUDA_OOM_EVENTS}{${p.sel.node}}[$__range])) > 0`,
+          'A',
+        ),
+      ],
+      links: [p.link(RUNTIME_ALERTS.cudaOutOfMemory)],
     }),
 };

@@ -1,3 +1,4 @@
+import { logs } from '../metrics.js';
 import { z } from 'zod';
 import { ADAPTERS, RUNTIME_KINDS } from '../../../agent/collectors/runtimes/adapters/index.js';
 import { gpu, llm, smi } from '../metrics.js';
@@ -16,6 +17,12 @@ export const RUNTIME_SETTINGS = z.strictObject({
 });
 
 export const RUNTIME_ALERTS = {
+  cudaOutOfMemory: defineAlert(
+    'LLMNodeCUDAOutOfMemory',
+    'warning',
+    'runtime',
+    () => 'a runtime logged CUDA out of memory, held 15m',
+  ),
   kvCacheSaturated: defineAlert(
     'LLMNodeKVCacheSaturated',
     'warning',
@@ -153,6 +160,16 @@ group by (model) (max_over_time(${llm.RUNTIME_INFO}{runtime!="ollama", model!=""
                 'No runtime answers for {{ $labels.model }}: every replica the agents saw in the last hour is down or gone.',
             },
             { for: '2m' },
+          ),
+          alert(
+            RUNTIME_ALERTS.cudaOutOfMemory,
+            promql`increase(${logs.CUDA_OOM_EVENTS}[10m]) > 0`,
+            {
+              summary: 'An inference runtime ran out of GPU memory.',
+              description:
+                '{{ $labels.runtime }} {{ $labels.target }} on {{ $labels.instance }} logged {{ $value | printf "%.0f" }} CUDA out-of-memory error(s) in the last 10m.',
+            },
+            { keep_firing_for: '15m' },
           ),
           alert(
             RUNTIME_ALERTS.runtimeFlapping,
