@@ -53,8 +53,8 @@ interface Rendered {
 }
 
 /**
- * /metrics, /healthz, /probe, the runbooks and a landing page. Built to stay answerable to Prometheus and to
- * liveness checks while others abuse it:
+ * /metrics, /healthz, /probe, the runbooks and a landing page. Built to stay answerable to
+ * Prometheus and to liveness checks while others abuse it:
  * - /healthz is answered before anything else: no auth, no queue;
  * - concurrent /metrics requests share the one scrape in flight and its rendered (and gzipped)
  *   body, so a hundred scrapers cost about what one does;

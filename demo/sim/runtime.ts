@@ -40,6 +40,8 @@ export class SimulatedRuntime {
   private tokenScale = 1;
   /** Generation requests received (the simulated users' traffic is not sent over HTTP). */
   generations = 0;
+  /** How often each prompt (a chat's last user message) was asked: a few distinct ones. */
+  readonly asked = new Map<string, number>();
   /** What /version (vLLM) or /server_info (SGLang) says. */
   version: string;
   private readonly server: Server;
@@ -210,6 +212,7 @@ export class SimulatedRuntime {
     if (model !== this.currentModel)
       return error(res, 404, 'NotFoundError', `The model \`${model}\` does not exist.`);
     const prompt = chat ? lastUserText(body.messages) : String(body.prompt ?? '');
+    this.asked.set(prompt, (this.asked.get(prompt) ?? 0) + 1);
     const promptTokens = promptTokenCount(prompt, this.tokenScale, chat);
     if (this.engine.failing) {
       this.engine.record({

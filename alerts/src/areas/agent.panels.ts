@@ -3,11 +3,7 @@ import { promql } from '../promql.js';
 import { AGENT_ALERTS } from './agent.js';
 import { query, stat, thresholds, type PanelContext } from '../../../dashboards/src/common.js';
 
-/**
- * The agent area's panels, for the dashboards to place (dashboards/src lays them out). Each is
- * built from the dashboard's context: the label matchers its pickers narrow to, and the runbook
- * link of an alert, by reference.
- */
+/** The agent area's panels, placed by the dashboards in dashboards/src (see PanelContext). */
 export const AGENT_PANELS = {
   nodesReporting: (p: PanelContext<'picked'>) =>
     stat({

@@ -9,11 +9,7 @@ import {
   type PanelContext,
 } from '../../../dashboards/src/common.js';
 
-/**
- * The aggregates area's panels, for the dashboards to place (dashboards/src lays them out). Each is
- * built from the dashboard's context: the label matchers its pickers narrow to, and the runbook
- * link of an alert, by reference.
- */
+/** The aggregates area's panels, placed by the dashboards in dashboards/src (see PanelContext). */
 export const AGGREGATES_PANELS = {
   nodes: (p: PanelContext<'picked'>) =>
     table({

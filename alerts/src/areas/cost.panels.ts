@@ -23,11 +23,7 @@ const tokens = (sel: string) =>
   promql`(sum(increase(${M.llm.GENERATION_TOKENS}{${sel}}[$__range])) - (sum(increase(${M.probe.PROBE_OUTPUT_TOKENS_TOTAL}{${sel}}[$__range])) or vector(0)))`;
 const perTask = (sel: string) => promql`max(${M.cost.COST_REQUESTS_PER_TASK}{${sel}})`;
 
-/**
- * The cost area's panels, for the dashboards to place (dashboards/src lays them out). Each is
- * built from the dashboard's context: the label matchers its pickers narrow to, and the runbook
- * link of an alert, by reference.
- */
+/** The cost area's panels, placed by the dashboards in dashboards/src (see PanelContext). */
 export const COST_PANELS = {
   costPerTask: (p: PanelContext<'picked'>) =>
     stat({

@@ -14,11 +14,7 @@ import {
   type PanelContext,
 } from '../../../dashboards/src/common.js';
 
-/**
- * The gpu area's panels, for the dashboards to place (dashboards/src lays them out). Each is
- * built from the dashboard's context: the label matchers its pickers narrow to, and the runbook
- * link of an alert, by reference.
- */
+/** The gpu area's panels, placed by the dashboards in dashboards/src (see PanelContext). */
 export const GPU_PANELS = {
   fleetGpuCount: (p: PanelContext<'picked'>) =>
     stat({

@@ -12,11 +12,7 @@ import {
   type PanelContext,
 } from '../../../dashboards/src/common.js';
 
-/**
- * The host area's panels, for the dashboards to place (dashboards/src lays them out). Each is
- * built from the dashboard's context: the label matchers its pickers narrow to, and the runbook
- * link of an alert, by reference.
- */
+/** The host area's panels, placed by the dashboards in dashboards/src (see PanelContext). */
 export const HOST_PANELS = {
   oomKillCount: (p: PanelContext<'node'>) =>
     stat({

@@ -10,11 +10,7 @@ import {
   type PanelContext,
 } from '../../../dashboards/src/common.js';
 
-/**
- * The probe area's panels, for the dashboards to place (dashboards/src lays them out). Each is
- * built from the dashboard's context: the label matchers its pickers narrow to, and the runbook
- * link of an alert, by reference.
- */
+/** The probe area's panels, placed by the dashboards in dashboards/src (see PanelContext). */
 export const PROBE_PANELS = {
   probesFailing: (p: PanelContext<'picked'>) =>
     stat({

@@ -23,11 +23,7 @@ function quantiles(model: string, metric: string, legend: string): DataqueryBuil
   );
 }
 
-/**
- * The runtime area's panels, for the dashboards to place (dashboards/src lays them out). Each is
- * built from the dashboard's context: the label matchers its pickers narrow to, and the runbook
- * link of an alert, by reference.
- */
+/** The runtime area's panels, placed by the dashboards in dashboards/src (see PanelContext). */
 export const RUNTIME_PANELS = {
   fleetTokensPerSecond: (p: PanelContext<'picked'>) =>
     stat({

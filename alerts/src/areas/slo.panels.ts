@@ -7,11 +7,7 @@ import {
   type PanelContext,
 } from '../../../dashboards/src/common.js';
 
-/**
- * The slo area's panels, for the dashboards to place (dashboards/src lays them out). Each is
- * built from the dashboard's context: the label matchers its pickers narrow to, and the runbook
- * link of an alert, by reference.
- */
+/** The slo area's panels, placed by the dashboards in dashboards/src (see PanelContext). */
 export const SLO_PANELS = {
   availabilityBudgetLeft: (p: PanelContext<'model'>) =>
     stat({
