@@ -10,12 +10,26 @@ export interface Bcrypt {
 }
 
 /**
+ * bcryptjs's UMD build, set as a string by the release build (deploy/release/build.ts): a
+ * single-file agent has no node_modules for the worker to require it from.
+ */
+declare const INFERWATCH_BCRYPT_UMD: string | undefined;
+
+/** How the worker gets bcryptjs: from the release build's copy, or from node_modules. */
+function bcryptModule(): string {
+  if (typeof INFERWATCH_BCRYPT_UMD === 'string')
+    return `(() => { const module = { exports: {} }; const exports = module.exports;\n${INFERWATCH_BCRYPT_UMD}\nreturn module.exports; })()`;
+  return `require(${JSON.stringify(createRequire(import.meta.url).resolve('bcryptjs'))})`;
+}
+
+/**
  * The worker's code, inline so it runs the same from the sources, the build and a bundle:
  * messages { id, op: 'verify', password, hash } and { id, op: 'hash', password, cost }.
  */
-const WORKER_CODE = `
+function workerCode(): string {
+  return `
 const { parentPort } = require('node:worker_threads');
-const bcrypt = require(${JSON.stringify(createRequire(import.meta.url).resolve('bcryptjs'))});
+const bcrypt = ${bcryptModule()};
 parentPort.on('message', (job) => {
   try {
     const result = job.op === 'verify'
@@ -27,6 +41,7 @@ parentPort.on('message', (job) => {
   }
 });
 `;
+}
 
 /**
  * bcrypt in one worker thread, started on first use and not keeping the process alive: the
@@ -66,7 +81,7 @@ export class WorkerBcrypt implements Bcrypt {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(WORKER_CODE, { eval: true });
+    const worker = new Worker(workerCode(), { eval: true });
     worker.unref();
     worker.on('message', (message: { id: number; result?: unknown; error?: boolean }) => {
       const waiter = this.waiting.get(message.id);

@@ -51,6 +51,8 @@ export interface StartOptions {
   readonly env?: Record<string, string>;
   /** Leave the fake nvidia-smi off PATH. */
   readonly noNvidiaSmi?: boolean;
+  /** A self-contained executable to run instead of Node.js with dist/agent/main.js. */
+  readonly executable?: string;
 }
 
 export async function startAgent(options: StartOptions = {}): Promise<AgentProcess> {
@@ -62,9 +64,18 @@ export async function startAgent(options: StartOptions = {}): Promise<AgentProce
   writeFileSync(controlPath, '');
   writeFileSync(logPath, '');
   const readyFile = join(dir, 'ready');
+  const args = [
+    'run',
+    '--config',
+    configPath,
+    '--listen',
+    '127.0.0.1:0',
+    '--ready-file',
+    readyFile,
+  ];
   const child = spawn(
-    process.execPath,
-    [MAIN, 'run', '--config', configPath, '--listen', '127.0.0.1:0', '--ready-file', readyFile],
+    options.executable ?? process.execPath,
+    options.executable ? args : [MAIN, ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {

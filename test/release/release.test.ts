@@ -1,0 +1,284 @@
+/**
+ * The release as a node installs it (`npm run release`): built once, then the executable run
+ * with no Node.js on PATH, the tarball's layout, the Debian package installed, verified,
+ * upgraded, removed and purged, and `npm install -g` from the packed package. In CI every tool
+ * these need is required, and the package is installed for real (CI runs as root).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import bcrypt from 'bcryptjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { agentsKilledAfterEach, tempDir } from '../helpers/agent-process.js';
+import { ROOT } from '../helpers/fixtures.js';
+import { requireTool } from '../helpers/tools.js';
+
+const OUT = join(ROOT, 'dist/release');
+const VERSION = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;
+const EXECUTABLE = join(OUT, 'inferwatch');
+/** A PATH with nothing on it: no Node.js, no nvidia-smi, no dmesg. */
+const EMPTY_PATH = tempDir();
+const CI = process.env.CI === 'true';
+/** Go's and Debian's name for this machine (the release is built for the machine building it). */
+const ARCH = process.arch === 'arm64' ? 'arm64' : 'amd64';
+
+function withoutNode(file: string, args: readonly string[], cwd = EMPTY_PATH) {
+  return spawnSync(file, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { PATH: EMPTY_PATH, HOME: EMPTY_PATH },
+  });
+}
+
+/** The example config with each commented example line made live. */
+function uncommented(example: string): string {
+  return example
+    .split('\n')
+    .filter((line) => /^# ?( *)(- |[a-z_]+:)/.test(line))
+    .map((line) => line.replace(/^# ?/, ''))
+    .join('\n');
+}
+
+/** Whether the release was built: without tar or dpkg-deb (outside CI), every test skips. */
+let built = false;
+
+beforeAll(() => {
+  for (const [tool, pkg] of [
+    ['tar', 'tar'],
+    ['dpkg-deb', 'dpkg'],
+  ] as const)
+    if (spawnSync(tool, ['--version']).error) {
+      if (CI) throw new Error(`${tool} is required in CI (apt-get install ${pkg})`);
+      console.warn(`SKIP: ${tool} not installed`);
+      return;
+    }
+  execFileSync(process.execPath, [join(ROOT, 'dist/deploy/release/build.js')], {
+    cwd: ROOT,
+    stdio: 'pipe',
+    timeout: 280_000,
+  });
+  built = true;
+}, 300_000);
+
+describe('the self-contained executable', () => {
+  const agent = agentsKilledAfterEach();
+
+  it('runs --version, check-config and once with no Node.js on PATH', (ctx) => {
+    if (!built) return ctx.skip();
+    const version = withoutNode(EXECUTABLE, ['--version']);
+    expect([version.status, version.stdout.trim()]).toEqual([0, `inferwatch ${VERSION}`]);
+
+    const example = join(ROOT, 'deploy/config.example.yaml');
+    const good = withoutNode(EXECUTABLE, ['check-config', example]);
+    expect([good.status, good.stdout.trim()]).toEqual([0, `${example}: valid`]);
+    // Its commented examples are valid too (the web config they name made real).
+    const web = join(EMPTY_PATH, 'web.yml');
+    writeFileSync(web, 'http_server_config:\n  headers:\n    X-Frame-Options: deny\n');
+    const live = join(EMPTY_PATH, 'live.yaml');
+    writeFileSync(
+      live,
+      uncommented(readFileSync(example, 'utf8')).replace('/etc/inferwatch/web.yml', web),
+    );
+    expect(readFileSync(live, 'utf8')).toContain('filesystem_paths');
+    expect(readFileSync(live, 'utf8')).toContain(`config_file: ${web}`);
+    expect(withoutNode(EXECUTABLE, ['check-config', live]).status).toBe(0);
+    const bad = join(EMPTY_PATH, 'bad.yaml');
+    writeFileSync(bad, 'web: { max_requests: 0 }\n');
+    const refused = withoutNode(EXECUTABLE, ['check-config', bad]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('web.max_requests');
+
+    const once = withoutNode(EXECUTABLE, ['once']);
+    expect(once.status).toBe(0);
+    expect(once.stdout).toContain(`inferwatch_build_info{version="${VERSION}"`);
+    // Nothing to read GPUs with on this PATH: said so, and the rest is served.
+    expect(once.stdout).toContain('inferwatch_collector_success{collector="nvidia_smi"} 0');
+    expect(once.stdout).toContain('inferwatch_collector_success{collector="host"} 1');
+    expect(once.stderr).toContain('nvidia-smi: not found on PATH');
+  });
+
+  it('serves /metrics behind basic auth (bcrypt in its worker thread) and the runbooks', async (ctx) => {
+    if (!built) return ctx.skip();
+    const dir = tempDir();
+    const web = join(dir, 'web.yml');
+    writeFileSync(web, `basic_auth_users:\n  prometheus: "${bcrypt.hashSync('s3cret', 4)}"\n`);
+    const a = await agent({
+      executable: EXECUTABLE,
+      config: `web: { config_file: ${web} }\n`,
+      env: { PATH: EMPTY_PATH },
+    });
+    const auth = `Basic ${Buffer.from('prometheus:s3cret').toString('base64')}`;
+    expect((await a.get('/metrics')).status).toBe(401);
+    const metrics = await a.get('/metrics', { authorization: auth });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('inferwatch_web_info{scheme="http"} 1');
+    const runbook = await a.get('/runbooks/LLMNodeGPUXidFatal.md');
+    expect(runbook.status).toBe(200);
+    expect(await runbook.text()).toContain('<h1>LLMNodeGPUXidFatal</h1>');
+  });
+});
+
+describe('the release tarball', () => {
+  it("is laid out as node_exporter's, with the bundle, the runbooks and a unit for its binary", (ctx) => {
+    if (!built) return ctx.skip();
+    const name = `inferwatch-${VERSION}.linux-${ARCH}`;
+    const into = tempDir();
+    execFileSync('tar', ['-xzf', join(OUT, `${name}.tar.gz`), '-C', into]);
+    expect(readdirSync(into)).toEqual([name]);
+    const top = join(into, name);
+    expect(readdirSync(top).sort()).toEqual(
+      [
+        'LICENSE',
+        'NOTICE',
+        'README',
+        'config.example.yaml',
+        'dashboards',
+        'inferwatch',
+        'inferwatch.service',
+        'rules',
+        'runbooks',
+      ].sort(),
+    );
+    expect(withoutNode(join(top, 'inferwatch'), ['--version']).stdout.trim()).toBe(
+      `inferwatch ${VERSION}`,
+    );
+    expect(readFileSync(join(top, 'inferwatch.service'), 'utf8')).toContain(
+      'ExecStart=/usr/local/bin/inferwatch run --config /etc/inferwatch/config.yaml',
+    );
+    expect(readdirSync(join(top, 'rules')).sort()).toEqual([
+      'alertmanager.example.yml',
+      'inferwatch.rules.yml',
+    ]);
+    expect(readdirSync(join(top, 'dashboards'))).toHaveLength(5);
+    expect(readdirSync(join(top, 'runbooks')).sort()).toEqual(
+      readdirSync(join(ROOT, 'runbooks')).sort(),
+    );
+    expect(readFileSync(join(top, 'LICENSE'), 'utf8')).toContain('Apache License');
+    // What is built in, and under which licences.
+    const notice = readFileSync(join(top, 'NOTICE'), 'utf8');
+    expect(notice).toContain(`Node.js ${process.version}`);
+    expect(notice).toMatch(/ {2}prom-client \d+\.\d+\.\d+ \(Apache-2\.0\)/);
+    expect(notice).toMatch(/ {2}zod \d+\.\d+\.\d+ \(MIT\)/);
+  });
+});
+
+describe('the Debian package', () => {
+  const deb = join(OUT, `inferwatch_${VERSION}_${ARCH}.deb`);
+  /** As root: directly, or through sudo where the tests run as a user who has it. */
+  const root = (file: string, ...args: string[]) =>
+    process.getuid?.() === 0
+      ? spawnSync(file, args, { encoding: 'utf8', timeout: 120_000 })
+      : spawnSync('sudo', ['-n', file, ...args], { encoding: 'utf8', timeout: 120_000 });
+  const dpkg = (...args: string[]) => root('dpkg', ...args);
+
+  it('declares itself, its conffile and what it installs', (ctx) => {
+    if (!built) return ctx.skip();
+    const info = execFileSync('dpkg-deb', ['--field', deb], { encoding: 'utf8' });
+    expect(info).toContain('Package: inferwatch');
+    expect(info).toContain(`Version: ${VERSION}`);
+    const contents = execFileSync('dpkg-deb', ['--contents', deb], { encoding: 'utf8' });
+    for (const path of [
+      './usr/bin/inferwatch',
+      './lib/systemd/system/inferwatch.service',
+      './etc/inferwatch/config.yaml',
+      './usr/share/inferwatch/rules/inferwatch.rules.yml',
+      './usr/share/inferwatch/runbooks/LLMNodeGPULost.md',
+      './usr/share/doc/inferwatch/copyright',
+    ])
+      expect(contents, path).toContain(path);
+    const control = tempDir();
+    execFileSync('dpkg-deb', ['--control', deb, control]);
+    expect(readFileSync(join(control, 'conffiles'), 'utf8')).toBe('/etc/inferwatch/config.yaml\n');
+    // Nothing enabled or started by the package itself.
+    expect(readFileSync(join(control, 'postinst'), 'utf8')).not.toMatch(
+      /^\s*systemctl (enable|start)/m,
+    );
+  });
+
+  it('installs and starts nothing, its unit verifies, keeps a changed config on upgrade, removes and purges cleanly', (ctx) => {
+    if (!built) return ctx.skip();
+    if (root('dpkg', '--version').status !== 0) {
+      if (CI) throw new Error('CI installs the package: it needs dpkg, and root or sudo');
+      return ctx.skip();
+    }
+    // Never over an inferwatch this machine really runs.
+    if (dpkg('-s', 'inferwatch').status === 0) {
+      if (CI) throw new Error('inferwatch is already installed on the CI machine');
+      return ctx.skip();
+    }
+    if (!requireTool('systemd-analyze', 'systemd', () => ctx.skip())) return;
+    try {
+      const installed = dpkg('-i', deb);
+      expect(installed.status, installed.stderr).toBe(0);
+      expect(installed.stdout).toContain('installed, not started');
+      expect(withoutNode('/usr/bin/inferwatch', ['--version']).stdout.trim()).toBe(
+        `inferwatch ${VERSION}`,
+      );
+      expect(execFileSync('getent', ['passwd', 'inferwatch'], { encoding: 'utf8' })).toContain(
+        '/usr/sbin/nologin',
+      );
+      const verify = spawnSync(
+        'systemd-analyze',
+        ['verify', '/lib/systemd/system/inferwatch.service'],
+        { encoding: 'utf8' },
+      );
+      expect([verify.status, verify.stderr]).toEqual([0, '']);
+      const wants = '/etc/systemd/system/multi-user.target.wants';
+      expect(existsSync(join(wants, 'inferwatch.service'))).toBe(false);
+      expect(
+        withoutNode('/usr/bin/inferwatch', ['check-config', '/etc/inferwatch/config.yaml']).status,
+      ).toBe(0);
+
+      // An upgrade (here the same version again) keeps the administrator's config.
+      const mine = 'listen: 127.0.0.1:9599\n';
+      expect(root('sh', '-c', `printf '${mine}' > /etc/inferwatch/config.yaml`).status).toBe(0);
+      expect(dpkg('-i', deb).status).toBe(0);
+      expect(readFileSync('/etc/inferwatch/config.yaml', 'utf8')).toBe(mine);
+
+      // Removed: the binary goes, the config stays; purged: nothing is left, the user neither.
+      expect(dpkg('-r', 'inferwatch').status).toBe(0);
+      expect(spawnSync('/usr/bin/inferwatch', ['--version']).error).toBeDefined();
+      expect(readdirSync('/etc/inferwatch')).toEqual(['config.yaml']);
+      expect(dpkg('-P', 'inferwatch').status).toBe(0);
+      expect(spawnSync('ls', ['/etc/inferwatch']).status).not.toBe(0);
+      expect(spawnSync('getent', ['passwd', 'inferwatch']).status).not.toBe(0);
+      expect(dpkg('-s', 'inferwatch').status).not.toBe(0);
+    } finally {
+      dpkg('-P', 'inferwatch');
+    }
+  }, 120_000);
+});
+
+describe('npm install -g', () => {
+  it('from the packed package puts inferwatch on PATH', (ctx) => {
+    if (!built) return ctx.skip();
+    const dir = tempDir();
+    // What `npm test` built: packing builds again (prepack) only where no one did.
+    execFileSync('npm', ['pack', ROOT, '--ignore-scripts', '--pack-destination', dir], {
+      stdio: 'pipe',
+    });
+    const prefix = join(dir, 'prefix');
+    execFileSync(
+      'npm',
+      [
+        'install',
+        '--global',
+        '--prefix',
+        prefix,
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        join(dir, `inferwatch-${VERSION}.tgz`),
+      ],
+      { stdio: 'pipe', timeout: 120_000 },
+    );
+    const version = spawnSync('inferwatch', ['--version'], {
+      encoding: 'utf8',
+      env: { PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}` },
+    });
+    expect([version.status, version.stdout.trim()]).toEqual([0, `inferwatch ${VERSION}`]);
+  }, 180_000);
+});
