@@ -4,7 +4,7 @@ import { type AgentConfig } from './config/load.js';
 import { systemClock, systemTimers } from './core/clock.js';
 import { nodeProcessRunner } from './core/exec.js';
 import { httpClient } from './core/http.js';
-import { createLogger } from './core/logger.js';
+import { createLogger, logFormat } from './core/logger.js';
 import { evalCommand, evaluationSummary, type EvalCommandOptions } from './eval/command.js';
 import { probeCommand } from './probe/command.js';
 import { type ProbeModule } from './probe/types.js';
@@ -22,7 +22,7 @@ export function world(config: AgentConfig, level = config.log_level) {
     http: httpClient,
     clock: systemClock,
     timers: systemTimers,
-    logger: createLogger(level),
+    logger: createLogger(level, undefined, logFormat(config.log_format, process.stderr.isTTY)),
   };
 }
 
@@ -97,6 +97,7 @@ export async function doctor(
     for (const { name, status } of statuses) {
       io.out(`${name.padEnd(width)}  ${status.state.padEnd(8)}  ${status.detail}\n`);
       for (const line of status.lines ?? []) io.out(`  ${line}\n`);
+      if (status.todo) io.out(`  what to do: ${status.todo}\n`);
     }
     const off = Object.entries(config.collectors)
       .filter(([, c]) => typeof c === 'object' && !c.enabled)

@@ -152,6 +152,7 @@ async function reload(
   const { config } = next;
   for (const [changed, what] of [
     [config.listen !== current.config.listen, 'listen'],
+    [config.log_format !== current.config.log_format, 'log_format'],
     [config.web.process_metrics !== current.config.web.process_metrics, 'web.process_metrics'],
     [config.web.max_connections !== current.config.web.max_connections, 'web.max_connections'],
     [config.web.max_requests !== current.config.web.max_requests, 'web.max_requests'],

@@ -29,7 +29,13 @@ export const ConfigSchema = z
     log_level: z
       .enum(['debug', 'info', 'warn', 'error'])
       .default('info')
-      .describe('Least severe log level written (JSON, to stderr).'),
+      .describe('Least severe log level written (to stderr).'),
+    log_format: z
+      .enum(['auto', 'json', 'text'])
+      .default('auto')
+      .describe(
+        'How the log is written: json (one object a line, for journald and log collectors), text (the time, the level in words, the message, then key=value), or auto: text when stderr is a terminal, json otherwise.',
+      ),
     state_dir: z
       .string()
       .min(1)

@@ -56,6 +56,8 @@ export interface SourceStatus {
   readonly detail: string;
   /** More detail for doctor, one line per item (a runtime found, say). */
   readonly lines?: readonly string[];
+  /** What a person can do about a source failing or missing: doctor, / and the log say it. */
+  readonly todo?: string;
 }
 
 /**

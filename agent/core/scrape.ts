@@ -157,7 +157,13 @@ export class Scraper {
   private settled(source: Source, outcome: Outcome, startMs: number): Ran {
     const seconds = (this.deps.clock.monotonicMs() - startMs) / 1000;
     if (outcome.ok) this.deps.stateLog.ok(source.name);
-    else this.deps.stateLog.failing(source.name, outcome.reason ?? 'error', outcome.message ?? '');
+    else
+      this.deps.stateLog.failing(
+        source.name,
+        outcome.reason ?? 'error',
+        outcome.message ?? '',
+        todoOf(source),
+      );
     return { source, outcome, seconds };
   }
 
@@ -275,4 +281,15 @@ function failed(
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** What the source says to do about its state, or what holds for any source. */
+function todoOf(source: { status(): { readonly todo?: string } }): string {
+  let todo: string | undefined;
+  try {
+    todo = source.status().todo;
+  } catch {
+    // A source whose status throws says nothing; the rest holds for it too.
+  }
+  return todo ?? 'inferwatch doctor says more about it; the other sources are served meanwhile';
 }

@@ -9,12 +9,13 @@ export class StateLog {
 
   constructor(private readonly logger: Logger) {}
 
-  failing(source: string, reason: string, message: string): void {
+  /** `todo`: what a person can do about it; the message ends with it. */
+  failing(source: string, reason: string, message: string, todo?: string): void {
     if (this.lastReason.get(source) === reason) return;
     this.lastReason.set(source, reason);
     // Waiting for a first sample is how every stream begins, not a failure worth a warning.
     const level = reason === 'starting' ? 'info' : 'warn';
-    this.logger[level]({ source, reason }, `${source}: ${message}`);
+    this.logger[level]({ source, reason }, withTodo(`${source}: ${message}`, todo));
   }
 
   ok(source: string, message = 'recovered'): void {
@@ -23,6 +24,11 @@ export class StateLog {
     if (last === 'starting') this.logger.info({ source }, `${source}: first data in`);
     else if (last) this.logger.info({ source, previous_reason: last }, `${source}: ${message}`);
   }
+}
+
+/** A message that ends with what to do about it, where something can be done. */
+export function withTodo(message: string, todo: string | undefined): string {
+  return todo ? `${message.replace(/[.;\s]+$/, '')}. What to do: ${todo}` : message;
 }
 
 /** Lets one warning through per window and counts what it held back. */

@@ -191,7 +191,12 @@ export class EvalCollector implements Collector {
   status(): SourceStatus {
     if (!this.started) return { state: 'starting', detail: 'not started' };
     if (this.problems.length > 0)
-      return { state: 'failing', detail: 'suites could not be loaded', lines: this.problems };
+      return {
+        state: 'failing',
+        detail: 'suites could not be loaded',
+        lines: this.problems,
+        todo: 'fix the suite files as the lines above say; inferwatch check-config names every bad case',
+      };
     const { state, suites, running, queued } = this.runner;
     const cases = suites.reduce((n, s) => n + s.cases.length, 0);
     const lines = this.current().map(describeEntry);

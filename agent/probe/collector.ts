@@ -1,3 +1,4 @@
+import { NO_TARGET_TODO, probeTodo } from './todo.js';
 import { randomUUID } from 'node:crypto';
 import type { RuntimeEndpoint } from '../shared/runtime-endpoints.js';
 import type { CollectorDeps } from '../shared/collector-factory.js';
@@ -77,7 +78,11 @@ export class ProbeCollector implements Collector {
     if (!this.started) return { state: 'starting', detail: 'not started' };
     const targets = this.scheduler.targets;
     if (targets.length === 0)
-      return { state: 'missing', detail: 'no runtime to probe (none found, or all switched off)' };
+      return {
+        state: 'missing',
+        detail: 'no runtime to probe (none found, or all switched off)',
+        todo: NO_TARGET_TODO,
+      };
     const lines = targets.map((t) => {
       const last = (['latency', 'canary'] as const)
         .map((m) => this.deps.probeStore.lastResult(t.target, m))
@@ -148,6 +153,7 @@ export class ProbeCollector implements Collector {
         key,
         result.reason,
         `${result.target} ${result.module} probe: ${result.detail}`,
+        probeTodo(result.reason, result.target),
       );
     } else if (result.outcome === 'success') this.deps.stateLog.ok(key);
     else

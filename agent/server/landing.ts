@@ -1,9 +1,10 @@
 import { scrub } from '../core/secrets.js';
+import { withTodo } from '../core/state-log.js';
 
 /** A collector's name and state, as the landing page lists them. */
 type NamedStatus = {
   readonly name: string;
-  readonly status: { readonly state: string; readonly detail: string };
+  readonly status: { readonly state: string; readonly detail: string; readonly todo?: string };
 };
 
 /** The page at /: the endpoints, and the state of every source (details scrubbed of secrets). */
@@ -11,7 +12,7 @@ export function landingPage(version: string, statuses: readonly NamedStatus[]): 
   const rows = statuses
     .map(
       ({ name, status }) =>
-        `<tr><td>${escape(name)}</td><td>${escape(status.state)}</td><td>${escape(scrub(status.detail))}</td></tr>`,
+        `<tr><td>${escape(name)}</td><td>${escape(status.state)}</td><td>${escape(scrub(withTodo(status.detail, status.todo)))}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>

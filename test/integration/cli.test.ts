@@ -36,6 +36,34 @@ describe('inferwatch once', () => {
     expect(r.stdout).toContain('inferwatch_collector_success{collector="host"} 1');
     expect(r.stderr).toContain('not found on PATH');
   });
+
+  it('logs JSON where stderr is no terminal, and text for a person with log_format: text', () => {
+    const json = inferwatch(['once'], {}, false);
+    const warning = json.stderr.split('\n').find((l) => l.includes('"source":"nvidia_smi"')) ?? '';
+    expect(JSON.parse(warning)).toMatchObject({ level: 40, source: 'nvidia_smi' });
+    const config = join(tempDir(), 'config.yaml');
+    writeFileSync(config, 'log_format: text\n');
+    const text = inferwatch(['once', '--config', config], {}, false);
+    expect(text.status).toBe(0);
+    expect(text.stderr).toMatch(
+      /^\S+Z WARN {2}nvidia_smi: nvidia-smi: not found on PATH.* {2}source=nvidia_smi/m,
+    );
+    expect(text.stderr).not.toMatch(/^\{/m);
+  });
+
+  it('ends every message about a missing or failing source with what to do', () => {
+    // Nothing on PATH: no nvidia-smi, no dmesg nor journalctl; no dcgm-exporter, no runtime.
+    const r = inferwatch(['once'], { PATH: tempDir() }, false);
+    const about = r.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { level: number; msg: string; source?: string })
+      .filter((l) => l.level >= 40 || /not found|no dcgm-exporter|missing/.test(l.msg));
+    expect(about.map((l) => l.source).sort()).toEqual(
+      ['dcgm', 'kernel_events', 'nvidia_smi', 'nvidia_smi_processes'].sort(),
+    );
+    for (const line of about) expect(line.msg, line.msg).toMatch(/\. What to do: \S/);
+  });
 });
 
 describe('inferwatch doctor', () => {
@@ -49,10 +77,19 @@ describe('inferwatch doctor', () => {
     expect(r.stdout).toContain('config: built-in defaults');
   });
 
-  it('says what is missing and why', () => {
-    const r = inferwatch(['doctor'], {}, false);
+  it('says what is missing and why, and what to do about each', () => {
+    const r = inferwatch(['doctor'], { PATH: tempDir() }, false);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/nvidia_smi\s+missing\s+nvidia-smi not found on PATH/);
+    const lines = r.stdout.split('\n');
+    const notOk = lines.flatMap((line, i) =>
+      /^\w+\s+(missing|failing)\s/.test(line) ? [[line, lines[i + 1] ?? '']] : [],
+    );
+    expect(notOk.map(([line]) => line?.split(/\s+/)[0]).sort()).toEqual(
+      ['dcgm', 'gpu', 'kernel_events', 'nvidia_smi', 'nvidia_smi_processes', 'runtimes'].sort(),
+    );
+    for (const [line, next] of notOk) expect(next, line).toMatch(/^ {2}what to do: \S/);
+    expect(r.stdout).toContain('collectors.nvidia_smi.enabled: false');
   });
 
   it('names the fields an older driver lacks, and uses the old names it has', () => {

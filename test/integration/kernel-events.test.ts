@@ -92,7 +92,7 @@ describe('kernel events through the agent', () => {
     });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(
-      /kernel_events\s+missing\s+the agent may not read the kernel log: give it CAP_SYSLOG/,
+      /kernel_events\s+missing\s+the agent may not read the kernel log\n\s+what to do: give it CAP_SYSLOG/,
     );
   });
 });

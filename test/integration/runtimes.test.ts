@@ -190,6 +190,13 @@ describe('runtimes read by the agent', () => {
       ),
     ).toBeGreaterThanOrEqual(1);
     expect(family(m, 'inferwatch_llm_requests_waiting').get(VLLM_SERIES)).toBeUndefined();
+    // The log says it, and what to do.
+    const said = await eventually(() =>
+      a.logs.find((l) => l.source === 'runtimes/vllm-a' && l.reason === 'unreachable'),
+    );
+    expect(said.msg).toMatch(
+      /^runtimes\/vllm-a: vllm-a: .*\. What to do: check that the runtime runs/,
+    );
     vllm = new RuntimeServer({ '/metrics': V1 }); // afterEach closes it
     await vllm.listen();
   });
@@ -225,6 +232,9 @@ describe('runtimes read by the agent', () => {
       ),
     ).toBeGreaterThanOrEqual(1);
     expect(family(m, 'inferwatch_collector_success').get('{collector="runtimes"}')).toBe(0);
+    expect(
+      a.logs.find((l) => l.source === 'runtimes/vllm-a' && l.reason === 'unresponsive')?.msg,
+    ).toMatch(/What to do: it takes connections but answers late/);
     // Known to outlast a wait, it is not waited for at all: no scrape comes near
     // collectors.timeout_ms (1500 ms).
     for (let i = 0; i < 3; i++) {

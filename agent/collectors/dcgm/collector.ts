@@ -1,3 +1,4 @@
+import { withTodo } from '../../core/state-log.js';
 import { BackgroundRead } from '../../core/background-read.js';
 import {
   CollectorError,
@@ -20,6 +21,10 @@ import { DCGM_FIELDS } from './fields.js';
 import { MIG_INSTANCE_INFO } from './metrics.js';
 import { parseDcgm, type DcgmGpu, type DcgmReading } from './parse.js';
 import { DcgmXidEvents } from './xid-events.js';
+
+/** dcgm-exporter is optional: what a person can do to have its figures. */
+const ABSENT_TODO =
+  'optional: run dcgm-exporter on this node for them, or set collectors.dcgm.url where it runs';
 
 export interface DcgmOptions {
   readonly url: string;
@@ -119,7 +124,7 @@ export class DcgmCollector implements Collector {
     const failure = this.reader.failure;
     if (failure && (this.found || this.options.configured)) {
       const { reason, message } = failureOf(failure.error);
-      return { state: 'failing', detail: `${reason}: ${message}` };
+      return { state: 'failing', detail: `${reason}: ${message}`, todo: this.failingTodo() };
     }
     const last = this.reader.last;
     if (this.found && last) return { state: 'ok', detail: summarize(this.options.url, last.value) };
@@ -128,7 +133,8 @@ export class DcgmCollector implements Collector {
         state: 'missing',
         detail:
           `no dcgm-exporter answers at ${this.options.url} (${this.absent}); SM, tensor and DRAM activity, ` +
-          'NVLink and PCIe figures are off. Run dcgm-exporter, or set collectors.dcgm.url',
+          'NVLink and PCIe figures are off',
+        todo: ABSENT_TODO,
       };
     return { state: 'starting', detail: `not read yet (${this.options.url})` };
   }
@@ -174,13 +180,25 @@ export class DcgmCollector implements Collector {
       if (this.absent === undefined)
         this.deps.logger.info(
           { source: NAME, reason },
-          `no dcgm-exporter at ${this.options.url} (${message}); DCGM-only metrics are off`,
+          withTodo(
+            `no dcgm-exporter at ${this.options.url} (${message}); DCGM-only metrics are off`,
+            ABSENT_TODO,
+          ),
         );
       this.absent = `${reason}: ${message}`;
       return;
     }
     this.deps.errors.count(NAME, isUnresponsive(error) ? 'unresponsive' : reason);
-    this.deps.stateLog.failing(NAME, reason, `dcgm-exporter at ${this.options.url}: ${message}`);
+    this.deps.stateLog.failing(
+      NAME,
+      reason,
+      `dcgm-exporter at ${this.options.url}: ${message}`,
+      this.failingTodo(),
+    );
+  }
+
+  private failingTodo(): string {
+    return `check that ${this.options.url} answers dcgm-exporter's metrics (curl -s URL | head), or set collectors.dcgm.url where it runs; the GPUs stay read through nvidia-smi meanwhile`;
   }
 
   private publish(out: Emitter, reading: DcgmReading): void {

@@ -79,7 +79,11 @@ export class GpuView implements Stage<GpuReport> {
   status(): SourceStatus {
     const verdict = this.last;
     if (!verdict || verdict.gpus.length === 0)
-      return { state: 'missing', detail: 'no reader reports a GPU (nvidia-smi, dcgm-exporter)' };
+      return {
+        state: 'missing',
+        detail: 'no reader reports a GPU (nvidia-smi, dcgm-exporter)',
+        todo: 'see what nvidia_smi and dcgm say above; on a node without NVIDIA GPUs, switch both off in the config',
+      };
     const named = new Map<GpuReader, string[]>();
     for (const gpu of verdict.gpus) {
       const list = named.get(gpu.named.by) ?? [];

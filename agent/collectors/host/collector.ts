@@ -129,7 +129,11 @@ export class HostCollector implements Collector {
 
   status(): SourceStatus {
     return this.lastProblem
-      ? { state: 'failing', detail: this.lastProblem }
+      ? {
+          state: 'failing',
+          detail: this.lastProblem,
+          todo: 'check that /proc is readable, and each path of collectors.host.filesystem_paths exists',
+        }
       : {
           state: 'ok',
           detail: `CPU, memory, OOM kills; free space of ${this.options.filesystemPaths.join(', ') || 'no path'}`,

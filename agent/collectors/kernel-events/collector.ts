@@ -8,7 +8,7 @@ import {
 import type { ProcessRunner } from '../../core/exec.js';
 import type { Durable } from '../../core/durable.js';
 import type { SourceErrors } from '../../core/self-metrics.js';
-import type { StateLog } from '../../core/state-log.js';
+import { withTodo, type StateLog } from '../../core/state-log.js';
 import { StreamSupervisor, type Backoff, type Launch } from '../../core/supervisor.js';
 import { Waiters } from '../../core/waiters.js';
 import { GPU_REPORTS, type XidTally } from '../../shared/gpu-report.js';
@@ -39,9 +39,19 @@ const FALLEN_OFF_BUS_DEDUP_MS = 60_000;
 /** A reader that has not failed by then is taken to work (a quiet kernel prints nothing). */
 const READY_AFTER_MS = 500;
 
-export const PERMISSION_HELP =
-  'the agent may not read the kernel log: give it CAP_SYSLOG (systemd: AmbientCapabilities=CAP_SYSLOG) ' +
-  'or run it as root, or set kernel.dmesg_restrict=0; for the journalctl fallback, add its user to the systemd-journal group';
+const DENIED = 'the agent may not read the kernel log';
+
+/** What a person can do when the kernel log cannot be read, by the reason. */
+function kernelLogTodo(reason: string): string {
+  if (reason === 'permission_denied')
+    return (
+      'give it CAP_SYSLOG (systemd: AmbientCapabilities=CAP_SYSLOG) or run it as root, or set ' +
+      'kernel.dmesg_restrict=0; for the journalctl fallback, add its user to the systemd-journal group'
+    );
+  if (reason === 'not_found')
+    return 'install util-linux (dmesg) or systemd (journalctl); until then Xid errors and OOM kills go uncounted';
+  return 'run "dmesg --kernel --follow-new" by hand as the agent\'s user; the agent restarts it with backoff';
+}
 
 /**
  * Xid errors and OOM-killer victims from the kernel log, followed from the current position by
@@ -105,7 +115,8 @@ export class KernelEventsCollector implements Collector {
   collect(out: Emitter): void {
     if (!this.reading) {
       const down = this.down ?? { reason: 'starting', detail: 'starting the kernel log reader' };
-      throw new CollectorError(down.reason, down.detail, { counted: true });
+      const detail = this.down ? withTodo(down.detail, kernelLogTodo(down.reason)) : down.detail;
+      throw new CollectorError(down.reason, detail, { counted: true });
     }
     out.report(GPU_REPORTS, {
       reader: 'kernel_log',
@@ -123,9 +134,12 @@ export class KernelEventsCollector implements Collector {
         detail: `following the kernel log with ${this.reading}; ${this.xidEvents()} Xid error(s) since start`,
       };
     }
-    if (this.down?.reason === 'permission_denied')
-      return { state: 'missing', detail: PERMISSION_HELP };
-    if (this.down) return { state: 'failing', detail: `${this.down.reason}: ${this.down.detail}` };
+    if (this.down) {
+      const todo = kernelLogTodo(this.down.reason);
+      if (this.down.reason === 'permission_denied')
+        return { state: 'missing', detail: DENIED, todo };
+      return { state: 'failing', detail: `${this.down.reason}: ${this.down.detail}`, todo };
+    }
     return { state: 'starting', detail: 'starting the kernel log reader' };
   }
 
@@ -138,7 +152,7 @@ export class KernelEventsCollector implements Collector {
       const denied = why.includes('permission_denied');
       throw new CollectorError(
         denied ? 'permission_denied' : 'not_found',
-        denied ? PERMISSION_HELP : 'neither dmesg (util-linux) nor journalctl is installed',
+        denied ? DENIED : 'neither dmesg (util-linux) nor journalctl is installed',
       );
     }
     this.reading = reader;
@@ -189,7 +203,7 @@ export class KernelEventsCollector implements Collector {
     this.reading = undefined;
     this.down = { reason, detail };
     this.deps.errors.count(NAME, reason);
-    this.deps.stateLog.failing(NAME, reason, detail);
+    this.deps.stateLog.failing(NAME, reason, detail, kernelLogTodo(reason));
     this.waiters.wakeAll();
   }
 

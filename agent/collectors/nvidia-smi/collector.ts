@@ -1,3 +1,4 @@
+import { nvidiaSmiTodo } from './todo.js';
 import type { Clock, Timers } from '../../core/clock.js';
 import {
   CollectorError,
@@ -160,10 +161,12 @@ export class NvidiaSmiCollector implements Collector {
           (this.snapshot.unavailable.length ? `; ${this.snapshot.unavailable.join('; ')}` : ''),
       };
     }
-    if (this.down?.reason === 'not_found') {
-      return { state: 'missing', detail: `${this.options.command} not found on PATH` };
+    if (this.down) {
+      const todo = nvidiaSmiTodo(this.down.reason, this.options.command);
+      if (this.down.reason === 'not_found')
+        return { state: 'missing', detail: `${this.options.command} not found on PATH`, todo };
+      return { state: 'failing', detail: `${this.down.reason}: ${this.down.detail}`, todo };
     }
-    if (this.down) return { state: 'failing', detail: `${this.down.reason}: ${this.down.detail}` };
     return { state: 'starting', detail: 'waiting for the first sample' };
   }
 
@@ -255,7 +258,7 @@ export class NvidiaSmiCollector implements Collector {
     if (reason === 'not_found' || reason === 'driver_error') this.fields = undefined;
     this.deps.errors.count(NAME, reason);
     // Logged as it happens, not at the next scrape: nobody may be scraping yet.
-    this.deps.stateLog.failing(NAME, reason, detail);
+    this.deps.stateLog.failing(NAME, reason, detail, nvidiaSmiTodo(reason, this.options.command));
     this.waiters.wakeAll();
   }
 

@@ -1,3 +1,4 @@
+import { nvidiaSmiTodo } from './todo.js';
 import {
   CollectorError,
   type Collector,
@@ -133,9 +134,12 @@ export class ComputeAppsCollector implements Collector {
   }
 
   status(): SourceStatus {
-    if (this.down?.reason === 'not_found')
-      return { state: 'missing', detail: `${this.options.command} not found on PATH` };
-    if (this.down) return { state: 'failing', detail: `${this.down.reason}: ${this.down.detail}` };
+    if (this.down) {
+      const todo = nvidiaSmiTodo(this.down.reason, this.options.command);
+      if (this.down.reason === 'not_found')
+        return { state: 'missing', detail: `${this.options.command} not found on PATH`, todo };
+      return { state: 'failing', detail: `${this.down.reason}: ${this.down.detail}`, todo };
+    }
     if (!this.apps) return { state: 'starting', detail: 'waiting for the first process list' };
     return {
       state: 'ok',
@@ -229,7 +233,7 @@ export class ComputeAppsCollector implements Collector {
     this.apps = undefined;
     this.down = { reason, detail };
     this.deps.errors.count(NAME, reason);
-    this.deps.stateLog.failing(NAME, reason, detail);
+    this.deps.stateLog.failing(NAME, reason, detail, nvidiaSmiTodo(reason, this.options.command));
     this.waiters.wakeAll();
   }
 }

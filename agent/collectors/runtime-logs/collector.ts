@@ -35,6 +35,15 @@ const MAX_LINE_BYTES = 64 * 1024;
 const MAX_READ_BYTES = 4 * 1024 * 1024;
 const HUNG_POLL_MS = 10_000;
 
+/** What a person can do about a runtime log the agent cannot follow. */
+function logTodo(f: Followed, reason?: string): string {
+  if (reason === 'timeout')
+    return 'its storage does not answer (a network mount?); the other logs are read meanwhile';
+  if (f.journal)
+    return "check the unit in collectors.runtime_logs.sources, and that the agent's user is in the systemd-journal group";
+  return "check the path in collectors.runtime_logs.sources, and that the agent's user may read it (the adm group reads /var/log)";
+}
+
 interface Followed {
   readonly runtime: string;
   readonly target: string;
@@ -107,6 +116,7 @@ export class RuntimeLogsCollector implements Collector {
       return {
         state: 'failing',
         detail: failing.map((f) => `${f.target}: ${f.problem}`).join('; '),
+        todo: [...new Set(failing.map((f) => logTodo(f)))].join('; '),
       };
     }
     return {
@@ -197,7 +207,7 @@ export class RuntimeLogsCollector implements Collector {
   private setProblem(f: Followed, problem: string | undefined, reason: string): void {
     if (problem && f.problem !== problem) {
       this.deps.errors.count(NAME, reason);
-      this.deps.stateLog.failing(`${NAME}/${f.target}`, reason, problem);
+      this.deps.stateLog.failing(`${NAME}/${f.target}`, reason, problem, logTodo(f, reason));
     } else if (!problem && f.problem) {
       this.deps.stateLog.ok(`${NAME}/${f.target}`);
     }

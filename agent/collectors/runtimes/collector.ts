@@ -1,3 +1,4 @@
+import { NO_RUNTIME_TODO, targetsTodo } from './todo.js';
 import { every, type TimerHandle } from '../../core/clock.js';
 import { type Collector, type Emitter, type SourceStatus } from '../../core/collector.js';
 import type { MetricDef } from '../../core/metric.js';
@@ -285,11 +286,14 @@ export class RuntimesCollector implements Collector {
           ? `no runtime found on ${this.options.discovery.host} ports ${this.options.discovery.ports.join(', ')}`
           : 'no runtime configured and discovery is off',
         lines,
+        todo: NO_RUNTIME_TODO,
       };
     const failing = targets.filter(
       (t) => t.credentialProblem !== undefined || t.problem !== undefined,
     );
+    const todo = targetsTodo(failing);
     return {
+      ...(todo ? { todo } : {}),
       state: failing.length ? 'failing' : targets.some((t) => !t.reader.last) ? 'starting' : 'ok',
       detail: `${targets.length} runtime${targets.length === 1 ? '' : 's'}${failing.length ? `, ${failing.length} failing` : ''}`,
       lines,

@@ -53,6 +53,8 @@ export class RuntimeTarget {
   credentialProblem: string | undefined;
   /** Why it could not be identified or read, for doctor. */
   problem: string | undefined;
+  /** What a person can do about that problem. */
+  todo: string | undefined;
   readonly reader: BackgroundRead<Served>;
   private readonly cap: ModelCap;
 

@@ -1,3 +1,4 @@
+import { runtimeTodo } from './todo.js';
 import { CredentialError, readApiKey } from '../../core/credentials.js';
 import type { Logger } from '../../core/logger.js';
 import type { SourceErrors } from '../../core/self-metrics.js';
@@ -74,10 +75,17 @@ export function reportSettled(
   if (standing.kind !== 'ok') {
     context.errors.count(collector, standing.reason);
     target.problem = standing.message;
-    context.stateLog.failing(source, standing.reason, `${target.name}: ${standing.message}`);
+    target.todo = runtimeTodo(standing.reason);
+    context.stateLog.failing(
+      source,
+      standing.reason,
+      `${target.name}: ${standing.message}`,
+      target.todo,
+    );
     return;
   }
   target.problem = undefined;
+  target.todo = undefined;
   context.stateLog.ok(source);
   const served = target.reader.last?.value;
   const skipped = served?.reading.skippedLines ?? 0;
@@ -88,6 +96,7 @@ export function reportSettled(
       `${source}/lines`,
       'bad_lines',
       `${target.name}: ${skipped} lines of its metrics did not parse and were left out`,
+      runtimeTodo('bad_lines'),
     );
   } else context.stateLog.ok(`${source}/lines`);
   if (served && served.dropped > 0)
@@ -95,6 +104,7 @@ export function reportSettled(
       `${source}/models`,
       'too_many_models',
       `${target.name}: reports more models than collectors.runtimes.max_models (${context.maxModels}); ${served.dropped} left out`,
+      runtimeTodo('too_many_models'),
     );
   else context.stateLog.ok(`${source}/models`);
 }
@@ -119,7 +129,12 @@ export async function refreshCredentials(
   } catch (error) {
     target.credentialProblem =
       error instanceof CredentialError ? error.message : 'the API key cannot be read';
-    stateLog.failing(source, 'credentials', `${target.name}: ${target.credentialProblem}`);
+    stateLog.failing(
+      source,
+      'credentials',
+      `${target.name}: ${target.credentialProblem}`,
+      runtimeTodo('credentials'),
+    );
     return false;
   }
   stateLog.ok(source);
