@@ -370,7 +370,7 @@ describe('DcgmCollector', () => {
     const out = await scrape();
     expect(out.samples).toEqual([]);
     expect(collector.status()).toMatchObject({ state: 'missing' });
-    expect(collector.status().detail).toMatch(/collectors\.dcgm\.url/);
+    expect(collector.status().todo).toMatch(/collectors\.dcgm\.url/);
     await scrape();
     expect(calls()).toBe(1);
     tick(60_000);
