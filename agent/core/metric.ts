@@ -1,4 +1,4 @@
-/** A metric family a collector may emit. Declared once, so the README reference can be generated. */
+/** A metric family a collector may emit. Declared once, so the metric reference of docs/metrics.md can be generated. */
 export interface MetricDef {
   readonly name: string;
   readonly help: string;

@@ -84,17 +84,26 @@ export function replaceSection(text: string, name: string, body: string): string
   const end = `<!-- END ${name} -->`;
   const from = text.indexOf(begin);
   const to = text.indexOf(end);
-  if (from === -1 || to === -1 || to < from) throw new Error(`README has no ${name} section`);
+  if (from === -1 || to === -1 || to < from) throw new Error(`no ${name} section`);
   return `${text.slice(0, from + begin.length)}\n${body}\n${text.slice(to)}`;
 }
 
-/** The README with every generated section made anew from the code. */
-export function generatedReadme(readme: string): string {
-  const sections: readonly (readonly [string, () => string])[] = [
-    ['config-reference', configReference],
-    ['metric-reference', metricReference],
+/** Each page of docs/ with sections made from the code, and those sections. */
+export const GENERATED_SECTIONS: Readonly<
+  Record<string, readonly (readonly [string, () => string])[]>
+> = {
+  'docs/configuration.md': [['config-reference', configReference]],
+  'docs/metrics.md': [['metric-reference', metricReference]],
+  'docs/runtimes.md': [
     ['runtime-reference', runtimeReference],
     ['runtime-scrape-example', runtimeScrapeExample],
-  ];
-  return sections.reduce((text, [name, body]) => replaceSection(text, name, body()), readme);
+  ],
+};
+
+/** A page of docs/ (by its path from the repository root) with its sections made anew. */
+export function generatedPage(path: string, text: string): string {
+  return (GENERATED_SECTIONS[path] ?? []).reduce(
+    (page, [name, body]) => replaceSection(page, name, body()),
+    text,
+  );
 }

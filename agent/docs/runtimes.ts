@@ -10,7 +10,7 @@ function pathText([path, api]: RuntimeAdapter['generation']['paths'][number]): s
   return `\`${shown}\`${api ? '' : ' (timed only)'}`;
 }
 
-/** The README's runtime tables, from the adapters: each runtime's own declaration is the truth. */
+/** The runtime tables of docs/runtimes.md, from the adapters: each runtime's own declaration is the truth. */
 export function runtimeReference(): string {
   const runtimes = [
     '| runtime | `kind` | default ports | probe and evaluation ask in | generation paths the proxy measures |',
@@ -34,7 +34,7 @@ export function runtimeReference(): string {
   return [...runtimes, '', ...coverage].join('\n');
 }
 
-/** The README's example of scraping each runtime's own metrics beside the agent. */
+/** The example in docs/runtimes.md of scraping each runtime's own metrics beside the agent. */
 export function runtimeScrapeExample(): string {
   const jobs = ADAPTERS.flatMap((a: RuntimeAdapter) => {
     if (!a.ownMetrics) return [];

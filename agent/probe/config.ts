@@ -44,7 +44,7 @@ const probeTarget = z.strictObject({
     .enum(GENERATION_APIS)
     .optional()
     .describe(
-      `The API to call, one of ${GENERATION_APIS.join(', ')} (default: the runtime's own, as the README's runtime table lists it; openai-chat falls back to openai-completions where chat is absent).`,
+      `The API to call, one of ${GENERATION_APIS.join(', ')} (default: the runtime's own, as the runtime table of docs/runtimes.md lists it; openai-chat falls back to openai-completions where chat is absent).`,
     ),
 });
 

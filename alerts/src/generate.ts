@@ -1,7 +1,7 @@
 /**
  * `npm run bundle`: everything generated, from one settings file and the code.
  * - With no `--out`: the repository's own files. The rule file, the dashboards and the
- *   Kubernetes manifests (which embed both), the README's tables (alerts, runtimes, metrics,
+ *   Kubernetes manifests (which embed both), the tables of docs/ (alerts, runtimes, metrics,
  *   config) and the runbook pages the agent serves. A test fails when any is stale.
  * - With `--out DIR`: a site's own bundle (rules, dashboards, manifests) from its copy of the
  *   settings, with its runbook base URL, job names, cluster label and thresholds.
@@ -10,10 +10,10 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generatedReadme } from '../../agent/docs/reference.js';
+import { GENERATED_SECTIONS, generatedPage } from '../../agent/docs/reference.js';
 import { dashboardFiles } from '../../dashboards/src/generate.js';
 import { manifestsFrom, manifestsText } from '../../deploy/kubernetes/src/manifests.js';
-import { readmeWithAlerts } from './readme.js';
+import { ALERT_PAGE, withAlertTable } from './alert-table.js';
 import { runbookPage, runbookPagesModule } from './runbook-pages.js';
 import { ruleGroups, rulesText } from './rules.js';
 import { parseSettings } from './settings.js';
@@ -62,17 +62,28 @@ export async function readRunbooks(dir = join(ROOT, 'runbooks')): Promise<Map<st
   return new Map(entries);
 }
 
-/** The generated files that document or serve the bundle: the README's tables, the runbook pages. */
+/** The pages of docs/ with generated sections, by their path from the repository root. */
+export async function readPages(): Promise<Map<string, string>> {
+  const paths = [...new Set([...Object.keys(GENERATED_SECTIONS), ALERT_PAGE])];
+  return new Map(
+    await Promise.all(paths.map(async (p) => [p, await readFile(join(ROOT, p), 'utf8')] as const)),
+  );
+}
+
+/** The generated files that document or serve the bundle: the docs' tables, the runbook pages. */
 export function repositoryFiles(
   settingsText: string,
-  readme: string,
+  pages: ReadonlyMap<string, string>,
   runbooks: ReadonlyMap<string, string>,
 ): Map<string, string> {
-  const pages = [...runbooks].map(([alert, markdown]) => runbookPage(alert, markdown));
-  return new Map([
-    [join(ROOT, 'README.md'), readmeWithAlerts(generatedReadme(readme), settingsText)],
-    [join(ROOT, 'agent/server/runbook-pages.ts'), runbookPagesModule(pages)],
-  ]);
+  const files = new Map<string, string>();
+  for (const [path, text] of pages) {
+    const made = generatedPage(path, text);
+    files.set(join(ROOT, path), path === ALERT_PAGE ? withAlertTable(made, settingsText) : made);
+  }
+  const made = [...runbooks].map(([alert, markdown]) => runbookPage(alert, markdown));
+  files.set(join(ROOT, 'agent/server/runbook-pages.ts'), runbookPagesModule(made));
+  return files;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -99,8 +110,7 @@ async function main(argv: string[]): Promise<number> {
     const files = bundleFiles(text, source, values.out);
     // The repository's own docs and pages follow its own settings, not a site's copy.
     if (values.out === undefined && values.settings === undefined) {
-      const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
-      for (const [path, content] of repositoryFiles(text, readme, await readRunbooks()))
+      for (const [path, content] of repositoryFiles(text, await readPages(), await readRunbooks()))
         files.set(path, content);
     }
     for (const [path, content] of files) {

@@ -4,7 +4,7 @@ import { ruleGroups } from './rules.js';
 import type { RuleSettings } from './settings.js';
 
 /**
- * The README's alert table, area by area, from the alerts the areas declare (when each fires,
+ * The alert table of docs/alerts.md, area by area, from the alerts the areas declare (when each fires,
  * with the settings' thresholds) and the rules the settings make (severity, `for`): each alert
  * once, the burn-rate tiers being one alert at several severities and `for`s.
  */

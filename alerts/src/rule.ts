@@ -31,7 +31,7 @@ export interface AlertDef {
   readonly name: string;
   readonly severity: Severity;
   readonly component: string;
-  /** When it fires, for a person, with the thresholds of the settings: the README's table. */
+  /** When it fires, for a person, with the thresholds of the settings: the table of docs/alerts.md. */
   readonly firesWhen: (s: RuleSettings) => string;
 }
 

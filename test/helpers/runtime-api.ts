@@ -22,7 +22,7 @@ export type Capture = Readonly<Record<string, string>>;
 type Kind = 'native' | 'derived';
 
 /**
- * The adapter's README column against what it reads from its captures: every concept a capture
+ * The adapter's column of the runtime table (docs/runtimes.md) against what it reads from its captures: every concept a capture
  * gives is declared, as native or derived the way the captures give it; a declared concept no
  * capture gives must be named in `notCaptured` (its cell rests on the runtime's documentation).
  */
@@ -31,7 +31,7 @@ export function itDeclaresWhatItReads(
   captures: readonly Capture[],
   notCaptured: readonly Concept[] = [],
 ) {
-  it(`declares in its README column what it reads from its ${captures.length} captures`, async () => {
+  it(`declares in its runtime-table column what it reads from its ${captures.length} captures`, async () => {
     const seen = new Map<Concept, Set<Kind>>();
     for (const capture of captures) {
       const api = apiOf(

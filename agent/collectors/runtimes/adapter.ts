@@ -24,24 +24,24 @@ export interface Facts {
 /**
  * One runtime: everything the agent knows about it lives here, and the rest of the agent (the
  * config's runtime kinds, discovery's ports, the probe's API, the metering proxy's paths, the
- * README's runtime table) is derived from the list of adapters.
+ * runtime table of docs/runtimes.md) is derived from the list of adapters.
  */
 export interface RuntimeAdapter<K extends string = string> {
   /** Its name in config and in the `runtime` label. */
   readonly kind: K;
-  /** Its name for people (the README, doctor). */
+  /** Its name for people (docs/runtimes.md, doctor). */
   readonly title: string;
   /** Ports it listens on by default, for auto-discovery. */
   readonly defaultPorts: readonly number[];
   /**
-   * Its own metrics endpoint, for the README's example of scraping it beside the agent, and
+   * Its own metrics endpoint, for the example in docs/runtimes.md of scraping it beside the agent, and
    * the flag that switches it on where one must; none for a runtime without one (Ollama).
    */
   readonly ownMetrics?: { readonly path: string; readonly switchedOnBy?: string } | undefined;
   /** How it serves generations: the probe's API, the proxy's paths. */
   readonly generation: GenerationSurface;
   /**
-   * What it gives per concept, for the README's runtime table: a cell starting with native,
+   * What it gives per concept, for the runtime table of docs/runtimes.md: a cell starting with native,
    * derived or ≈ (with a note where one helps); a concept left out is not available. A test
    * reads every adapter on its captured output and checks the cells against what it found.
    */

@@ -3,7 +3,7 @@ import type { ParsedSample } from '../../core/prom-text.js';
 import { rebucket } from './buckets.js';
 import { labelKey, type SourceHistogram } from './view.js';
 
-/** The concept families of the normalized schema, as `doctor` and the README table name them. */
+/** The concept families of the normalized schema, as `doctor` and the runtime table of docs/runtimes.md name them. */
 export const CONCEPTS = [
   'requests_waiting',
   'requests_running',
@@ -22,7 +22,7 @@ export const CONCEPTS = [
 ] as const;
 export type Concept = (typeof CONCEPTS)[number];
 
-/** Each concept as the README's runtime table names it. */
+/** Each concept as the runtime table of docs/runtimes.md names it. */
 export const CONCEPT_TITLES: Readonly<Record<Concept, string>> = {
   requests_waiting: 'requests waiting',
   requests_running: 'requests running',

@@ -13,7 +13,7 @@ export function runtimeTodo(reason: string): string {
     case 'too_large':
       return 'raise collectors.runtimes.max_body_bytes if its metrics are really that large';
     case 'bad_lines':
-      return 'its metrics have lines that are not Prometheus text; the rest is read. Check its version against the runtime tables of the README';
+      return 'its metrics have lines that are not Prometheus text; the rest is read. Check its version against the runtime tables of docs/runtimes.md';
     case 'too_many_models':
       return 'raise collectors.runtimes.max_models to give every model series';
     default:

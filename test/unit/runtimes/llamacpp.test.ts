@@ -97,7 +97,7 @@ describe("llama.cpp's live load", () => {
   });
 });
 
-describe('its column in the README', () => {
+describe('its column of the runtime table (docs/runtimes.md)', () => {
   itDeclaresWhatItReads(
     llamacpp,
     [

@@ -114,6 +114,6 @@ describe('LMDeploy', () => {
   });
 });
 
-describe('its column in the README', () => {
+describe('its column of the runtime table (docs/runtimes.md)', () => {
   itDeclaresWhatItReads(lmdeploy, [{ '/metrics': METRICS, '/v1/models': MODELS }]);
 });

@@ -23,7 +23,7 @@ describe('NIM', () => {
   });
 });
 
-describe('its column in the README', () => {
+describe('its column of the runtime table (docs/runtimes.md)', () => {
   itDeclaresWhatItReads(
     nim,
     [{ '/metrics': 'nim_metrics_constructed_llama-3.1-8b.txt' }],

@@ -33,7 +33,7 @@ describe('Ollama', () => {
   });
 });
 
-describe('its column in the README', () => {
+describe('its column of the runtime table (docs/runtimes.md)', () => {
   itDeclaresWhatItReads(ollama, [
     {
       '/api/ps': 'ollama_api-ps_gemma3-4b.json',

@@ -98,7 +98,7 @@ describe('SGLang, the first releases with metrics (v0.3.5 docs capture)', () => 
   });
 });
 
-describe('its column in the README', () => {
+describe('its column of the runtime table (docs/runtimes.md)', () => {
   itDeclaresWhatItReads(
     sglang,
     [

@@ -53,7 +53,7 @@ describe('TGI', () => {
   });
 });
 
-describe('its column in the README', () => {
+describe('its column of the runtime table (docs/runtimes.md)', () => {
   itDeclaresWhatItReads(
     tgi,
     [

@@ -47,7 +47,7 @@ describe('Triton with TensorRT-LLM', () => {
   });
 });
 
-describe('its column in the README', () => {
+describe('its column of the runtime table (docs/runtimes.md)', () => {
   itDeclaresWhatItReads(triton, [
     { '/metrics': 'triton_metrics_trtllm-backend-readme.txt' },
     { '/metrics': 'triton_metrics_constructed_newer-backend.txt' },

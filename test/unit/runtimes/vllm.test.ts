@@ -121,7 +121,7 @@ describe('vLLM', () => {
   });
 });
 
-describe('its column in the README', () => {
+describe('its column of the runtime table (docs/runtimes.md)', () => {
   itDeclaresWhatItReads(vllm, [
     { '/metrics': 'vllm_metrics_v1_constructed_two-engines.txt' },
     { '/metrics': 'vllm_metrics_v1_v0.10.0_glm-4.5_partial.txt' },
