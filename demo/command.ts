@@ -1,14 +1,17 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readCapped } from '../agent/core/http.js';
 import { startAgent, type RunningAgent } from './agent-process.js';
 import { ControlServer } from './control.js';
-import { INCIDENTS, INCIDENT_NAMES, isIncident } from './sim/incidents.js';
-import { OLLAMA_TARGET, ROOT, SimulatedNode } from './sim/node.js';
+import { INCIDENTS, INCIDENT_NAMES, isIncident, type IncidentInfo } from './sim/incidents.js';
+import { OLLAMA_TARGET, ROOT, SimulatedNode, type Injection } from './sim/node.js';
 import { ALERTMANAGER, findTool, MonitoringStack, PROMETHEUS } from './stack.js';
 import { WebhookReceiver, type Notification } from './webhook.js';
+import { alertHolds, cleared, injected } from './words.js';
 
 export interface DemoIo {
   out(text: string): void;
@@ -34,7 +37,11 @@ Options of the demo:
   --listen HOST:PORT    The agent's address (default 127.0.0.1:9500).
   --control HOST:PORT   The demo's control interface (default ${DEFAULT_CONTROL}).
   --interval SECONDS    Scrape and rule interval of --stack's Prometheus (default 5).
-  --dir DIR             Where the node's files go (default: a new temporary directory).
+  --prometheus-port N   --stack's Prometheus (default 9090).
+  --alertmanager-port N --stack's Alertmanager (default 9093).
+  --webhook-port N      Where --stack's Alertmanager delivers pages and tickets (default 5001).
+  --dir DIR             Where the node's files go (default: a new temporary directory,
+                        removed when the demo stops).
 `;
 
 export async function demoCommand(
@@ -54,6 +61,9 @@ export async function demoCommand(
         control: { type: 'string' },
         interval: { type: 'string' },
         dir: { type: 'string' },
+        'prometheus-port': { type: 'string' },
+        'alertmanager-port': { type: 'string' },
+        'webhook-port': { type: 'string' },
         gpu: { type: 'string' },
         target: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -71,7 +81,7 @@ export async function demoCommand(
   const [sub, ...rest] = positionals;
   const control = `http://${values.control ?? DEFAULT_CONTROL}`;
   if (sub === 'incidents') return listIncidents(io);
-  if (sub === 'clear') return call(io, `${control}/incidents`, 'DELETE');
+  if (sub === 'clear') return call(io, `${control}/incidents`, 'DELETE', sayCleared);
   if (sub === 'inject') {
     const name = rest[0] ?? '';
     if (!isIncident(name)) {
@@ -81,7 +91,7 @@ export async function demoCommand(
     const query = new URLSearchParams();
     if (values.gpu !== undefined) query.set('gpu', values.gpu);
     if (values.target !== undefined) query.set('target', values.target);
-    return call(io, `${control}/incidents/${name}?${query}`, 'POST');
+    return call(io, `${control}/incidents/${name}?${query}`, 'POST', sayInjected);
   }
   if (sub !== undefined) {
     io.err(`inferwatch demo: unknown subcommand '${sub}'\n\n${DEMO_USAGE}`);
@@ -97,6 +107,16 @@ export async function demoCommand(
     io.err('inferwatch demo: --interval must be a whole number of seconds from 1 to 60\n');
     return EXIT.usage;
   }
+  const ports = {
+    prometheus: Number(values['prometheus-port'] ?? 9090),
+    alertmanager: Number(values['alertmanager-port'] ?? 9093),
+    webhook: Number(values['webhook-port'] ?? 5001),
+  };
+  for (const [name, port] of Object.entries(ports))
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+      io.err(`inferwatch demo: --${name}-port must be a port number from 1 to 65535\n`);
+      return EXIT.usage;
+    }
   return runDemo(
     {
       gpus,
@@ -104,7 +124,8 @@ export async function demoCommand(
       stack: values.stack === true,
       listen: values.listen ?? '127.0.0.1:9500',
       control: values.control ?? DEFAULT_CONTROL,
-      dir: values.dir ?? mkdtempSync(join(tmpdir(), 'inferwatch-demo-')),
+      ports,
+      ...(values.dir === undefined ? {} : { dir: values.dir }),
     },
     io,
     signals,
@@ -121,12 +142,51 @@ function listIncidents(io: DemoIo): number {
   return EXIT.ok;
 }
 
-async function call(io: DemoIo, url: string, method: string): Promise<number> {
+/** What `inject` says: what was done, and which alerts to expect where. */
+function sayInjected(body: unknown): string {
+  const {
+    injected: injection,
+    expect,
+    stack,
+  } = body as {
+    injected: Injection;
+    expect: IncidentInfo;
+    stack: boolean;
+  };
+  return injected(
+    injection,
+    expect,
+    stack
+      ? "The demo's terminal prints each page and ticket as Alertmanager delivers it (after its 30 s group wait)."
+      : "This demo runs without --stack: no Prometheus evaluates the rules, so the incident shows only on the agent's /metrics.",
+  );
+}
+
+/** What `clear` says: what was healed, and which alerts keep firing, for how long at most. */
+function sayCleared(body: unknown): string {
+  const { cleared: healed, stack } = body as { cleared: Injection[]; stack: boolean };
+  // Without --stack no rule was evaluated: no alert is left to end.
+  const holds = stack
+    ? alertHolds(readFileSync(join(ROOT, 'alerts/inferwatch.rules.yml'), 'utf8'))
+    : undefined;
+  return cleared(healed, INCIDENTS, holds);
+}
+
+async function call(
+  io: DemoIo,
+  url: string,
+  method: string,
+  say: (body: unknown) => string,
+): Promise<number> {
   try {
     const res = await fetch(url, { method, signal: AbortSignal.timeout(5000) });
-    const text = await readCapped(res, CONTROL_MAX_BYTES);
-    (res.ok ? io.out : io.err)(text);
-    return res.ok ? EXIT.ok : EXIT.failure;
+    const body = JSON.parse(await readCapped(res, CONTROL_MAX_BYTES)) as { error?: string };
+    if (!res.ok) {
+      io.err(`inferwatch demo: ${body.error ?? `the demo answered ${res.status}`}\n`);
+      return EXIT.failure;
+    }
+    io.out(say(body));
+    return EXIT.ok;
   } catch (error) {
     io.err(
       `inferwatch demo: no demo answers at ${url} (${(error as Error).message}); start one with: npm run demo\n`,
@@ -141,7 +201,13 @@ interface DemoOptions {
   readonly stack: boolean;
   readonly listen: string;
   readonly control: string;
-  readonly dir: string;
+  readonly ports: {
+    readonly prometheus: number;
+    readonly alertmanager: number;
+    readonly webhook: number;
+  };
+  /** Where the node's files go; unset: a temporary directory, removed at the end. */
+  readonly dir?: string;
 }
 
 async function runDemo(
@@ -153,17 +219,36 @@ async function runDemo(
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'inferwatch-demo-'));
+  // A directory the demo made is the demo's to remove, last.
+  if (options.dir === undefined) closers.push(() => rm(dir, { recursive: true, force: true }));
   try {
+    const taken = await takenPort([
+      [options.listen, '--listen HOST:PORT'],
+      [options.control, '--control HOST:PORT'],
+      ...(options.stack
+        ? ([
+            [`127.0.0.1:${options.ports.prometheus}`, '--prometheus-port N'],
+            [`127.0.0.1:${options.ports.alertmanager}`, '--alertmanager-port N'],
+            [`127.0.0.1:${options.ports.webhook}`, '--webhook-port N'],
+          ] as const)
+        : []),
+    ]);
+    if (taken) {
+      io.err(`inferwatch demo: ${taken}\n`);
+      await closeAll();
+      return EXIT.failure;
+    }
     const node = await SimulatedNode.start({
       name: 'demo-gpu-node',
-      dir: options.dir,
+      dir,
       gpus: options.gpus,
       ollama: { model: 'llama3.2:latest', requestsPerSecond: 1 },
     });
     closers.push(() => node.close());
     const agent: RunningAgent = await startAgent(node, options.listen);
     closers.push(() => agent.stop());
-    const controlServer = new ControlServer(node);
+    const controlServer = new ControlServer(node, options.stack && stackInstalled());
     const [controlHost, controlPort] = splitHostPort(options.control);
     const controlUrl = await controlServer.listen(controlPort, controlHost);
     closers.push(() => controlServer.close());
@@ -180,7 +265,7 @@ async function runDemo(
             `  Runtime ${OLLAMA_TARGET.padEnd(7)} ${node.ollama.url}   (ollama, ${node.ollama.models.join(', ')}; no metrics of its own: its users go through the agent's metering proxy at ${node.proxyUrl ?? ''})`,
           ]
         : []),
-      `  Node files      ${options.dir}`,
+      `  Node files      ${dir}${options.dir === undefined ? '   (removed when the demo stops)' : ''}`,
       `  Control         ${controlUrl}`,
     ];
     if (options.stack) {
@@ -195,29 +280,35 @@ async function runDemo(
         );
       } else {
         const webhook = new WebhookReceiver();
-        await webhook.listen(5001);
+        await webhook.listen(options.ports.webhook);
         closers.push(() => webhook.close());
         webhook.onNotification((n) => io.out(describe(n)));
         const stack = await MonitoringStack.start({
-          dir: join(options.dir, 'stack'),
+          dir: join(dir, 'stack'),
           targets: [{ address: agent.address, node: node.name }],
-          prometheusPort: 9090,
-          alertmanagerPort: 9093,
+          prometheusPort: options.ports.prometheus,
+          alertmanagerPort: options.ports.alertmanager,
           intervalSeconds: options.interval,
         });
         closers.push(() => stack.stop());
         lines.push(
           `  Prometheus      ${stack.prometheusUrl}/alerts   (rules: alerts/inferwatch.rules.yml, every ${options.interval} s)`,
           `  Alertmanager    ${stack.alertmanagerUrl}   (routing: alerts/alertmanager.example.yml)`,
-          '  Pages and tickets are printed here as Alertmanager delivers them (webhook on 127.0.0.1:5001).',
+          `  Pages and tickets are printed here as Alertmanager delivers them (webhook on 127.0.0.1:${options.ports.webhook}).`,
           '',
-          'Grafana: add a Prometheus data source with the URL http://127.0.0.1:9090, then import',
+          `Grafana: add a Prometheus data source with the URL ${stack.prometheusUrl}, then import`,
           `${join(ROOT, 'dashboards')}/*.json (Dashboards > New > Import), choosing that data source.`,
           'Or with Docker: docker run --network host grafana/grafana, then the same on http://localhost:3000.',
         );
       }
     }
-    const self = `node ${join(ROOT, 'dist/agent/main.js')} demo`;
+    if (!options.stack)
+      lines.push(
+        '',
+        'No Prometheus runs without --stack, so no alert fires here: the incidents show on the',
+        "agent's /metrics, and 'incidents' lists the alerts each raises (npm run demo:stack shows them).",
+      );
+    const self = `node ${join(ROOT, 'dist/demo/main.js')}`;
     lines.push(
       '',
       'Inject an incident from another terminal (they last until cleared):',
@@ -263,4 +354,25 @@ function describe(n: Notification): string {
       return `${new Date(n.at).toISOString().slice(11, 19)} ${kind.padEnd(6)} ${a.status.padEnd(8)} ${a.labels.alertname ?? ''} ${where}\n${' '.repeat(25)}${a.annotations.summary ?? ''}\n${' '.repeat(25)}${a.annotations.runbook_url ?? ''}\n`;
     })
     .join('');
+}
+
+function stackInstalled(): boolean {
+  return findTool(PROMETHEUS) !== undefined && findTool(ALERTMANAGER) !== undefined;
+}
+
+/** The first address already taken, named with the flag that moves it; undefined when all are free. */
+async function takenPort(
+  addresses: readonly (readonly [string, string])[],
+): Promise<string | undefined> {
+  for (const [address, flag] of addresses) {
+    const [host, port] = splitHostPort(address);
+    if (port === 0) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, host, () => probe.close(() => resolve(true)));
+    });
+    if (!free) return `${host}:${port} is taken (another demo, agent or Prometheus?): pass ${flag}`;
+  }
+  return undefined;
 }

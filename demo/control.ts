@@ -11,7 +11,11 @@ import type { SimulatedNode } from './sim/node.js';
 export class ControlServer {
   private readonly server: Server;
 
-  constructor(private readonly node: SimulatedNode) {
+  /** `stack`: whether a Prometheus evaluates the rules, so a client can say where alerts show. */
+  constructor(
+    private readonly node: SimulatedNode,
+    private readonly stack = false,
+  ) {
     this.server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://control');
       const reply = (status: number, body: unknown) =>
@@ -28,8 +32,9 @@ export class ControlServer {
           active: node.active(),
         });
       if (req.method === 'DELETE' && url.pathname === '/incidents') {
+        const cleared = node.active();
         node.clear();
-        return reply(200, { active: [] });
+        return reply(200, { cleared, stack: this.stack });
       }
       const inject = /^\/incidents\/([a-z-]+)$/.exec(url.pathname);
       if (req.method === 'POST' && inject) {
@@ -43,7 +48,7 @@ export class ControlServer {
             ...(gpu !== null && { gpu: Number(gpu) }),
             ...(target !== null && { target }),
           });
-          return reply(200, { injected: injection, expect: INCIDENTS[name] });
+          return reply(200, { injected: injection, expect: INCIDENTS[name], stack: this.stack });
         } catch (error) {
           return reply(400, { error: (error as Error).message });
         }

@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { tempDir } from '../helpers/agent-process.js';
 import { ROOT } from '../helpers/fixtures.js';
 
 const DEMO = join(ROOT, 'dist/demo/main.js');
@@ -31,17 +32,7 @@ describe('npm run demo', () => {
   it('runs the agent on a simulated node, takes incidents from the command line, stops on SIGINT', async () => {
     const child = spawn(
       process.execPath,
-      [
-        DEMO,
-        '--gpus',
-        '4',
-        '--listen',
-        '127.0.0.1:0',
-        '--control',
-        '127.0.0.1:0',
-        '--dir',
-        tempDir(),
-      ],
+      [DEMO, '--gpus', '4', '--listen', '127.0.0.1:0', '--control', '127.0.0.1:0'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     running.push(child);
@@ -51,6 +42,11 @@ describe('npm run demo', () => {
     expect(await until(async () => out.includes('Ctrl-C stops everything.'), 30_000)).toBe(true);
     const agentUrl = /Agent\s+(http:\/\/\S+\/metrics)/.exec(out)?.[1] as string;
     const control = /Control\s+http:\/\/(\S+)/.exec(out)?.[1] as string;
+    const files = /Node files\s+(\S+)\s+\(removed when the demo stops\)/.exec(out)?.[1] as string;
+    expect(existsSync(files)).toBe(true);
+    // Without --stack it says plainly that no alert fires here, and how to see them.
+    expect(out).toContain('No Prometheus runs without --stack, so no alert fires here');
+    expect(out).toContain(`node ${join(ROOT, 'dist/demo/main.js')} inject xid-fatal`);
     expect(out).toMatch(/Runtime vllm\s+http:\/\/127\.0\.0\.1:\d+\s+\(vllm, /);
     expect(out).toMatch(/Runtime sglang\s+http:\/\/127\.0\.0\.1:\d+\s+\(sglang, /);
     expect(out).toMatch(
@@ -80,13 +76,14 @@ describe('npm run demo', () => {
     ).toBe(true);
     const slow = cli('inject', 'slow-first-token', '--control', control);
     expect(slow.status, slow.stderr).toBe(0);
-    expect(JSON.parse(slow.stdout)).toMatchObject({
-      injected: { incident: 'slow-first-token', target: 'ollama' },
-    });
+    expect(slow.stdout).toMatch(
+      /^Injected slow-first-token on ollama: .+\.\nIt raises LLMNodeTTFTBudgetBurn within a few minutes\. This demo runs without --stack/,
+    );
 
     const injected = cli('inject', 'xid', '--gpu', '3', '--control', control);
     expect(injected.status, injected.stderr).toBe(0);
-    expect(JSON.parse(injected.stdout)).toMatchObject({ injected: { incident: 'xid', gpu: 3 } });
+    expect(injected.stdout).toMatch(/^Injected xid on GPU 3: .+\nIt raises LLMNodeGPUXidNonFatal /);
+    expect(injected.stdout).toContain("It lasts until 'clear'.");
     expect(
       await until(
         async () =>
@@ -99,15 +96,53 @@ describe('npm run demo', () => {
 
     const badGpu = cli('inject', 'xid', '--gpu', '9', '--control', control);
     expect(badGpu.status).toBe(1);
-    expect(badGpu.stderr).toContain('no GPU 9: this node has GPUs 0 to 3');
+    expect(badGpu.stderr).toBe('inferwatch demo: no GPU 9: this node has GPUs 0 to 3\n');
     expect(cli('inject', 'meteor', '--control', control).status).toBe(2);
-    expect(cli('clear', '--control', control).status).toBe(0);
+    // Clearing says what was healed (without --stack no alert was left firing).
+    const clear = cli('clear', '--control', control);
+    expect(clear.status).toBe(0);
+    expect(clear.stdout).toBe(
+      'Cleared slow-first-token on ollama, xid on GPU 3: the node is healthy again.\n',
+    );
+    expect(cli('clear', '--control', control).stdout).toBe(
+      'Nothing to clear: no incident was injected.\n',
+    );
 
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(0);
     expect(out).toContain('inferwatch demo: stopping');
+    // The temporary directory it made is gone with it.
+    expect(existsSync(files)).toBe(false);
   }, 60_000);
+
+  it('names a port that is taken, and the flag that moves it', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const taken = cli('--listen', `127.0.0.1:${port}`, '--control', '127.0.0.1:0');
+      expect(taken.status).toBe(1);
+      expect(taken.stderr).toBe(
+        `inferwatch demo: 127.0.0.1:${port} is taken (another demo, agent or Prometheus?): pass --listen HOST:PORT\n`,
+      );
+      // With --stack, the stack's ports are checked too, before anything starts.
+      const stack = cli(
+        '--stack',
+        '--prometheus-port',
+        String(port),
+        '--control',
+        '127.0.0.1:0',
+        '--listen',
+        '127.0.0.1:0',
+      );
+      expect(stack.status).toBe(1);
+      expect(stack.stderr).toContain(`127.0.0.1:${port} is taken`);
+      expect(stack.stderr).toContain('pass --prometheus-port N');
+    } finally {
+      server.close();
+    }
+  });
 
   it('lists its incidents with the alerts each should raise', () => {
     const list = cli('incidents');
