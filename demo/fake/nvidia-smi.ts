@@ -190,6 +190,10 @@ async function queryGpu(fieldList: string): Promise<number> {
 async function queryComputeApps(fieldList: string): Promise<number> {
   const fields = fieldList.split(',');
   const capture = env.FAKE_NVSMI_APPS ? readCapture(env.FAKE_NVSMI_APPS) : { fields, rows: [] };
+  // A row on one of this fake's GPUs stays there (the demo's runtimes); a captured one (from
+  // another machine) lands on GPU 0.
+  const own = new Set(Array.from({ length: gpuCount }, (_, i) => uuidOf(i)));
+  const uuidAt = capture.fields.indexOf('gpu_uuid');
   let code = 0;
   await loop(() => {
     const { command } = control();
@@ -203,7 +207,10 @@ async function queryComputeApps(fieldList: string): Promise<number> {
         capture,
         row,
         fields,
-        { timestamp: stamp, gpu_uuid: uuidOf(0) },
+        {
+          timestamp: stamp,
+          gpu_uuid: own.has(row[uuidAt]?.trim() ?? '') ? (row[uuidAt]?.trim() ?? '') : uuidOf(0),
+        },
         !nounits,
       );
       if ('missing' in projected) {

@@ -14,6 +14,7 @@ import { SimulatedDcgmExporter, type GpuActivity } from './dcgm.js';
 import type { SimulatedKind } from './exposition.js';
 import { kernelBusOf } from './gpu-identity.js';
 import { INCIDENTS, type IncidentName } from './incidents.js';
+import { placeGpuProcesses } from './gpu-processes.js';
 import { SimulatedProcfs } from './procfs.js';
 import { seededRandom, type Random } from './random.js';
 import { ChatClients, freeLoopbackPort } from './clients.js';
@@ -30,10 +31,6 @@ function repositoryRoot(from: string): string {
   }
 }
 const FAKE_BIN = join(ROOT, 'demo/fake/bin');
-const APPS_CAPTURE = join(
-  ROOT,
-  'test/fixtures/nvidia-smi/nvidia-smi_query-compute-apps_csv_h200_drv590.48.01_load.csv',
-);
 const CUDA_OOM_LOG = join(
   ROOT,
   'test/fixtures/runtime-logs/cuda-oom_vllm-v1-enginecore-log_then-critical.txt',
@@ -115,6 +112,8 @@ export class SimulatedNode {
   /** On a node of four GPUs or more, the last runs in MIG mode: the mixed node many sites have. */
   readonly migGpus: ReadonlySet<number>;
   private readonly procfs: SimulatedProcfs;
+  /** The compute-apps list the fake nvidia-smi reports: the runtimes' GPU workers. */
+  private appsFile = '';
   private readonly dcgm: SimulatedDcgmExporter;
   private dcgmUrl = '';
   private readonly random: Random;
@@ -180,6 +179,17 @@ export class SimulatedNode {
   static async start(options: NodeOptions): Promise<SimulatedNode> {
     const node = new SimulatedNode(options);
     await Promise.all([...node.runtimes.values()].map((r) => r.listen()));
+    // The runtimes own their GPU processes: vLLM spans the first two GPUs, SGLang the next.
+    let next = 0;
+    node.appsFile = placeGpuProcesses(
+      node.procfs,
+      [...node.runtimes].map(([name, r], i) => {
+        const span = i === 0 ? 2 : 1;
+        const gpus = Array.from({ length: span }, () => next++ % node.gpus);
+        return { name, kind: r.kind, port: Number(new URL(r.url).port), gpus };
+      }),
+      join(node.dir, 'compute-apps.csv'),
+    );
     node.dcgmUrl = await node.dcgm.listen();
     if (node.ollama && options.ollama) {
       await node.ollama.listen();
@@ -296,7 +306,7 @@ export class SimulatedNode {
     return {
       FAKE_NVSMI_GPUS: String(this.gpus),
       FAKE_NVSMI_CONTROL: this.nvidiaSmiControl,
-      FAKE_NVSMI_APPS: APPS_CAPTURE,
+      FAKE_NVSMI_APPS: this.appsFile,
       FAKE_KLOG_FILE: this.kernelLog,
     };
   }

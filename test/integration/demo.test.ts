@@ -64,6 +64,15 @@ describe('npm run demo', () => {
     expect(text).toMatch(/^inferwatch_llm_runtime_up\{runtime="vllm",target="vllm"\} 1$/m);
     expect(text).toMatch(/^inferwatch_llm_runtime_up\{runtime="sglang",target="sglang"\} 1$/m);
     expect(text).toMatch(/^inferwatch_gpu_sm_active_ratio\{/m);
+    // The runtimes own their GPU processes: vLLM's two workers, SGLang's one, each told apart.
+    const owned = await until(
+      async () =>
+        ((await metrics(agentUrl)).match(
+          /^inferwatch_gpu_process_memory_used_bytes\{gpu="\d",[^}]*runtime="(vllm|sglang)",target="\1"\} \d+$/gm,
+        )?.length ?? 0) === 3,
+      15_000,
+    );
+    expect(owned).toBe(true);
     // Ollama has no metrics; its users' requests, measured by the proxy, are there.
     expect(
       await until(
