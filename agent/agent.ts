@@ -156,15 +156,18 @@ export class Agent {
     };
   }
 
-  statuses(): { name: string; status: SourceStatus }[] {
+  statuses(): { name: string; status: SourceStatus; lastGoodEpochS?: number }[] {
     return [...this.collectors, ...this.stages].map((c) => {
       const status = c.status();
+      const lastGood = this.scraper.lastGood(c.name);
+      const when = lastGood === undefined ? {} : { lastGoodEpochS: lastGood };
       const dropped = this.scraper.droppedBy(c.name);
-      if (dropped.length === 0) return { name: c.name, status };
+      if (dropped.length === 0) return { name: c.name, status, ...when };
       const cap = this.config.collectors.max_series_per_family;
       const said = dropped.map((d) => `${d.series} series of ${d.family}`).join(', ');
       return {
         name: c.name,
+        ...when,
         status: {
           ...status,
           detail: `${status.detail}; left out over collectors.max_series_per_family (${cap}): ${said}`,

@@ -50,7 +50,7 @@ export interface Stage<T = unknown> {
   status(): SourceStatus;
 }
 
-/** What `doctor` and the landing page say about a source. */
+/** What `doctor` and the status page say about a source. */
 export interface SourceStatus {
   readonly state: 'ok' | 'starting' | 'failing' | 'missing' | 'disabled';
   readonly detail: string;

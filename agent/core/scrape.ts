@@ -139,6 +139,11 @@ export class Scraper {
   }
 
   /** What the last scrape left out of a collector's families by the cardinality cap. */
+  /** When the source last gave good values (epoch seconds), as inferwatch_collector_last_success says. */
+  lastGood(name: string): number | undefined {
+    return this.lastSuccessEpochS.get(name);
+  }
+
   droppedBy(collector: string): readonly { family: string; series: number }[] {
     return this.dropped.get(collector) ?? [];
   }

@@ -1,10 +1,10 @@
-import { landingPage } from './landing.js';
+import { hostname } from 'node:os';
+import { statusPage, STATUS_PAGE_HEADERS, type SourceRow } from './status-page.js';
 import { runbookAnswer } from './runbooks.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { constants, gzipSync } from 'node:zlib';
-import type { SourceStatus } from '../core/collector.js';
 import type { Logger } from '../core/logger.js';
 import { ConnectionGate } from './connection-gate.js';
 import { BasicAuth, WorkerBcrypt, type Bcrypt } from './basic-auth.js';
@@ -13,7 +13,7 @@ import type { WebSecurity } from './web-config.js';
 export interface MetricsSource {
   metrics(): Promise<string>;
   readonly contentType: string;
-  statuses(): { name: string; status: SourceStatus }[];
+  statuses(): readonly SourceRow[];
   /** The probe's cached result for a target and module, blackbox_exporter style. */
   probe?(target: string, module: string): { readonly status: number; readonly body: string };
 }
@@ -53,7 +53,7 @@ interface Rendered {
 }
 
 /**
- * /metrics, /healthz, /probe, the runbooks and a landing page. Built to stay answerable to
+ * /metrics, /healthz, /probe, the runbooks and a status page. Built to stay answerable to
  * Prometheus and to liveness checks while others abuse it:
  * - /healthz is answered before anything else: no auth, no queue;
  * - concurrent /metrics requests share the one scrape in flight and its rendered (and gzipped)
@@ -225,7 +225,8 @@ export class MetricsServer {
             res,
             200,
             'text/html; charset=utf-8',
-            landingPage(this.options.version, this.source.statuses()),
+            statusPage(this.options.version, hostname(), this.source.statuses(), Date.now()),
+            STATUS_PAGE_HEADERS,
           );
         else this.reply(res, 404, TEXT, 'not found\n');
       } finally {

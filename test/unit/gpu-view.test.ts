@@ -202,11 +202,20 @@ describe('GpuView', () => {
   it('says who speaks for which GPU, and who for Xids', () => {
     const view = newGpuView();
     merge(view, [smi(sighting(A, { index: '0' })), dcgm(sighting(B, { index: '1' })), kernel]);
-    expect(view.status()).toEqual({
+    const status = view.status();
+    expect(status).toMatchObject({
       state: 'ok',
       detail:
         '2 GPU(s): nvidia-smi speaks for 0; DCGM speaks for 1; Xid errors from the kernel log',
     });
-    expect(newGpuView().status().state).toBe('missing');
+    // One line per GPU, for doctor and the status page, with the reader that names it.
+    expect(status.lines).toHaveLength(2);
+    expect(status.lines?.[0]).toMatch(/^GPU 0: .+ \(nvidia-smi\)$/);
+    expect(status.lines?.[1]).toMatch(/^GPU 1: .+ \(DCGM\)$/);
+    // Before the first merge it is starting; a merge with no GPU in it is missing.
+    const empty = newGpuView();
+    expect(empty.status().state).toBe('starting');
+    merge(empty, []);
+    expect(empty.status().state).toBe('missing');
   });
 });

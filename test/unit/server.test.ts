@@ -186,12 +186,16 @@ describe('MetricsServer', () => {
     expect(Number(head.headers['content-length'])).toBeGreaterThan(1000);
   });
 
-  it('the landing page escapes what sources say', async () => {
+  it('the status page escapes what sources say, and asks for nothing beyond itself', async () => {
     const base = await serve({});
-    const html = await (await fetch(`${base}/`)).text();
-    expect(html).toContain('inferwatch 9.9.9');
+    const page = await fetch(`${base}/`);
+    const html = await page.text();
+    expect(html).toContain('<small>9.9.9</small>');
     expect(html).toContain('&#60;lost&#62; &#38; &#34;gone&#34;');
     expect(html).not.toContain('<lost>');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    // No script, and nothing fetched from anywhere: every src and href is the page's own.
+    expect(html).not.toMatch(/<script|src="http|href="http|@import/);
   });
 
   it('/probe hands the target and module to the cache and serves its answer; no target is 400', async () => {

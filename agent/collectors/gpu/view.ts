@@ -78,7 +78,10 @@ export class GpuView implements Stage<GpuReport> {
 
   status(): SourceStatus {
     const verdict = this.last;
-    if (!verdict || verdict.gpus.length === 0)
+    // The view merges at each scrape: before the first, it has nothing to say yet.
+    if (!verdict)
+      return { state: 'starting', detail: 'the first scrape merges what the readers saw' };
+    if (verdict.gpus.length === 0)
       return {
         state: 'missing',
         detail: 'no reader reports a GPU (nvidia-smi, dcgm-exporter)',
@@ -94,7 +97,15 @@ export class GpuView implements Stage<GpuReport> {
     const xids = verdict.xidSpeaker
       ? `Xid errors from ${READER_NAMES[verdict.xidSpeaker]}`
       : 'no reader of Xid errors';
-    return { state: 'ok', detail: `${verdict.gpus.length} GPU(s): ${who.join('; ')}; ${xids}` };
+    const lines = verdict.gpus.map((gpu) => {
+      const id = this.identityOf(gpu);
+      return `GPU ${id.gpu || '?'}: ${id.gpuModel || 'unknown model'}, ${id.uuid}, bus ${id.pciBusId || 'unknown'} (${READER_NAMES[gpu.named.by]})`;
+    });
+    return {
+      state: 'ok',
+      detail: `${verdict.gpus.length} GPU(s): ${who.join('; ')}; ${xids}`,
+      lines,
+    };
   }
 
   /** nvidia-smi names a GPU; DCGM adds one nvidia-smi does not list; the kernel, a UUID. */
