@@ -4,12 +4,12 @@
  * upgraded, removed and purged, and `npm install -g` from the packed package. In CI every tool
  * these need is required, and the package is installed for real (CI runs as root).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { agentsKilledAfterEach, tempDir } from '../helpers/agent-process.js';
+import { agentsKilledAfterEach, eventually, tempDir } from '../helpers/agent-process.js';
 import { ROOT } from '../helpers/fixtures.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -198,7 +198,7 @@ describe('the Debian package', () => {
     );
   });
 
-  it('installs and starts nothing, its unit verifies, keeps a changed config on upgrade, removes and purges cleanly', (ctx) => {
+  it('installs and starts nothing, its unit verifies, its command serves as its user, keeps a changed config on upgrade, removes and purges cleanly', async (ctx) => {
     if (!built) return ctx.skip();
     if (root('dpkg', '--version').status !== 0) {
       if (CI) throw new Error('CI installs the package: it needs dpkg, and root or sudo');
@@ -231,6 +231,46 @@ describe('the Debian package', () => {
       expect(
         withoutNode('/usr/bin/inferwatch', ['check-config', '/etc/inferwatch/config.yaml']).status,
       ).toBe(0);
+      // The unit's command as the unit runs it (this CI machine runs no systemd): the installed
+      // executable, as the package's user, with the installed config, serves /metrics.
+      const run = tempDir();
+      chmodSync(run, 0o777);
+      const ready = join(run, 'ready');
+      const service = spawn(
+        process.getuid?.() === 0 ? '/usr/bin/setpriv' : 'sudo',
+        [
+          ...(process.getuid?.() === 0 ? [] : ['-n', '/usr/bin/setpriv']),
+          '--reuid=inferwatch',
+          '--regid=inferwatch',
+          '--init-groups',
+          '/usr/bin/inferwatch',
+          'run',
+          '--config',
+          '/etc/inferwatch/config.yaml',
+          '--listen',
+          '127.0.0.1:0',
+          '--ready-file',
+          ready,
+        ],
+        { stdio: 'ignore', env: { PATH: EMPTY_PATH, STATE_DIRECTORY: run } },
+      );
+      try {
+        const address = await eventually(
+          async () => (existsSync(ready) ? readFileSync(ready, 'utf8').trim() : undefined),
+          20_000,
+          'the installed agent serving',
+        );
+        const metrics = await fetch(`http://${address}/metrics`);
+        expect(metrics.status).toBe(200);
+        expect(await metrics.text()).toContain(`inferwatch_build_info{version="${VERSION}"`);
+      } finally {
+        // Gone before the purge, which removes its user.
+        const exited = new Promise((resolve) => service.once('exit', resolve));
+        if (service.exitCode === null && service.signalCode === null) {
+          service.kill('SIGTERM');
+          await exited;
+        }
+      }
 
       // An upgrade (here the same version again) keeps the administrator's config.
       const mine = 'listen: 127.0.0.1:9599\n';
