@@ -2,10 +2,18 @@ import { parse } from 'yaml';
 import type { IncidentInfo } from './sim/incidents.js';
 import type { Injection } from './sim/node.js';
 
-const SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
+const SECONDS: Readonly<Record<string, number>> = {
+  ms: 0.001,
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86_400,
+  w: 604_800,
+};
 
+/** A Prometheus duration (1h30m, 500ms) in seconds. */
 function seconds(duration: string): number {
-  return [...duration.matchAll(/(\d+)([smhd])/g)].reduce(
+  return [...duration.matchAll(/(\d+)(ms|[smhdw])/g)].reduce(
     (sum, [, n, unit]) => sum + Number(n) * (SECONDS[unit ?? 's'] ?? 0),
     0,
   );
@@ -17,7 +25,7 @@ function spoken(total: number): string {
   return `${total} s`;
 }
 
-/** How long an alert can keep firing once its cause is gone: its widest window, then keep_firing_for. */
+/** How long an alert can keep firing once its cause is gone: its look-back, then keep_firing_for. */
 export interface Hold {
   readonly window: number;
   readonly keep: number;
@@ -57,7 +65,9 @@ function lookBack(
   if (topLevel(expr, 'unless').length > 1) return 0;
   const ands = topLevel(expr, 'and');
   if (ands.length > 1) return Math.min(...ands.map((e) => lookBack(e, records, seen)));
-  const ranges = [...expr.matchAll(/\[(\d+[smhd])(?::[^\]]*)?\]/g)].map((m) => seconds(m[1] ?? ''));
+  const ranges = [...expr.matchAll(/\[((?:\d+(?:ms|[smhdw]))+)(?::[^\]]*)?\]/g)].map((m) =>
+    seconds(m[1] ?? ''),
+  );
   const recorded = [...records]
     .filter(([name]) => !seen.has(name) && expr.includes(name))
     .map(([name, body]) => lookBack(body, records, new Set([...seen, name])));
