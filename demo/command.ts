@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readCapped } from '../agent/core/http.js';
+import { splitHostPort } from '../agent/core/listen.js';
 import { startAgent, type RunningAgent } from './agent-process.js';
 import { ControlServer } from './control.js';
 import { INCIDENTS, INCIDENT_NAMES, isIncident, type IncidentInfo } from './sim/incidents.js';
@@ -248,9 +249,16 @@ async function runDemo(
     closers.push(() => node.close());
     const agent: RunningAgent = await startAgent(node, options.listen);
     closers.push(() => agent.stop());
-    const controlServer = new ControlServer(node, options.stack && stackInstalled());
-    const [controlHost, controlPort] = splitHostPort(options.control);
-    const controlUrl = await controlServer.listen(controlPort, controlHost);
+    // Looked for once: whether --stack can run, which the control interface tells its clients.
+    const missing = options.stack
+      ? [
+          findTool(PROMETHEUS) ? '' : 'prometheus',
+          findTool(ALERTMANAGER) ? '' : 'prometheus-alertmanager',
+        ].filter(Boolean)
+      : [];
+    const controlServer = new ControlServer(node, options.stack && missing.length === 0);
+    const control = splitHostPort(options.control);
+    const controlUrl = await controlServer.listen(control.port, control.host);
     closers.push(() => controlServer.close());
 
     const lines = [
@@ -269,10 +277,6 @@ async function runDemo(
       `  Control         ${controlUrl}`,
     ];
     if (options.stack) {
-      const missing = [
-        findTool(PROMETHEUS) ? '' : 'prometheus',
-        findTool(ALERTMANAGER) ? '' : 'prometheus-alertmanager',
-      ].filter(Boolean);
       if (missing.length > 0) {
         lines.push(
           '',
@@ -336,11 +340,6 @@ async function runDemo(
   }
 }
 
-function splitHostPort(address: string): [string, number] {
-  const at = address.lastIndexOf(':');
-  return [address.slice(0, at) || '127.0.0.1', Number(address.slice(at + 1))];
-}
-
 function describe(n: Notification): string {
   const kind =
     n.receiver === 'pager' ? 'PAGE' : n.receiver === 'ticket' ? 'TICKET' : n.receiver.toUpperCase();
@@ -356,16 +355,12 @@ function describe(n: Notification): string {
     .join('');
 }
 
-function stackInstalled(): boolean {
-  return findTool(PROMETHEUS) !== undefined && findTool(ALERTMANAGER) !== undefined;
-}
-
 /** The first address already taken, named with the flag that moves it; undefined when all are free. */
 async function takenPort(
   addresses: readonly (readonly [string, string])[],
 ): Promise<string | undefined> {
   for (const [address, flag] of addresses) {
-    const [host, port] = splitHostPort(address);
+    const { host, port } = splitHostPort(address);
     if (port === 0) continue;
     const free = await new Promise<boolean>((resolve) => {
       const probe = createServer();

@@ -12,7 +12,7 @@ const SECONDS: Readonly<Record<string, number>> = {
 };
 
 /** A Prometheus duration (1h30m, 500ms) in seconds. */
-function seconds(duration: string): number {
+export function seconds(duration: string): number {
   return [...duration.matchAll(/(\d+)(ms|[smhdw])/g)].reduce(
     (sum, [, n, unit]) => sum + Number(n) * (SECONDS[unit ?? 's'] ?? 0),
     0,

@@ -167,7 +167,7 @@ export class Scraper {
         source.name,
         outcome.reason ?? 'error',
         outcome.message ?? '',
-        todoOf(source),
+        () => todoOf(source),
       );
     return { source, outcome, seconds };
   }

@@ -9,13 +9,22 @@ export class StateLog {
 
   constructor(private readonly logger: Logger) {}
 
-  /** `todo`: what a person can do about it; the message ends with it. */
-  failing(source: string, reason: string, message: string, todo?: string): void {
+  /**
+   * `todo`: what a person can do about it; the message ends with it. A function is asked only
+   * when the line is written, so a caller that fails every scrape pays for it once.
+   */
+  failing(
+    source: string,
+    reason: string,
+    message: string,
+    todo?: string | (() => string | undefined),
+  ): void {
     if (this.lastReason.get(source) === reason) return;
     this.lastReason.set(source, reason);
     // Waiting for a first sample is how every stream begins, not a failure worth a warning.
     const level = reason === 'starting' ? 'info' : 'warn';
-    this.logger[level]({ source, reason }, withTodo(`${source}: ${message}`, todo));
+    const advice = typeof todo === 'function' ? todo() : todo;
+    this.logger[level]({ source, reason }, withTodo(`${source}: ${message}`, advice));
   }
 
   ok(source: string, message = 'recovered'): void {

@@ -1,4 +1,5 @@
 import { VERSION } from '../core/version.js';
+import { htmlPage, PAGE_SECURITY } from './html.js';
 import { RUNBOOKS } from './runbook-pages.js';
 
 /** A reply to a request under /runbooks. */
@@ -11,12 +12,7 @@ export interface RunbookAnswer {
 
 const HTML = 'text/html; charset=utf-8';
 
-/** The pages are static text: nothing runs in them, nothing frames them. */
-const PAGE_HEADERS = {
-  'Content-Security-Policy':
-    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-  'Cache-Control': 'public, max-age=300',
-};
+const PAGE_HEADERS = { ...PAGE_SECURITY, 'Cache-Control': 'public, max-age=300' };
 
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#1f2328}
 pre{background:#f6f8fa;padding:.75rem;overflow:auto}code{font-size:90%}
@@ -24,16 +20,15 @@ table{border-collapse:collapse}td,th{border:1px solid #d0d7de;padding:.25rem .5r
 nav,footer{font-size:90%;color:#59636e}`;
 
 function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title><style>${STYLE}</style></head>
-<body>
-<nav><a href="./">All runbooks</a></nav>
+  return htmlPage(
+    title,
+    STYLE,
+    `<nav><a href="./">All runbooks</a></nav>
 <main>
 ${body}</main>
 <footer>Served by inferwatch ${VERSION}; the same pages as runbooks/ in its bundle.</footer>
-</body></html>
-`;
+`,
+  );
 }
 
 function indexPage(): string {

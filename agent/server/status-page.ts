@@ -1,4 +1,5 @@
 import { scrub } from '../core/secrets.js';
+import { escapeHtml as escape, htmlPage, PAGE_SECURITY } from './html.js';
 
 /** A source as the status page shows it: its state, what it says, and its last good read. */
 export interface SourceRow {
@@ -13,12 +14,7 @@ export interface SourceRow {
   readonly lastGoodEpochS?: number;
 }
 
-/** The page: inline style, no script, no other request (the icon is inline too). */
-export const STATUS_PAGE_HEADERS = {
-  'Content-Security-Policy':
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
-  'Cache-Control': 'no-store',
-};
+export const STATUS_PAGE_HEADERS = { ...PAGE_SECURITY, 'Cache-Control': 'no-store' };
 
 const STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:1.5rem;color:#1f2328}
 h1{font-size:1.4rem;margin:0}h1 small{font-weight:normal;color:#59636e}
@@ -30,12 +26,8 @@ th{background:#f6f8fa}.state{font-weight:600;border-radius:1rem;padding:.05rem .
 .disabled{background:#eaeef2;color:#59636e}ul{margin:.3rem 0 0;padding-left:1.2rem}
 .todo{margin:.3rem 0 0;color:#a40e26}.age{white-space:nowrap;color:#59636e}`;
 
-function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 /** A time since, as a person reads it. */
-export function age(seconds: number): string {
+function age(seconds: number): string {
   if (seconds < 1) return 'just now';
   if (seconds < 120) return `${Math.round(seconds)} s ago`;
   if (seconds < 7200) return `${Math.round(seconds / 60)} min ago`;
@@ -71,12 +63,11 @@ export function statusPage(
     .filter(([, n]) => n > 0)
     .map(([state, n]) => `${n} ${state}`)
     .join(', ');
-  const title = `inferwatch on ${escape(host)}`;
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
-<body>
-<header><h1>${title} <small>${escape(version)}</small></h1>
+  const title = `inferwatch on ${host}`;
+  return htmlPage(
+    title,
+    STYLE,
+    `<header><h1>${escape(title)} <small>${escape(version)}</small></h1>
 <p>Sources: ${summary || 'none'}.</p>
 <nav><a href="metrics">/metrics</a><a href="runbooks/">/runbooks/</a><a href="healthz">/healthz</a><span>/probe?target=NAME&amp;module=latency|canary: the probe's last result, blackbox_exporter style</span></nav>
 </header>
@@ -88,6 +79,6 @@ ${sources.map((s) => row(s, nowMs / 1000)).join('\n')}
 </tbody>
 </table>
 </main>
-</body></html>
-`;
+`,
+  );
 }

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startAgent, type RunningAgent } from '../../demo/agent-process.js';
 import { INCIDENTS, type IncidentName } from '../../demo/sim/incidents.js';
+import { seconds } from '../../demo/words.js';
 import {
   OLLAMA_TARGET,
   SimulatedNode,
@@ -46,15 +47,10 @@ interface Rule {
 const rules = (
   parse(readFileSync(RULES_FILE, 'utf8')) as { groups: { rules: Rule[] }[] }
 ).groups.flatMap((g) => g.rules);
-const seconds = (d = '0s') =>
-  [...d.matchAll(/(\d+)([smhd])/g)].reduce(
-    (s, [, n, u]) => s + Number(n) * { s: 1, m: 60, h: 3600, d: 86400 }[u as 's']!,
-    0,
-  );
 /** Alerts proven here end to end: those that fire within two minutes (the Watchdog aside). */
 const SHORT_FOR = new Set(
   rules
-    .filter((r) => r.alert && r.alert !== 'Watchdog' && seconds(r.for) <= 120)
+    .filter((r) => r.alert && r.alert !== 'Watchdog' && seconds(r.for ?? '0s') <= 120)
     .map((r) => r.alert as string),
 );
 /** Where the shipped settings host the runbooks: nowhere, the agents serve them. */
@@ -322,7 +318,7 @@ describe.skipIf(!installed)(
         expect(agents, runbook).toContain(runbook);
         if (alert?.labels.instance && e.alert !== 'LLMNodeAgentDown')
           expect(runbook).toBe(`http://${alert.labels.instance}/runbooks/${e.alert}.md`);
-        const page = await fetch(runbook);
+        const page = await fetch(runbook, { signal: AbortSignal.timeout(5000) });
         expect(page.status, runbook).toBe(200);
         expect(await page.text(), runbook).toContain(`<h1>${e.alert}</h1>`);
         expect(notification.receiver).toBe(

@@ -260,7 +260,9 @@ describe('the Debian package', () => {
           20_000,
           'the installed agent serving',
         );
-        const metrics = await fetch(`http://${address}/metrics`);
+        const metrics = await fetch(`http://${address}/metrics`, {
+          signal: AbortSignal.timeout(5000),
+        });
         expect(metrics.status).toBe(200);
         expect(await metrics.text()).toContain(`inferwatch_build_info{version="${VERSION}"`);
       } finally {

@@ -157,11 +157,18 @@ describe('Scraper', () => {
 
   it('a throwing collector loses only its own series, counts the error and logs once', async () => {
     let fail = false;
+    let asked = 0;
+    const temperature = collector('test_temperature', (out) => {
+      if (fail) throw new CollectorError('read_failed', 'sensor gone');
+      out.emit(TEMPS, { sensor: 'gpu' }, 60);
+    });
+    // What to do is asked of the source when the failure is logged, not at every scrape.
+    temperature.status = () => {
+      asked++;
+      return { state: 'failing', detail: 'sensor gone', todo: 'plug the sensor back' };
+    };
     const { scrape, logs } = setup([
-      collector('test_temperature', (out) => {
-        if (fail) throw new CollectorError('read_failed', 'sensor gone');
-        out.emit(TEMPS, { sensor: 'gpu' }, 60);
-      }),
+      temperature,
       collector('test_ready', (out) => out.emit(READY, {}, 1)),
     ]);
     await scrape();
@@ -177,6 +184,10 @@ describe('Scraper', () => {
       ),
     ).toBe(4 - 1);
     expect(logs.filter((l) => l.includes('sensor gone'))).toHaveLength(1);
+    expect(logs.find((l) => l.includes('sensor gone'))).toContain(
+      'What to do: plug the sensor back',
+    );
+    expect(asked).toBe(1);
     fail = false;
     await scrape();
     expect(logs.filter((l) => l.includes('recovered'))).toHaveLength(1);

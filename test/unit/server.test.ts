@@ -188,7 +188,7 @@ describe('MetricsServer', () => {
 
   it('the status page escapes what sources say, and asks for nothing beyond itself', async () => {
     const base = await serve({});
-    const page = await fetch(`${base}/`);
+    const page = await fetch(`${base}/`, { signal: AbortSignal.timeout(5000) });
     const html = await page.text();
     expect(html).toContain('<small>9.9.9</small>');
     expect(html).toContain('&#60;lost&#62; &#38; &#34;gone&#34;');
