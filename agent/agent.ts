@@ -1,4 +1,5 @@
 import { GpuDrivers } from './shared/gpu-drivers.js';
+import { NodePods } from './shared/node-pods.js';
 import { RuntimeEndpoints } from './shared/runtime-endpoints.js';
 import { COLLECTORS } from './collectors/index.js';
 import { RuntimesCollector } from './collectors/runtimes/collector.js';
@@ -63,6 +64,8 @@ export class Agent {
   readonly probeStore: ProbeStore;
   /** The runtimes found and configured, as the runtimes collector last published them. */
   readonly runtimeEndpoints = new RuntimeEndpoints();
+  /** The pods on this node, as the Kubernetes watch last saw them (none outside a cluster). */
+  readonly nodePods = new NodePods();
   private readonly scraper: Scraper;
 
   constructor(
@@ -80,6 +83,7 @@ export class Agent {
       stateLog,
       gpuDrivers: new GpuDrivers(),
       runtimeEndpoints: this.runtimeEndpoints,
+      nodePods: this.nodePods,
       generationOf: (kind: string) => adapterFor(kind).generation,
       probeStore: this.probeStore,
       traffic: state.traffic,

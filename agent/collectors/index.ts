@@ -8,6 +8,7 @@ import { runtimeLogs } from './runtime-logs/index.js';
 import { runtimes } from './runtimes/index.js';
 import { evaluation } from '../eval/index.js';
 import { probe } from '../probe/index.js';
+import { kubernetes } from './kubernetes/index.js';
 import { proxy } from '../proxy/index.js';
 import type { CollectorFactory } from '../shared/collector-factory.js';
 
@@ -19,6 +20,7 @@ const GPU_READERS = [nvidiaSmi, kernelEvents, dcgm];
  * has one writer, and a stage runs after the sources that feed it.
  */
 export const COLLECTORS: readonly CollectorFactory[] = [
+  kubernetes,
   ...GPU_READERS,
   gpuView(GPU_READERS),
   runtimes,

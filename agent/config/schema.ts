@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { costConfig } from '../collectors/cost/config.js';
 import { dcgmConfig } from '../collectors/dcgm/config.js';
 import { hostConfig } from '../collectors/host/config.js';
+import { kubernetesConfig } from '../collectors/kubernetes/config.js';
 import { kernelEventsConfig } from '../collectors/kernel-events/config.js';
 import { nvidiaSmiConfig } from '../collectors/nvidia-smi/config.js';
 import { runtimeLogsConfig } from '../collectors/runtime-logs/config.js';
@@ -70,6 +71,7 @@ export const ConfigSchema = z
         runtimes: runtimesConfig,
         runtime_logs: runtimeLogsConfig,
         host: hostConfig,
+        kubernetes: kubernetesConfig,
       })
       .prefault({})
       .describe('The sources of metrics.'),

@@ -1,3 +1,4 @@
+import { placedByTarget } from '../shared/place.js';
 import { randomUUID } from 'node:crypto';
 import type { CollectorDeps } from '../shared/collector-factory.js';
 import type { AgentConfig } from '../config/load.js';
@@ -127,7 +128,10 @@ export class EvalCollector implements Collector {
       out.emit(M.EVAL_RUNS, { suite, target, trigger, result } as Record<string, string>, value);
     }
     for (const entry of this.current()) this.emitEntry(out, entry);
-    if (this.exportsTraffic) this.deps.probeStore.emitTraffic(out);
+    if (this.exportsTraffic) {
+      const places = new Map(this.deps.runtimeEndpoints.current.map((e) => [e.target, e.place]));
+      this.deps.probeStore.emitTraffic(placedByTarget(out, (target) => places.get(target)));
+    }
   }
 
   /** Entries of the targets read now, for the model each serves now (or last served). */

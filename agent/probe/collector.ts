@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { RuntimeEndpoint } from '../shared/runtime-endpoints.js';
 import type { CollectorDeps } from '../shared/collector-factory.js';
 import type { Collector, Emitter, SourceStatus } from '../core/collector.js';
+import { placedByTarget } from '../shared/place.js';
 import { PROBE_METRICS } from './metrics.js';
 import { startOtlp, type SpanSink } from './otlp.js';
 import { resultOf, runProbe } from './run.js';
@@ -71,7 +72,8 @@ export class ProbeCollector implements Collector {
   }
 
   collect(out: Emitter): void {
-    this.deps.probeStore.emit(out);
+    const endpoints = new Map(this.deps.runtimeEndpoints.current.map((e) => [e.target, e.place]));
+    this.deps.probeStore.emit(placedByTarget(out, (target) => endpoints.get(target)));
   }
 
   status(): SourceStatus {

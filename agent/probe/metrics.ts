@@ -1,8 +1,10 @@
 import { counter, gauge } from '../core/metric.js';
+import { PLACE_LABELS } from '../shared/place.js';
 
-const RUN = ['target', 'model', 'probe'] as const;
+/** A probe run's series; in a cluster each also names the pod probed. */
+const RUN = ['target', 'model', 'probe', ...PLACE_LABELS] as const;
 /** The runtime families' labels, so probe traffic subtracts one-to-one from served traffic. */
-const TRAFFIC = ['runtime', 'target', 'model'] as const;
+const TRAFFIC = ['runtime', 'target', 'model', ...PLACE_LABELS] as const;
 
 export const PROBE_SUCCESS = gauge(
   'inferwatch_probe_success',

@@ -12,6 +12,7 @@ import type { GenerationSurface } from './generation-api.js';
 import type { GpuDrivers } from './gpu-drivers.js';
 import type { ProbeStore } from '../probe/store.js';
 import type { MeteredTraffic } from '../proxy/ledger.js';
+import type { NodePods } from './node-pods.js';
 import type { RuntimeEndpoints } from './runtime-endpoints.js';
 
 export interface CollectorDeps {
@@ -32,6 +33,8 @@ export interface CollectorDeps {
   readonly gpuDrivers: GpuDrivers;
   /** The runtimes being read, for attributing GPU processes to them. */
   readonly runtimeEndpoints: RuntimeEndpoints;
+  /** The pods on this node, for the sources that read them by pod address. */
+  readonly nodePods: NodePods;
   /** The probe's last results, served by /metrics and /probe. */
   readonly probeStore: ProbeStore;
   /** What the metering proxy measured per target, served by the runtimes collector. */

@@ -1,10 +1,19 @@
+/** A GPU's names on every per-GPU series. */
+export interface GpuNames {
+  readonly gpu: string;
+  readonly uuid: string;
+  readonly gpu_model: string;
+}
+
 /**
- * The GPU driver versions the GPU view saw in its last scrape, for the sources that record
- * what a result rests on (the evaluation). Empty while no reader reports a GPU: unknown, which
+ * What the GPU view saw in its last scrape, for the sources that need it: the driver versions
+ * (the evaluation records what a result rests on) and each GPU's names (the pod-resources
+ * source labels a device with its GPU). Empty while no reader reports a GPU: unknown, which
  * is not a change.
  */
 export class GpuDrivers {
   private versions: readonly string[] = [];
+  private names = new Map<string, GpuNames>();
 
   set(versions: Iterable<string>): void {
     this.versions = [...new Set(versions)].filter((v) => v !== '').sort();
@@ -12,5 +21,19 @@ export class GpuDrivers {
 
   current(): readonly string[] {
     return this.versions;
+  }
+
+  setGpus(gpus: Iterable<GpuNames>): void {
+    const names = new Map<string, GpuNames>();
+    for (const g of gpus) {
+      names.set(g.uuid, g);
+      if (g.gpu) names.set(g.gpu, g);
+    }
+    this.names = names;
+  }
+
+  /** The GPU a device ID names: its UUID, or its index (a device plugin set to index IDs). */
+  gpuOf(device: string): GpuNames | undefined {
+    return this.names.get(device);
   }
 }

@@ -1,3 +1,4 @@
+import type { Place } from './pod.js';
 import type { GenerationSurface } from './generation-api.js';
 
 /** How busy a runtime is now, as far as its metrics say; a figure it does not report is absent. */
@@ -19,6 +20,8 @@ export interface RuntimeAddress {
   readonly runtime: string;
   readonly target: string;
   readonly url: string;
+  /** The pod it runs in, in a cluster. */
+  readonly place?: Place;
 }
 
 /** A runtime, and what it takes to talk to it. */

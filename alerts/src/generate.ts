@@ -6,20 +6,28 @@
  * - With `--out DIR`: a site's own bundle (rules, dashboards, manifests) from its copy of the
  *   settings, with its runbook base URL, job names, cluster label and thresholds.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GENERATED_SECTIONS, generatedPage } from '../../agent/docs/reference.js';
 import { dashboardFiles } from '../../dashboards/src/generate.js';
-import { manifestsFrom, manifestsText } from '../../deploy/kubernetes/src/manifests.js';
+import { CHART_DIR } from '../../deploy/kubernetes/src/chart.js';
+import { deployFiles, manifestsText } from '../../deploy/kubernetes/src/manifests.js';
 import { ALERT_PAGE, withAlertTable } from './alert-table.js';
 import { runbookPage, runbookPagesModule } from './runbook-pages.js';
 import { ruleGroups, rulesText } from './rules.js';
 import { parseSettings } from './settings.js';
 
-/** The repository root, from the built file (dist/alerts/src/generate.js). */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** The repository root: above the built file (dist/alerts/src/) or the source (alerts/src/). */
+const ROOT = repositoryRoot(dirname(fileURLToPath(import.meta.url)));
+
+function repositoryRoot(from: string): string {
+  for (let dir = from; dirname(dir) !== dir; dir = dirname(dir))
+    if (existsSync(join(dir, 'package.json'))) return dir;
+  throw new Error(`no package.json above ${from}`);
+}
 const DEFAULT_SETTINGS = join(ROOT, 'alerts/settings.yaml');
 const USAGE = 'usage: npm run bundle [-- --settings FILE] [--out DIR|FILE.yml]';
 
@@ -30,11 +38,13 @@ function places(out: string | undefined) {
       rules: join(ROOT, 'alerts/inferwatch.rules.yml'),
       dashboards: join(ROOT, 'dashboards'),
       manifests: join(ROOT, 'deploy/kubernetes/inferwatch.yaml'),
+      chart: join(ROOT, CHART_DIR),
     };
   return {
     rules: join(out, 'inferwatch.rules.yml'),
     dashboards: join(out, 'dashboards'),
     manifests: join(out, 'kubernetes/inferwatch.yaml'),
+    chart: join(out, 'helm/inferwatch'),
   };
 }
 
@@ -49,7 +59,9 @@ export function bundleFiles(
   const dashboards = dashboardFiles(settings);
   const files = new Map<string, string>([[to.rules, rulesText(settings, source)]]);
   for (const [file, text] of dashboards) files.set(join(to.dashboards, file), text);
-  files.set(to.manifests, manifestsText(manifestsFrom(ruleGroups(settings), dashboards)));
+  const deploy = deployFiles(ruleGroups(settings), dashboards, settings.kubernetes);
+  files.set(to.manifests, manifestsText(deploy.manifests));
+  for (const [path, text] of deploy.chart) files.set(join(to.chart, path), text);
   return files;
 }
 

@@ -6,7 +6,7 @@ import { PROBE_SETTINGS } from './areas/probe.js';
 import { QUALITY_SETTINGS } from './areas/quality.js';
 import { RUNTIME_SETTINGS } from './areas/runtime.js';
 import { SLO_SETTINGS } from './areas/slo.js';
-import { label } from './settings-fields.js';
+import { label, labelName } from './settings-fields.js';
 
 /**
  * alerts/settings.yaml: every threshold and objective the rules use, all required there. Each
@@ -17,7 +17,7 @@ export const RuleSettingsSchema = z.strictObject({
     z.literal(''),
     z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL, or ''" }),
   ]),
-  jobs: z.strictObject({ agent: label, node_exporter: label }),
+  jobs: z.strictObject({ agent: label, node_exporter: label, node_exporter_node_label: labelName }),
   cluster_label: z.union([
     z.literal(''),
     z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name, or empty'),
@@ -28,6 +28,11 @@ export const RuleSettingsSchema = z.strictObject({
   probe: PROBE_SETTINGS,
   quality: QUALITY_SETTINGS,
   cost: COST_SETTINGS,
+  /**
+   * Values of the Helm chart for the plain manifests (deploy/helm/inferwatch/values.yaml has
+   * every one), checked against the chart's schema when the bundle is made.
+   */
+  kubernetes: z.record(z.string(), z.unknown()).default({}),
 });
 
 export type RuleSettings = z.output<typeof RuleSettingsSchema>;

@@ -61,9 +61,10 @@ export class SimulatedDcgmExporter {
     this.erroring.clear();
   }
 
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/metrics`;
+  /** On loopback; another 127.0.0.0/8 address stands for a pod's own address. */
+  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(port, host, resolve));
+    return `http://${host}:${(this.server.address() as AddressInfo).port}/metrics`;
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import { adapterFor } from '../../agent/collectors/runtimes/adapters/index.js';
 import { GpuDrivers } from '../../agent/shared/gpu-drivers.js';
 import type { CollectorDeps } from '../../agent/shared/collector-factory.js';
 import { RuntimeEndpoints } from '../../agent/shared/runtime-endpoints.js';
+import { NodePods } from '../../agent/shared/node-pods.js';
 import { systemTimers } from '../../agent/core/clock.js';
 import { Durable } from '../../agent/core/durable.js';
 import { httpClient } from '../../agent/core/http.js';
@@ -23,6 +24,7 @@ export function collectorDeps(overrides: Partial<CollectorDeps> = {}): Collector
     stateLog: new StateLog(logger),
     gpuDrivers: new GpuDrivers(),
     runtimeEndpoints: new RuntimeEndpoints(),
+    nodePods: new NodePods(),
     generationOf: (kind) => adapterFor(kind).generation,
     probeStore: new ProbeStore(),
     traffic: new MeteredTraffic(),

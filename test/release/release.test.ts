@@ -324,3 +324,160 @@ describe('npm install -g', () => {
     expect([version.status, version.stdout.trim()]).toEqual([0, `inferwatch ${VERSION}`]);
   }, 180_000);
 });
+
+/**
+ * deploy/Dockerfile built by a real OCI builder (podman, from Debian) and the agent run from
+ * the image's file system. No registry is reachable here, so its base, Debian bookworm-slim,
+ * is stood in for by this machine's own Debian bookworm files the image uses (the C and C++
+ * runtime the executable links, dmesg and its libraries, the user database), imported under
+ * the base's name in a private image store. The image is not run by podman: this machine's
+ * sandbox refuses the OCI runtime's setrlimit calls; it is run from its exported file system
+ * instead, chrooted, as the image's user, in its own PID namespace with its own /proc.
+ */
+describe('the container image', () => {
+  it('builds from deploy/Dockerfile with podman, tagged with the version, and runs as its user with no Node.js', async (ctx) => {
+    if (!built) return ctx.skip();
+    if (!requireTool('podman', 'podman', () => ctx.skip())) return;
+    if (process.getuid?.() !== 0) {
+      if (CI) throw new Error('the image test needs root in CI (chroot)');
+      return ctx.skip();
+    }
+    const dir = tempDir();
+    const store = [
+      '--root',
+      join(dir, 'store'),
+      '--runroot',
+      join(dir, 'run'),
+      '--storage-driver',
+      'vfs',
+    ];
+    const podman = (args: string[]) =>
+      execFileSync('podman', [...store, ...args], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        maxBuffer: 512 * 1024 * 1024,
+        timeout: 120_000,
+      });
+
+    // The stand-in base: what the image takes from it, from this machine's bookworm.
+    const base = join(dir, 'base');
+    execFileSync('mkdir', ['-p', base]);
+    const libraries = (file: string) =>
+      execFileSync('ldd', [file], { encoding: 'utf8' }).match(/\/\S+/g) ?? [];
+    const dmesg = execFileSync('sh', ['-c', 'command -v dmesg'], { encoding: 'utf8' }).trim();
+    for (const file of new Set([
+      ...libraries(EXECUTABLE),
+      ...libraries(dmesg),
+      dmesg,
+      '/etc/passwd',
+      '/etc/group',
+    ]))
+      execFileSync('cp', ['-L', '--parents', file, base]);
+    execFileSync('install', ['-d', '-m', '1777', join(base, 'tmp')]);
+    execFileSync('tar', ['-C', base, '-cf', join(dir, 'base.tar'), '.']);
+    podman(['import', join(dir, 'base.tar'), 'docker.io/library/debian:bookworm-slim']);
+
+    const tag = `localhost/inferwatch:${VERSION}`;
+    podman([
+      'build',
+      '--isolation',
+      'chroot',
+      '--pull=never',
+      '-f',
+      'deploy/Dockerfile',
+      '-t',
+      tag,
+      '.',
+    ]);
+    const config = JSON.parse(
+      podman(['image', 'inspect', tag, '--format', '{{json .Config}}']).toString('utf8'),
+    ) as {
+      User: string;
+      Env: string[];
+      Entrypoint: string[];
+      Cmd: string[];
+      ExposedPorts: Record<string, unknown>;
+    };
+    expect(config).toMatchObject({
+      User: '65534:65534',
+      Entrypoint: ['/usr/local/bin/inferwatch'],
+      Cmd: ['run'],
+      ExposedPorts: { '9500/tcp': {} },
+    });
+
+    // Its file system: the executable as released, and no Node.js beside it.
+    const rootfs = join(dir, 'rootfs');
+    execFileSync('mkdir', ['-p', join(rootfs, 'proc')]);
+    const id = podman(['create', tag]).toString('utf8').trim();
+    podman(['export', '-o', join(dir, 'image.tar'), id]);
+    execFileSync('tar', ['-x', '-C', rootfs, '-f', join(dir, 'image.tar')]);
+    expect(
+      readFileSync(join(rootfs, 'usr/local/bin/inferwatch')).equals(readFileSync(EXECUTABLE)),
+    ).toBe(true);
+    const files = readdirSync(rootfs, { recursive: true }) as string[];
+    expect(files.filter((f) => /(^|\/)(node|node_modules)$/.test(f))).toEqual([]);
+
+    // Run as the image runs it: its entrypoint, command, user and environment, with the
+    // devices an OCI runtime gives every container, its own /proc and PID namespace.
+    execFileSync('mkdir', ['-p', join(rootfs, 'dev')]);
+    const run = [
+      'root=$1 user=$2; shift 2',
+      'for d in null zero full random urandom tty; do touch "$root/dev/$d" && mount --bind "/dev/$d" "$root/dev/$d" || exit 1; done',
+      'mount -t proc proc "$root/proc" || exit 1',
+      'exec chroot --userspec="$user" "$root" "$@"',
+    ].join('\n');
+    const child = spawn(
+      'unshare',
+      [
+        '--mount',
+        '--pid',
+        '--fork',
+        'sh',
+        '-c',
+        run,
+        'oci',
+        rootfs,
+        config.User,
+        ...config.Entrypoint,
+        ...config.Cmd,
+        '--listen',
+        '127.0.0.1:0',
+        '--ready-file',
+        '/tmp/ready',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        // Its own process group: unshare waits out a SIGTERM, the agent under it must get it.
+        detached: true,
+        env: Object.fromEntries(
+          config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+        ),
+      },
+    );
+    try {
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+      const address = await eventually(() => {
+        const ready = join(rootfs, 'tmp/ready');
+        if (!existsSync(ready)) throw new Error(`not serving yet: ${stderr.slice(-500)}`);
+        return readFileSync(ready, 'utf8').trim();
+      }, 15_000);
+      const metrics = await (
+        await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(5000) })
+      ).text();
+      expect(metrics).toContain(`inferwatch_build_info{version="${VERSION}"`);
+      // dmesg is in the image: refused to the image's unprivileged user (the DaemonSet runs
+      // it privileged, or with CAP_SYSLOG), never missing.
+      expect(metrics).toContain(
+        'inferwatch_source_errors_total{collector="kernel_events",reason="permission_denied"}',
+      );
+      expect(metrics).not.toMatch(/collector="kernel_events",reason="not_found"/);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        process.kill(-(child.pid as number), 'SIGTERM');
+        await exited;
+      }
+    }
+  }, 240_000);
+});

@@ -8,6 +8,7 @@ import {
   socketInode,
 } from '../../agent/collectors/nvidia-smi/proc-parse.js';
 import { isLocal, ProcessOwners } from '../../agent/collectors/nvidia-smi/process-owners.js';
+import { podOf } from '../../agent/shared/pod.js';
 import type { RuntimeAddress } from '../../agent/shared/runtime-endpoints.js';
 import { tempDir } from '../helpers/agent-process.js';
 import { readFixture } from '../helpers/fixtures.js';
@@ -153,5 +154,40 @@ describe('ProcessOwners on a procfs tree', () => {
       ENDPOINTS.map((e) => (e.target === 'vllm-a' ? { ...e, target: 'renamed' } : e)),
     );
     expect(owners.owner('101')?.target).toBe('renamed');
+  });
+});
+
+describe('GPU processes in pods', () => {
+  const LINES = readFixture('kubernetes', 'cgroup_kubelet-drivers.txt')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'));
+  const pod = podOf(
+    JSON.parse(readFixture('kubernetes', 'pod_hello-world_kubectl-1.29.3_calico.json')),
+  );
+  if ('error' in pod) throw new Error(pod.error);
+  const pods = new Map([[pod.pod.uid, pod.pod]]);
+  const place = { namespace: 'default', pod: 'hello-world', container: 'hello-world' };
+
+  it("each process's pod and container, from its cgroup; a process in a runtime's pod is that runtime's", async () => {
+    const { root, proc } = procTree();
+    // The systemd driver's path (cgroup v2), and a process outside any pod.
+    proc(4242, { ppid: 1, cgroup: (LINES[0] ?? '').slice(3) });
+    proc(4343, { ppid: 1, cgroup: '/system.slice/ollama.service' });
+    const owners = new ProcessOwners(root, () => 0);
+    const runtime: RuntimeAddress = {
+      runtime: 'vllm',
+      target: 'default/hello-world:8000',
+      url: 'http://10.0.15.103:8000',
+      place,
+    };
+    await owners.refresh(['4242', '4343'], [runtime], pods);
+    expect(owners.place('4242')).toEqual(place);
+    expect(owners.owner('4242')).toEqual({ runtime: 'vllm', target: 'default/hello-world:8000' });
+    expect(owners.place('4343')).toBeUndefined();
+    expect(owners.owner('4343')).toBeUndefined();
+    // Outside a cluster (no pods), nothing is placed.
+    const plain = new ProcessOwners(root, () => 0);
+    await plain.refresh(['4242'], [runtime]);
+    expect(plain.place('4242')).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { dcgmUrlOf, isDcgmExporter } from '../../shared/pod.js';
 import { withTodo } from '../../core/state-log.js';
 import { BackgroundRead } from '../../core/background-read.js';
 import {
@@ -90,6 +91,19 @@ export class DcgmCollector implements Collector {
     this.reader.stop();
   }
 
+  /**
+   * Where it is read: the configured URL; in a cluster, the dcgm-exporter pod on this node (as
+   * the GPU Operator runs it, on the pod network); else the local default.
+   */
+  private get url(): string {
+    if (this.options.configured || !this.deps.nodePods.active) return this.options.url;
+    for (const pod of this.deps.nodePods.current.values()) {
+      const url = isDcgmExporter(pod) ? dcgmUrlOf(pod) : undefined;
+      if (url) return url;
+    }
+    return this.options.url;
+  }
+
   async collect(out: Emitter, handOver: AbortSignal): Promise<void> {
     const lookingFor = !this.options.configured && !this.found;
     if (lookingFor) {
@@ -127,20 +141,20 @@ export class DcgmCollector implements Collector {
       return { state: 'failing', detail: `${reason}: ${message}`, todo: this.failingTodo() };
     }
     const last = this.reader.last;
-    if (this.found && last) return { state: 'ok', detail: summarize(this.options.url, last.value) };
+    if (this.found && last) return { state: 'ok', detail: summarize(this.url, last.value) };
     if (this.absent)
       return {
         state: 'missing',
         detail:
-          `no dcgm-exporter answers at ${this.options.url} (${this.absent}); SM, tensor and DRAM activity, ` +
+          `no dcgm-exporter answers at ${this.url} (${this.absent}); SM, tensor and DRAM activity, ` +
           'NVLink and PCIe figures are off',
         todo: ABSENT_TODO,
       };
-    return { state: 'starting', detail: `not read yet (${this.options.url})` };
+    return { state: 'starting', detail: `not read yet (${this.url})` };
   }
 
   private async read(signal: AbortSignal): Promise<DcgmReading> {
-    const response = await this.deps.http.get(this.options.url, {
+    const response = await this.deps.http.get(this.url, {
       timeoutMs: this.options.timeoutMs,
       maxBytes: this.options.maxBodyBytes,
       headers: { accept: 'text/plain' },
@@ -156,7 +170,7 @@ export class DcgmCollector implements Collector {
     if (!this.found)
       this.deps.logger.info(
         { source: NAME, gpus: reading.gpus.size },
-        `reading dcgm-exporter at ${this.options.url}`,
+        `reading dcgm-exporter at ${this.url}`,
       );
     this.found = true;
     this.absent = undefined;
@@ -181,7 +195,7 @@ export class DcgmCollector implements Collector {
         this.deps.logger.info(
           { source: NAME, reason },
           withTodo(
-            `no dcgm-exporter at ${this.options.url} (${message}); DCGM-only metrics are off`,
+            `no dcgm-exporter at ${this.url} (${message}); DCGM-only metrics are off`,
             ABSENT_TODO,
           ),
         );
@@ -192,13 +206,13 @@ export class DcgmCollector implements Collector {
     this.deps.stateLog.failing(
       NAME,
       reason,
-      `dcgm-exporter at ${this.options.url}: ${message}`,
+      `dcgm-exporter at ${this.url}: ${message}`,
       this.failingTodo(),
     );
   }
 
   private failingTodo(): string {
-    return `check that ${this.options.url} answers dcgm-exporter's metrics (curl -s URL | head), or set collectors.dcgm.url where it runs; the GPUs stay read through nvidia-smi meanwhile`;
+    return `check that ${this.url} answers dcgm-exporter's metrics (curl -s URL | head), or set collectors.dcgm.url where it runs; the GPUs stay read through nvidia-smi meanwhile`;
   }
 
   private publish(out: Emitter, reading: DcgmReading): void {

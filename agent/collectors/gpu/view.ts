@@ -60,9 +60,11 @@ export class GpuView implements Stage<GpuReport> {
     const verdict = arbitrate(reports);
     this.learn(reports);
     const { energy } = this.kept;
+    const named = [];
     for (const gpu of verdict.gpus) {
       const identity = this.identityOf(gpu);
       const labels = { gpu: identity.gpu, uuid: gpu.uuid, gpu_model: identity.gpuModel };
+      named.push(labels);
       out.emit(GPU_INFO, { ...labels, ...gpu.named.sighting.info }, 1);
       for (const figure of gpu.figures)
         out.emit(figure.metric, this.labelled(labels, figure.labels), figure.value);
@@ -71,6 +73,7 @@ export class GpuView implements Stage<GpuReport> {
       if (joules !== undefined) out.emit(GPU_ENERGY, labels, joules);
     }
     this.drivers.set(verdict.gpus.map((g) => g.named.sighting.info.driver_version ?? ''));
+    this.drivers.setGpus(named);
     this.countXids(reports, verdict, out);
     out.report(ENERGY_SPENT, { joules: energy.sum() });
     this.last = verdict;

@@ -10,6 +10,7 @@ import { RateLimitedWarning } from '../../core/state-log.js';
 import { StreamSupervisor, type Backoff } from '../../core/supervisor.js';
 import { Waiters } from '../../core/waiters.js';
 import type { Deps, GpuSnapshot } from './collector.js';
+import type { NodePods } from '../../shared/node-pods.js';
 import type { RuntimeEndpoints } from '../../shared/runtime-endpoints.js';
 import { GPU_PROCESS_MEMORY_USED } from './metrics.js';
 import { COMPUTE_APPS_FIELDS, parseComputeAppLine, type ComputeApp } from './parse.js';
@@ -23,6 +24,8 @@ export interface ComputeAppsOptions {
   /** Says which runtime owns each process; absent when attribution is off. */
   readonly owners?: ProcessOwners;
   readonly endpoints: RuntimeEndpoints;
+  /** This node's pods, in a cluster: each process is labelled with its own. */
+  readonly pods?: NodePods;
 }
 
 const NAME = 'nvidia_smi_processes';
@@ -117,6 +120,7 @@ export class ComputeAppsCollector implements Collector {
     for (const { app, bytes } of totals.values()) {
       const gpu = byUuid.get(app.uuid);
       const owner = this.options.owners?.owner(app.pid);
+      const place = this.options.owners?.place(app.pid);
       out.emit(
         GPU_PROCESS_MEMORY_USED,
         {
@@ -127,6 +131,9 @@ export class ComputeAppsCollector implements Collector {
           process: app.process,
           runtime: owner?.runtime ?? '',
           target: owner?.target ?? '',
+          ...(place
+            ? { namespace: place.namespace, pod: place.pod, container: place.container }
+            : {}),
         },
         bytes,
       );
@@ -192,12 +199,14 @@ export class ComputeAppsCollector implements Collector {
     const owners = this.options.owners;
     if (!owners) return;
     const pids = [...new Set(apps.map((a) => a.pid))];
-    owners.refresh(pids, this.options.endpoints.current).catch((error: unknown) => {
-      this.warnings.warn(
-        { source: NAME, error: error instanceof Error ? error.message : String(error) },
-        'could not tell which runtime owns the GPU processes',
-      );
-    });
+    owners
+      .refresh(pids, this.options.endpoints.current, this.options.pods?.current)
+      .catch((error: unknown) => {
+        this.warnings.warn(
+          { source: NAME, error: error instanceof Error ? error.message : String(error) },
+          'could not tell which runtime owns the GPU processes',
+        );
+      });
   }
 
   private attribution(): string {

@@ -30,6 +30,7 @@ export const nvidiaSmi: CollectorFactory = {
         startTimeoutMs: c.start_timeout_ms,
         backoff,
         endpoints: deps.runtimeEndpoints,
+        pods: deps.nodePods,
         ...(c.processes.runtime_attribution
           ? {
               owners: new ProcessOwners(config.collectors.host.proc_path, () =>

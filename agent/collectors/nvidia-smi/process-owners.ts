@@ -2,6 +2,7 @@ import { readdir, readlink } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { readSmallFile } from '../../core/small-file.js';
+import { cgroupPlace, type Place, type PodView } from '../../shared/pod.js';
 import type { RuntimeAddress } from '../../shared/runtime-endpoints.js';
 import {
   cgroupKey,
@@ -14,6 +15,12 @@ import {
 export interface Owner {
   readonly runtime: string;
   readonly target: string;
+}
+
+/** The pod a GPU process runs in, as found for the process that started at startTime. */
+interface Placed {
+  readonly startTime: string;
+  readonly place: Place | undefined;
 }
 
 /** Listening sockets are looked up again at most this often while a process is unexplained. */
@@ -39,6 +46,7 @@ interface Known {
  */
 export class ProcessOwners {
   private readonly known = new Map<string, Known>();
+  private readonly placed = new Map<string, Placed>();
   private listeners = new Map<string, RuntimeAddress>();
   private listenerCgroups = new Map<string, string>();
   private scan = 0;
@@ -57,12 +65,60 @@ export class ProcessOwners {
     return this.known.get(pid)?.owner;
   }
 
+  /** The pod a process runs in, in a cluster (the host's PID namespace shared with the agent). */
+  place(pid: string): Place | undefined {
+    return this.placed.get(pid)?.place;
+  }
+
   /** Explains the given GPU processes; one refresh at a time. */
-  refresh(pids: readonly string[], endpoints: readonly RuntimeAddress[]): Promise<void> {
-    this.running ??= this.refreshNow(pids, endpoints).finally(() => {
-      this.running = undefined;
-    });
+  refresh(
+    pids: readonly string[],
+    endpoints: readonly RuntimeAddress[],
+    pods: ReadonlyMap<string, PodView> = new Map(),
+  ): Promise<void> {
+    // Placed last: a pod's runtime owns its processes whatever the listener scan concluded.
+    this.running ??= this.refreshNow(pids, endpoints)
+      .then(() => this.placeAll(pids, endpoints, pods))
+      .finally(() => {
+        this.running = undefined;
+      });
     return this.running;
+  }
+
+  /**
+   * Each process's pod, from its cgroup; a process in a runtime's pod is that runtime's (its
+   * sockets are in the pod's network namespace, out of the listener scan's sight).
+   */
+  private async placeAll(
+    pids: readonly string[],
+    endpoints: readonly RuntimeAddress[],
+    pods: ReadonlyMap<string, PodView>,
+  ): Promise<void> {
+    const live = new Set(pids);
+    for (const pid of this.placed.keys()) if (!live.has(pid)) this.placed.delete(pid);
+    if (pods.size === 0) return;
+    for (const pid of pids) {
+      const stat = await this.stat(pid);
+      if (!stat) continue;
+      let place = this.placed.get(pid);
+      if (place?.startTime !== stat.startTime || !place.place) {
+        const text = await readSmallFile(join(this.procPath, pid, 'cgroup'), SMALL_MAX_BYTES).catch(
+          () => '',
+        );
+        place = { startTime: stat.startTime, place: cgroupPlace(text, pods) };
+        this.placed.set(pid, place);
+      }
+      const where = place.place;
+      const runtime = where
+        ? endpoints.find((e) => e.place?.namespace === where.namespace && e.place.pod === where.pod)
+        : undefined;
+      if (runtime)
+        this.known.set(pid, {
+          startTime: stat.startTime,
+          owner: { runtime: runtime.runtime, target: runtime.target },
+          scan: this.scan,
+        });
+    }
   }
 
   private async refreshNow(

@@ -8,6 +8,9 @@ import type { RuntimeAdapter } from './adapter.js';
 import { adapterFor } from './adapters/index.js';
 import { runtimeApi } from './api.js';
 import { discover, identify } from './discovery.js';
+import { PodDiscovery } from './pod-discovery.js';
+import { placedByTarget } from '../../shared/place.js';
+import type { Place } from '../../shared/pod.js';
 import { TargetFolder } from './fold.js';
 import { describeTarget } from './describe.js';
 import { emitProxied, proxiedConcepts } from './proxied.js';
@@ -43,6 +46,8 @@ export interface ProxiedTarget {
 const NAME = 'runtimes';
 /** Identifying a configured target of no given kind tries every adapter; all of it is bounded. */
 const IDENTIFY_BUDGET_MS = 10_000;
+/** Pods change in bursts (a rollout): one look after the burst, not one per event. */
+const POD_SETTLE_MS = 1000;
 
 /**
  * LLM runtimes: configured targets and the ones discovery found, normalized onto the
@@ -61,6 +66,9 @@ export class RuntimesCollector implements Collector {
   private firstRefresh: Promise<void> | undefined;
   private refreshing: Promise<void> | undefined;
   private stopped = false;
+  private readonly pods: PodDiscovery;
+  private stopWatchingPods: (() => void) | undefined;
+  private podLook: TimerHandle | undefined;
 
   constructor(
     private readonly options: RuntimesOptions,
@@ -74,6 +82,13 @@ export class RuntimesCollector implements Collector {
         this.newTarget(name, config.url, config, config.kind ? adapterFor(config.kind) : undefined),
       );
     }
+    this.pods = new PodDiscovery(deps.http, {
+      timeoutMs: IDENTIFY_BUDGET_MS,
+      requestTimeoutMs: options.timeoutMs,
+      maxBytes: options.maxBodyBytes,
+      retryMs: options.refreshIntervalMs,
+      now: () => deps.clock.monotonicMs(),
+    });
   }
 
   start(): Promise<void> {
@@ -81,12 +96,22 @@ export class RuntimesCollector implements Collector {
     this.stopRefreshing = every(this.deps.timers, this.options.refreshIntervalMs, () => {
       void this.refresh();
     });
+    if (this.options.discovery)
+      this.stopWatchingPods = this.deps.nodePods.onChange(() => {
+        if (this.podLook) return;
+        this.podLook = this.deps.timers.setTimeout(() => {
+          this.podLook = undefined;
+          if (!this.stopped) void this.refresh();
+        }, POD_SETTLE_MS);
+      });
     return Promise.resolve();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopRefreshing?.();
+    this.stopWatchingPods?.();
+    if (this.podLook) this.deps.timers.clearTimeout(this.podLook);
     for (const target of this.targets.values()) target.reader.stop();
     await this.refreshing?.catch(() => undefined);
   }
@@ -116,17 +141,39 @@ export class RuntimesCollector implements Collector {
     this.publish();
   }
 
+  /**
+   * In a cluster, the runtimes are this node's pods, read at the pod's address (loopback is the
+   * agent's own pod there); elsewhere, whatever answers on the discovery host's ports.
+   */
   private async rediscover(discovery: NonNullable<RuntimesOptions['discovery']>): Promise<void> {
-    const found = await discover(this.deps.http, {
+    const pods = this.deps.nodePods;
+    if (pods.active) await this.untilListed(pods.listed, discovery.timeoutMs);
+    const found = pods.active
+      ? await this.pods.discover([...pods.current.values()])
+      : await this.discoverLocal(discovery);
+    mergeFound(this.targets, found, {
+      make: (d) => this.newTarget(d.name, d.url, undefined, d.adapter, d.place),
+      logger: this.deps.logger,
+    });
+  }
+
+  /** The first look waits for the pods to be listed (`once`, doctor), a pass's time at most. */
+  private async untilListed(listed: Promise<void>, timeoutMs: number): Promise<void> {
+    let timer: TimerHandle | undefined;
+    await Promise.race([
+      listed,
+      new Promise<void>((resolve) => (timer = this.deps.timers.setTimeout(resolve, timeoutMs))),
+    ]);
+    if (timer) this.deps.timers.clearTimeout(timer);
+  }
+
+  private discoverLocal(discovery: NonNullable<RuntimesOptions['discovery']>) {
+    return discover(this.deps.http, {
       host: discovery.host,
       ports: discovery.ports.filter((p) => !configuredPorts(this.targets, discovery.host).has(p)),
       timeoutMs: discovery.timeoutMs,
       requestTimeoutMs: this.options.timeoutMs,
       maxBytes: this.options.maxBodyBytes,
-    });
-    mergeFound(this.targets, found, {
-      make: (name, url, adapter) => this.newTarget(name, url, undefined, adapter),
-      logger: this.deps.logger,
     });
   }
 
@@ -161,7 +208,8 @@ export class RuntimesCollector implements Collector {
     if (target.adapter) target.facts = await target.adapter.facts(api).catch(() => target.facts);
   }
 
-  async collect(out: Emitter, handOver: AbortSignal): Promise<void> {
+  async collect(emitter: Emitter, handOver: AbortSignal): Promise<void> {
+    const out = placedByTarget(emitter, (name) => this.targets.get(name)?.place);
     const targets = [...this.targets.values()];
     const ended = await Promise.all(
       targets.map((t) =>
@@ -251,10 +299,11 @@ export class RuntimesCollector implements Collector {
     url: string,
     config: TargetConfig | undefined,
     adapter: RuntimeAdapter | undefined,
+    place?: Place,
   ): RuntimeTarget {
     let ledger = this.ledgers.get(name);
     if (!ledger) this.ledgers.set(name, (ledger = { folder: new TargetFolder() }));
-    return new RuntimeTarget(name, url, config, adapter, ledger, {
+    return new RuntimeTarget(name, url, config, adapter, ledger, place, {
       clock: this.deps.clock,
       readTimeoutMs: this.options.timeoutMs,
       maxModels: this.options.maxModels,

@@ -1,5 +1,6 @@
 import { formatHostPort } from '../../core/listen.js';
 import { HttpError, type HttpClient } from '../../core/http.js';
+import type { Place } from '../../shared/pod.js';
 import type { RuntimeAdapter } from './adapter.js';
 import { ADAPTERS } from './adapters/index.js';
 import { runtimeApi } from './api.js';
@@ -7,6 +8,10 @@ import { runtimeApi } from './api.js';
 export interface Discovered {
   readonly adapter: RuntimeAdapter;
   readonly url: string;
+  /** Its series' target label; the URL's host:port when not given. */
+  readonly name?: string;
+  /** The pod it runs in, found among this node's pods. */
+  readonly place?: Place;
 }
 
 export const DEFAULT_PORTS: readonly number[] = [

@@ -19,6 +19,7 @@ export function endpointOf(
     generation: adapter.generation,
     target: t.name,
     url: t.url,
+    ...(t.place ? { place: t.place } : {}),
     probeUrl,
     headers: t.headers,
     promptTokensCounted: promptTokensCountedBy(adapter),

@@ -1,37 +1,40 @@
 import { counter, gauge, histogram } from '../../core/metric.js';
+import { PLACE_LABELS } from '../../shared/place.js';
 import { INTER_TOKEN_BUCKETS, REQUEST_BUCKETS, TTFT_BUCKETS } from './buckets.js';
 
-const SERIES = ['runtime', 'target', 'model'] as const;
+/** A runtime's series; in a cluster each also names the pod it is read from. */
+const TARGET = ['runtime', 'target', ...PLACE_LABELS] as const;
+const SERIES = ['runtime', 'target', 'model', ...PLACE_LABELS] as const;
 
 export const RUNTIME_INFO = gauge(
   'inferwatch_llm_runtime_info',
   'A runtime serving a model: 1 per target and model. metrics_source: native (its own metrics endpoint), derived (its API only) or none.',
-  ['runtime', 'runtime_version', 'model', 'target', 'metrics_source'],
+  ['runtime', 'runtime_version', 'model', 'target', 'metrics_source', ...PLACE_LABELS],
 );
 export const METRICS_SOURCE = gauge(
   'inferwatch_llm_metrics_source_info',
   "Where each concept's figures come from for a target: native, derived, proxy (measured by the metering proxy on its traffic) or none; approx=true where they only approximate the concept. Always 1.",
-  ['runtime', 'target', 'concept', 'metrics_source', 'approx'],
+  ['runtime', 'target', 'concept', 'metrics_source', 'approx', ...PLACE_LABELS],
 );
 export const RUNTIME_UP = gauge(
   'inferwatch_llm_runtime_up',
   'Whether the runtime is up (1): it answered its last read, or took the connection and is only slow to answer (see inferwatch_llm_runtime_unresponsive). 0: it refused or reset the connection, could not be reached, or answered with an error.',
-  ['runtime', 'target'],
+  TARGET,
 );
 export const RUNTIME_UNRESPONSIVE = gauge(
   'inferwatch_llm_runtime_unresponsive',
   'Whether the runtime took the connection but did not answer its last read in time (1): busy or saturated, not down. Its last good values are served meanwhile, see inferwatch_llm_runtime_last_read_timestamp_seconds.',
-  ['runtime', 'target'],
+  TARGET,
 );
 export const RUNTIME_LAST_READ = gauge(
   'inferwatch_llm_runtime_last_read_timestamp_seconds',
   "When the runtime's figures served now were read, in seconds since the epoch: time() minus it is their age.",
-  ['runtime', 'target'],
+  TARGET,
 );
 export const MODELS_DROPPED = gauge(
   'inferwatch_llm_models_dropped',
   'Models the runtime reported in its last read beyond collectors.runtimes.max_models, whose series were left out.',
-  ['runtime', 'target'],
+  TARGET,
 );
 export const REQUESTS_WAITING = gauge(
   'inferwatch_llm_requests_waiting',

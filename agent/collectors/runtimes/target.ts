@@ -1,5 +1,6 @@
 import { BackgroundRead } from '../../core/background-read.js';
 import type { Clock } from '../../core/clock.js';
+import type { Place } from '../../shared/pod.js';
 import { CollectorError, failureOf } from '../../core/collector.js';
 import { HttpError, isUnresponsive } from '../../core/http.js';
 import type { MetricDef, Sample } from '../../core/metric.js';
@@ -64,6 +65,8 @@ export class RuntimeTarget {
     readonly config: TargetConfig | undefined,
     adapter: RuntimeAdapter | undefined,
     private readonly ledger: TargetLedger,
+    /** The pod it runs in, when found among this node's pods: its series name it. */
+    readonly place: Place | undefined,
     options: {
       readonly clock: Clock;
       readonly readTimeoutMs: number;

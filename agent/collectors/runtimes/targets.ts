@@ -3,7 +3,6 @@ import { CredentialError, readApiKey } from '../../core/credentials.js';
 import type { Logger } from '../../core/logger.js';
 import type { SourceErrors } from '../../core/self-metrics.js';
 import type { StateLog } from '../../core/state-log.js';
-import type { RuntimeAdapter } from './adapter.js';
 import type { Discovered } from './discovery.js';
 import { hostPort, portOf } from './target-name.js';
 import type { RuntimeTarget, Standing } from './target.js';
@@ -32,28 +31,30 @@ export function configuredPorts(
 /**
  * What a discovery pass found, merged into the targets: a runtime found anew (or another
  * runtime on a known port) is added; one no longer found is dropped, unless it is configured
- * or still reads well (one slow answer during a pass does not drop it).
+ * or still reads well (one slow answer during a pass does not drop it) and is not a pod's.
  */
 export function mergeFound(
   targets: Map<string, RuntimeTarget>,
   found: readonly Discovered[],
   context: {
-    readonly make: (name: string, url: string, adapter: RuntimeAdapter) => RuntimeTarget;
+    readonly make: (found: Discovered & { readonly name: string }) => RuntimeTarget;
     readonly logger: Logger;
   },
 ): void {
   const names = new Set<string>();
-  for (const { adapter, url } of found) {
-    const name = hostPort(url);
+  for (const d of found) {
+    const name = d.name ?? hostPort(d.url);
     names.add(name);
     const known = targets.get(name);
-    if (known && known.adapter === adapter) continue;
+    if (known && known.adapter === d.adapter && known.url === d.url) continue;
     known?.reader.stop();
-    targets.set(name, context.make(name, url, adapter));
-    context.logger.info({ target: name, runtime: adapter.kind }, 'runtime found');
+    targets.set(name, context.make({ ...d, name }));
+    context.logger.info({ target: name, runtime: d.adapter.kind }, 'runtime found');
   }
   for (const [name, target] of targets) {
-    if (target.config || names.has(name) || target.standing()?.kind === 'ok') continue;
+    if (target.config || names.has(name)) continue;
+    // A pod that is gone is gone, however well it read; its address may be another's soon.
+    if (!target.place && target.standing()?.kind === 'ok') continue;
     target.reader.stop();
     targets.delete(name);
     context.logger.info({ target: name }, 'runtime no longer answers; dropped until found again');

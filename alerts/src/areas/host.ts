@@ -1,6 +1,7 @@
 import { host, kernel } from '../metrics.js';
 import { promql } from '../promql.js';
 import { defineAlert, type Area } from '../rule.js';
+import type { RuleSettings } from '../settings.js';
 
 export const HOST_ALERTS = {
   hostOOMKill: defineAlert(
@@ -37,7 +38,7 @@ export const hostArea: Area = {
         ),
         alert(
           HOST_ALERTS.hostDown,
-          `up{job="${s.jobs.node_exporter}", node!=""} == 0 and on (node) up{job="${s.jobs.agent}"} == 0`,
+          nodeExporterDown(s.jobs) + ` and on (node) up{job="${s.jobs.agent}"} == 0`,
           {
             summary:
               'An inference node is unreachable: neither node_exporter nor the agent answers.',
@@ -50,3 +51,14 @@ export const hostArea: Area = {
     },
   ],
 };
+
+/**
+ * node_exporter's down targets, named by node: where its scrape writes the node's name into
+ * another label (kube-prometheus: instance), that label is copied into node, which the agent's
+ * series and the inhibitions use.
+ */
+function nodeExporterDown(jobs: RuleSettings['jobs']): string {
+  const by = jobs.node_exporter_node_label;
+  const up = `up{job="${jobs.node_exporter}", ${by}!=""}`;
+  return by === 'node' ? `${up} == 0` : `label_replace(${up}, "node", "$1", "${by}", "(.*)") == 0`;
+}

@@ -1,0 +1,252 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimulatedDcgmExporter } from '../../demo/sim/dcgm.js';
+import { uuidOf } from '../../demo/sim/gpu-identity.js';
+import { seededRandom } from '../../demo/sim/random.js';
+import { SimulatedRuntime } from '../../demo/sim/runtime.js';
+import { FakeKubeApi, type PodSpec } from '../fake/kube-api.js';
+import { FakeKubelet } from '../fake/kubelet.js';
+import { agentsKilledAfterEach, FAKE_BIN, MAIN, tempDir } from '../helpers/agent-process.js';
+
+/**
+ * The agent as the DaemonSet runs it, on a node simulated on loopback: an API server holding
+ * the node's pods, two runtime pods and a dcgm-exporter pod each on their own address
+ * (127.0.0.2-4 stand for pod IPs), and the kubelet's pod-resources socket.
+ */
+const TOKEN = 'planted-sa-token-c0ffee-1234';
+const NODE = 'gpu-node-1';
+const api = new FakeKubeApi(TOKEN);
+const kubelet = new FakeKubelet(join(tempDir(), 'kubelet.sock'));
+const vllm = new SimulatedRuntime({
+  kind: 'vllm',
+  model: 'meta-llama/Llama-3.1-8B-Instruct',
+  random: seededRandom(1),
+});
+const sglang = new SimulatedRuntime({
+  kind: 'sglang',
+  model: 'Qwen/Qwen2.5-7B-Instruct',
+  random: seededRandom(2),
+});
+const dcgm = new SimulatedDcgmExporter({
+  gpus: 2,
+  hostname: NODE,
+  activity: () => ({ utilization: 0.5, powerWatts: 300 }),
+  lost: () => new Set(),
+});
+let apiUrl = '';
+const pods: PodSpec[] = [];
+
+const portOf = (url: string) => Number(new URL(url).port);
+const run = promisify(execFile);
+
+beforeAll(async () => {
+  apiUrl = await api.listen();
+  await kubelet.listen();
+  const [vllmUrl, sglangUrl, dcgmUrl] = await Promise.all([
+    vllm.listen(0, '127.0.0.2'),
+    sglang.listen(0, '127.0.0.3'),
+    dcgm.listen(0, '127.0.0.4'),
+  ]);
+  pods.push(
+    {
+      name: 'llama-8b-0',
+      namespace: 'serving',
+      uid: 'a1a1a1a1-0000-4000-8000-000000000001',
+      nodeName: NODE,
+      ip: '127.0.0.2',
+      containers: [
+        {
+          name: 'vllm',
+          image: 'vllm/vllm-openai:v0.11.0',
+          ports: [{ containerPort: portOf(vllmUrl), name: 'http' }],
+        },
+      ],
+    },
+    {
+      name: 'qwen-7b-5d9f8',
+      namespace: 'serving',
+      uid: 'a1a1a1a1-0000-4000-8000-000000000002',
+      nodeName: NODE,
+      ip: '127.0.0.3',
+      // Declares no port: the annotation says where it listens.
+      containers: [{ name: 'sglang', image: 'lmsysorg/sglang:v0.5.4' }],
+      annotations: { 'inferwatch.io/ports': String(portOf(sglangUrl)) },
+    },
+    {
+      name: 'nvidia-dcgm-exporter-x7k2p',
+      namespace: 'gpu-operator',
+      uid: 'a1a1a1a1-0000-4000-8000-000000000003',
+      nodeName: NODE,
+      ip: '127.0.0.4',
+      labels: { app: 'nvidia-dcgm-exporter' },
+      containers: [
+        {
+          name: 'nvidia-dcgm-exporter',
+          image: 'nvcr.io/nvidia/k8s/dcgm-exporter:3.3.5-3.4.0-ubuntu22.04',
+          ports: [{ containerPort: portOf(dcgmUrl), name: 'metrics' }],
+        },
+      ],
+    },
+    {
+      // The same runtime on another node: not this agent's.
+      name: 'llama-8b-1',
+      namespace: 'serving',
+      uid: 'a1a1a1a1-0000-4000-8000-000000000004',
+      nodeName: 'gpu-node-2',
+      ip: '127.0.0.2',
+      containers: [
+        {
+          name: 'vllm',
+          image: 'vllm/vllm-openai:v0.11.0',
+          ports: [{ containerPort: portOf(vllmUrl) }],
+        },
+      ],
+    },
+  );
+  for (const pod of pods) api.put(pod);
+  kubelet.allocations = [
+    {
+      namespace: 'serving',
+      pod: 'llama-8b-0',
+      container: 'vllm',
+      resource: 'nvidia.com/gpu',
+      devices: [uuidOf(0)],
+    },
+    {
+      namespace: 'serving',
+      pod: 'qwen-7b-5d9f8',
+      container: 'sglang',
+      resource: 'nvidia.com/gpu',
+      devices: [uuidOf(1)],
+    },
+  ];
+});
+afterAll(() =>
+  Promise.all([api.close(), kubelet.close(), vllm.close(), sglang.close(), dcgm.close()]),
+);
+
+const agent = agentsKilledAfterEach();
+
+function config(dir: string, socket: string): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
+  return `
+collectors:
+  nvidia_smi: { interval_ms: 200, processes: { interval_ms: 1000 } }
+  kernel_events: { enabled: false }
+  kubernetes:
+    enabled: true
+    api_url: ${apiUrl}
+    node_name: ${NODE}
+    token_file: ${join(dir, 'token')}
+    pod_resources: { enabled: true, socket: ${socket}, interval_s: 1 }
+probe:
+  interval_s: 5
+  jitter_ratio: 0
+  timeout_ms: 4000
+  stall_ms: 2000
+`;
+}
+
+async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('the agent in a cluster', () => {
+  it("reads this node's runtime pods at their addresses, labels them with their pods, probes them, reads dcgm-exporter's pod and maps GPUs to pods", async () => {
+    const dir = tempDir();
+    const a = await agent({ config: config(dir, kubelet.socket), env: { FAKE_NVSMI_GPUS: '2' } });
+    let text = '';
+    const read = async () => (text = await (await a.get('/metrics')).text());
+    const vllmTarget = `serving/llama-8b-0:${portOf(vllm.url)}`;
+    const sglangTarget = `serving/qwen-7b-5d9f8:${portOf(sglang.url)}`;
+    await until(async () => {
+      await read();
+      return (
+        text.includes(
+          `inferwatch_llm_runtime_up{runtime="vllm",target="${vllmTarget}",namespace="serving",pod="llama-8b-0",container="vllm"} 1`,
+        ) &&
+        text.includes(
+          `inferwatch_llm_runtime_up{runtime="sglang",target="${sglangTarget}",namespace="serving",pod="qwen-7b-5d9f8",container="sglang"} 1`,
+        ) &&
+        /inferwatch_probe_success\{target="serving\/llama-8b-0:\d+",model="[^"]+",probe="[^"]+",namespace="serving",pod="llama-8b-0",container="vllm"\} 1/.test(
+          text,
+        ) &&
+        /inferwatch_probe_success\{[^}]*pod="qwen-7b-5d9f8"[^}]*\} 1/.test(text) &&
+        text.includes('inferwatch_collector_success{collector="dcgm"} 1') &&
+        text.includes(`inferwatch_gpu_pod_info{gpu="0",uuid="${uuidOf(0)}"`)
+      );
+    });
+    // Every runtime series of a pod names it, the model's served name included.
+    const vllmSeries = text
+      .split('\n')
+      .filter((l) => l.includes(`target="${vllmTarget}"`) && l.startsWith('inferwatch_llm_'));
+    expect(vllmSeries.length).toBeGreaterThan(10);
+    for (const line of vllmSeries)
+      expect(line).toContain('namespace="serving",pod="llama-8b-0",container="vllm"');
+    expect(text).toContain('model="meta-llama/Llama-3.1-8B-Instruct"');
+    // GPU 0 is the vLLM pod's, GPU 1 the SGLang pod's.
+    expect(text).toMatch(
+      new RegExp(
+        `inferwatch_gpu_pod_info\\{gpu="0",uuid="${uuidOf(0)}",gpu_model="[^"]*",device="${uuidOf(0)}",resource="nvidia.com/gpu",namespace="serving",pod="llama-8b-0",container="vllm"\\} 1`,
+      ),
+    );
+    expect(text).toMatch(
+      new RegExp(
+        `inferwatch_gpu_pod_info\\{gpu="1",[^}]*pod="qwen-7b-5d9f8",container="sglang"\\} 1`,
+      ),
+    );
+    // dcgm-exporter was read at its pod's address, not on loopback.
+    expect(text).toMatch(/inferwatch_gpu_sm_active_ratio\{gpu="0"/);
+    expect(text).toContain('inferwatch_kubernetes_watch_synced 1');
+    expect(text).toContain('inferwatch_kubernetes_watch_failures_total 0');
+    expect(text).toContain('inferwatch_kubernetes_pods_dropped 0');
+    expect(text).toContain('inferwatch_kubernetes_pods{phase="Running"} 3');
+    // Not the other node's pod, not the exporter as a runtime.
+    expect(text).not.toContain('llama-8b-1');
+    expect(text).not.toMatch(/inferwatch_llm_runtime_up\{[^}]*nvidia-dcgm-exporter/);
+    // Only this node's pods were asked for, with the token.
+    expect(api.requests.every((r) => r.includes('fieldSelector=spec.nodeName%3Dgpu-node-1'))).toBe(
+      true,
+    );
+
+    // A pod deleted: its runtime and its series go at once.
+    api.remove('a1a1a1a1-0000-4000-8000-000000000002');
+    await until(async () => !/inferwatch_llm_runtime_up\{[^}]*qwen-7b/.test(await read()), 10_000);
+    expect(text).toContain(`target="${vllmTarget}"`);
+    // The pod comes back on another address: found again there.
+    api.put(pods[1] as PodSpec);
+    await until(
+      async () => /inferwatch_llm_runtime_up\{[^}]*pod="qwen-7b-5d9f8"[^}]*\} 1/.test(await read()),
+      10_000,
+    );
+
+    // The service account token never reaches logs, metrics or pages.
+    const status = await (await a.get('/')).text();
+    expect(JSON.stringify(a.logs) + text + status).not.toContain('planted-sa-token');
+  }, 60_000);
+
+  it('once, as doctor and a person in the pod run it, waits for the pods and reads the runtimes among them', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'config.yaml'), config(dir, kubelet.socket));
+    const { stdout } = await run(
+      process.execPath,
+      [MAIN, 'once', '--config', join(dir, 'config.yaml')],
+      {
+        env: { PATH: `${FAKE_BIN}:/usr/bin:/bin`, FAKE_NVSMI_GPUS: '2' },
+        timeout: 30_000,
+      },
+    );
+    expect(stdout).toMatch(
+      /inferwatch_llm_runtime_up\{runtime="vllm",target="serving\/llama-8b-0:\d+",namespace="serving",pod="llama-8b-0",container="vllm"\} 1/,
+    );
+    expect(stdout).toContain('inferwatch_kubernetes_watch_synced 1');
+  }, 60_000);
+});
