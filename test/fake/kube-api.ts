@@ -82,6 +82,8 @@ export class FakeKubeApi {
   readonly requests: string[] = [];
   /** The next list or watch answers this status instead (one request). */
   failNext: number | undefined;
+  /** Watches end as soon as they start (a server or proxy cutting them short). */
+  endWatchesAtOnce = false;
 
   constructor(private readonly token: string) {
     this.server = createServer((req, res) => this.handle(req, res));
@@ -165,6 +167,7 @@ export class FakeKubeApi {
       res.write(
         `${JSON.stringify({ type: 'BOOKMARK', object: { kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion: version } } })}\n`,
       );
+      if (this.endWatchesAtOnce) return void res.end();
       const entry = { res, node };
       this.watches.add(entry);
       res.on('close', () => this.watches.delete(entry));

@@ -30,6 +30,7 @@ export class KubernetesCollector implements Collector {
       new KubeApi(options.api),
       options.watch,
       deps.timers,
+      () => deps.clock.monotonicMs(),
       (pods) => deps.nodePods.set(pods),
       (reason, message) => {
         deps.errors.count(NAME, reason);

@@ -48,6 +48,7 @@ export class PodWatch {
     private readonly api: KubeApi,
     private readonly options: PodWatchOptions,
     private readonly timers: Timers,
+    private readonly nowMs: () => number,
     private readonly changed: (pods: ReadonlyMap<string, PodView>) => void,
     private readonly failed: (reason: string, message: string) => void,
     private readonly recovered: () => void,
@@ -72,9 +73,13 @@ export class PodWatch {
     while (!this.abort.signal.aborted) {
       try {
         version ??= await this.list();
+        const startedMs = this.nowMs();
         version = await this.watchFrom(version);
-        delay = this.options.backoff.initialMs;
-        continue;
+        // A watch the server ends at once, again and again, must not become a busy loop.
+        if (this.nowMs() - startedMs >= MIN_WATCH_MS) {
+          delay = this.options.backoff.initialMs;
+          continue;
+        }
       } catch (error) {
         if (this.abort.signal.aborted) return;
         const failure =
@@ -88,7 +93,8 @@ export class PodWatch {
           this.failed(failure.reason, failure.message);
         }
       }
-      if (version === undefined && this.state.lastError === undefined) continue;
+      if (version === undefined && this.state.lastError === undefined && this.state.lists > 0)
+        continue;
       await this.sleep(delay);
       delay = Math.min(delay * 2, this.options.backoff.maxMs);
     }
@@ -203,6 +209,9 @@ export class PodWatch {
     });
   }
 }
+
+/** A watch that lasted less than this is resumed after the backoff, not at once. */
+const MIN_WATCH_MS = 1000;
 
 /** The server no longer has the history to resume from: list again. */
 class Gone extends Error {}

@@ -52,6 +52,7 @@ async function start(options: { maxPods?: number; token?: string } = {}) {
       backoff: { initialMs: 20, maxMs: 100 },
     },
     systemTimers,
+    () => performance.now(),
     (p) => (pods = p),
     (_reason, message) => failures.push(message),
     () => undefined,
@@ -125,5 +126,16 @@ describe('the pod watch', () => {
     await until(() => t.watch.state.synced);
     expect(names(t.pods())).toEqual(['a', 'b']);
     expect(t.watch.state.dropped).toBe(1);
+  });
+
+  it('a server that ends every watch at once is not asked again in a busy loop', async () => {
+    const t = await start();
+    t.server.endWatchesAtOnce = true;
+    t.watch.start();
+    await new Promise((r) => setTimeout(r, 400));
+    const watches = t.server.requests.filter((r) => r.includes('watch=1')).length;
+    // The backoff (20 ms, doubling to 100 ms) allows about six in 400 ms; a busy loop, hundreds.
+    expect(watches).toBeGreaterThan(1);
+    expect(watches).toBeLessThan(12);
   });
 });
