@@ -7,13 +7,15 @@ export interface GpuNames {
 
 /**
  * What the GPU view saw in its last scrape, for the sources that need it: the driver versions
- * (the evaluation records what a result rests on) and each GPU's names (the pod-resources
- * source labels a device with its GPU). Empty while no reader reports a GPU: unknown, which
+ * (the evaluation records what a result rests on) and each GPU's names and MIG devices (the
+ * pod-resources source labels a device with its GPU). Empty while no reader reports a GPU: unknown, which
  * is not a change.
  */
 export class GpuDrivers {
   private versions: readonly string[] = [];
   private names = new Map<string, GpuNames>();
+  /** MIG device UUID to the UUID of the GPU it is carved from. */
+  private migParents: ReadonlyMap<string, string> = new Map();
 
   set(versions: Iterable<string>): void {
     this.versions = [...new Set(versions)].filter((v) => v !== '').sort();
@@ -32,8 +34,16 @@ export class GpuDrivers {
     this.names = names;
   }
 
-  /** The GPU a device ID names: its UUID, or its index (a device plugin set to index IDs). */
+  /** The MIG devices of the GPUs, as nvidia-smi last listed them. */
+  setMigParents(parents: ReadonlyMap<string, string>): void {
+    this.migParents = parents;
+  }
+
+  /**
+   * The GPU a device ID names: its UUID, its index (a device plugin set to index IDs), or a
+   * MIG device's UUID (the GPU it is carved from).
+   */
   gpuOf(device: string): GpuNames | undefined {
-    return this.names.get(device);
+    return this.names.get(this.migParents.get(device) ?? device);
   }
 }

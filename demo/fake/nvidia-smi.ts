@@ -225,6 +225,28 @@ async function queryComputeApps(fieldList: string): Promise<number> {
   return code;
 }
 
+/**
+ * `nvidia-smi -L`: a line per GPU, and under a GPU the MIG devices FAKE_NVSMI_MIG gives it
+ * ("GPU:PROFILE:MIG-UUID", comma-separated).
+ */
+function listGpus(): number {
+  const mig = (env.FAKE_NVSMI_MIG ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((d) => d.split(':') as [string, string, string]);
+  for (let i = 0; i < gpuCount; i++) {
+    process.stdout.write(`GPU ${i}: NVIDIA H100 80GB HBM3 (UUID: ${uuidOf(i)})\n`);
+    mig
+      .filter(([gpu]) => Number(gpu) === i)
+      .forEach(([, profile, uuid], n) =>
+        process.stdout.write(
+          `  MIG ${profile.padEnd(11)} Device ${String(n).padStart(2)}: (UUID: ${uuid})\n`,
+        ),
+      );
+  }
+  return 0;
+}
+
 async function main(): Promise<number> {
   if (args.includes('--version')) {
     process.stdout.write(
@@ -232,6 +254,7 @@ async function main(): Promise<number> {
     );
     return 0;
   }
+  if (args[0] === '-L') return listGpus();
   const gpu = flag('--query-gpu');
   if (gpu) return queryGpu(gpu);
   const apps = flag('--query-compute-apps');

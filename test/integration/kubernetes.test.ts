@@ -40,6 +40,8 @@ let apiUrl = '';
 const pods: PodSpec[] = [];
 
 const portOf = (url: string) => Number(new URL(url).port);
+const MIG_DEVICE = 'MIG-d5a46a2e-1d77-575d-99e3-1f96c8555a2e';
+const NVSMI = { FAKE_NVSMI_GPUS: '2', FAKE_NVSMI_MIG: `1:1g.10gb:${MIG_DEVICE}` };
 const run = promisify(execFile);
 
 beforeAll(async () => {
@@ -122,6 +124,14 @@ beforeAll(async () => {
       resource: 'nvidia.com/gpu',
       devices: [uuidOf(1)],
     },
+    // A MIG device of GPU 1 (nvidia-smi -L lists it under that GPU), held by a third pod.
+    {
+      namespace: 'batch',
+      pod: 'embedder',
+      container: 'tei',
+      resource: 'nvidia.com/mig-1g.10gb',
+      devices: [MIG_DEVICE],
+    },
   ];
 });
 afterAll(() =>
@@ -162,7 +172,7 @@ async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> 
 describe('the agent in a cluster', () => {
   it("reads this node's runtime pods at their addresses, labels them with their pods, probes them, reads dcgm-exporter's pod and maps GPUs to pods", async () => {
     const dir = tempDir();
-    const a = await agent({ config: config(dir, kubelet.socket), env: { FAKE_NVSMI_GPUS: '2' } });
+    const a = await agent({ config: config(dir, kubelet.socket), env: NVSMI });
     let text = '';
     const read = async () => (text = await (await a.get('/metrics')).text());
     const vllmTarget = `serving/llama-8b-0:${portOf(vllm.url)}`;
@@ -203,6 +213,12 @@ describe('the agent in a cluster', () => {
         `inferwatch_gpu_pod_info\\{gpu="1",[^}]*pod="qwen-7b-5d9f8",container="sglang"\\} 1`,
       ),
     );
+    // A MIG device is placed on the GPU it is carved from.
+    expect(text).toMatch(
+      new RegExp(
+        `inferwatch_gpu_pod_info\\{gpu="1",uuid="${uuidOf(1)}",gpu_model="[^"]*",device="${MIG_DEVICE}",resource="nvidia.com/mig-1g.10gb",namespace="batch",pod="embedder",container="tei"\\} 1`,
+      ),
+    );
     // dcgm-exporter was read at its pod's address, not on loopback.
     expect(text).toMatch(/inferwatch_gpu_sm_active_ratio\{gpu="0"/);
     expect(text).toContain('inferwatch_kubernetes_watch_synced 1');
@@ -240,7 +256,7 @@ describe('the agent in a cluster', () => {
       process.execPath,
       [MAIN, 'once', '--config', join(dir, 'config.yaml')],
       {
-        env: { PATH: `${FAKE_BIN}:/usr/bin:/bin`, FAKE_NVSMI_GPUS: '2' },
+        env: { PATH: `${FAKE_BIN}:/usr/bin:/bin`, ...NVSMI },
         timeout: 30_000,
       },
     );

@@ -20,6 +20,8 @@ import { METRIC_FIELDS } from './fields.js';
 import { GPU_COUNT } from './metrics.js';
 import { parseGpuLine, queryArgs, RoundAssembler, type GpuRow } from './parse.js';
 import { checkFields, type FieldCheck } from './field-check.js';
+import { parseMigList } from './mig-list.js';
+import type { GpuDrivers } from '../../shared/gpu-drivers.js';
 
 export interface NvidiaSmiOptions {
   readonly command: string;
@@ -45,8 +47,12 @@ export interface Deps {
   readonly logger: Logger;
   readonly errors: SourceErrors;
   readonly stateLog: StateLog;
+  /** Where the MIG devices listed go, for the sources that place a device on its GPU. */
+  readonly gpuDrivers?: GpuDrivers;
 }
 
+/** `nvidia-smi -L` of a node: a line per GPU and MIG device. */
+const MIG_LIST_MAX_BYTES = 256 * 1024;
 const NAME = 'nvidia_smi';
 const MAX_LINE_BYTES = 64 * 1024;
 
@@ -177,10 +183,31 @@ export class NvidiaSmiCollector implements Collector {
       this.options.startTimeoutMs,
       signal,
     );
+    await this.listMigDevices(signal);
     return {
       command: this.options.command,
       args: queryArgs(this.fields.selection, this.options.intervalMs),
     };
+  }
+
+  /**
+   * The MIG devices under each GPU (`nvidia-smi -L`), at every start of the stream: a MIG
+   * layout changes only with a GPU reset, which restarts it. Best effort: without them a MIG
+   * device held by a pod is not placed on its GPU.
+   */
+  private async listMigDevices(signal: AbortSignal): Promise<void> {
+    try {
+      const listed = await this.deps.runner.run(this.options.command, ['-L'], {
+        timeoutMs: this.options.startTimeoutMs,
+        maxBytes: MIG_LIST_MAX_BYTES,
+        signal,
+      });
+      if (listed.exitCode !== 0) return;
+      const devices = parseMigList(listed.stdout);
+      this.deps.gpuDrivers?.setMigParents(new Map([...devices].map(([id, d]) => [id, d.gpuUuid])));
+    } catch {
+      // nvidia-smi missing or hung: the stream's own start reports it.
+    }
   }
 
   private onLine(line: string): void {
