@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** A Pod object in the API's JSON shape (core/v1), as `kubectl get pod -o json` prints one. */
@@ -85,13 +86,19 @@ export class FakeKubeApi {
   /** Watches end as soon as they start (a server or proxy cutting them short). */
   endWatchesAtOnce = false;
 
-  constructor(private readonly token: string) {
-    this.server = createServer((req, res) => this.handle(req, res));
+  /** Over TLS with `tls` (as every real API server), plain HTTP without. */
+  constructor(
+    private readonly token: string,
+    private readonly tls?: { readonly cert: string; readonly key: string },
+  ) {
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    this.server = tls ? createTlsServer(tls, handler) : createServer(handler);
   }
 
   async listen(): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const port = (this.server.address() as AddressInfo).port;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { SimulatedDcgmExporter } from '../../demo/sim/dcgm.js';
 import { uuidOf } from '../../demo/sim/gpu-identity.js';
 import { seededRandom } from '../../demo/sim/random.js';
@@ -10,6 +11,8 @@ import { SimulatedRuntime } from '../../demo/sim/runtime.js';
 import { FakeKubeApi, type PodSpec } from '../fake/kube-api.js';
 import { FakeKubelet } from '../fake/kubelet.js';
 import { agentsKilledAfterEach, FAKE_BIN, MAIN, tempDir } from '../helpers/agent-process.js';
+import { makeServerCertificates } from '../helpers/certs.js';
+import { ROOT } from '../helpers/fixtures.js';
 
 /**
  * The agent as the DaemonSet runs it, on a node simulated on loopback: an API server holding
@@ -18,7 +21,9 @@ import { agentsKilledAfterEach, FAKE_BIN, MAIN, tempDir } from '../helpers/agent
  */
 const TOKEN = 'planted-sa-token-c0ffee-1234';
 const NODE = 'gpu-node-1';
-const api = new FakeKubeApi(TOKEN);
+/** The API server, over TLS with a CA of the test's own (beforeAll). */
+let api: FakeKubeApi;
+const certs = tempDir();
 const kubelet = new FakeKubelet(join(tempDir(), 'kubelet.sock'));
 const vllm = new SimulatedRuntime({
   kind: 'vllm',
@@ -45,6 +50,11 @@ const NVSMI = { FAKE_NVSMI_GPUS: '2', FAKE_NVSMI_MIG: `1:1g.10gb:${MIG_DEVICE}` 
 const run = promisify(execFile);
 
 beforeAll(async () => {
+  if (!makeServerCertificates(certs)) return;
+  api = new FakeKubeApi(TOKEN, {
+    cert: readFileSync(join(certs, 'server.pem'), 'utf8'),
+    key: readFileSync(join(certs, 'server.key'), 'utf8'),
+  });
   apiUrl = await api.listen();
   await kubelet.listen();
   const [vllmUrl, sglangUrl, dcgmUrl] = await Promise.all([
@@ -135,30 +145,80 @@ beforeAll(async () => {
   ];
 });
 afterAll(() =>
-  Promise.all([api.close(), kubelet.close(), vllm.close(), sglang.close(), dcgm.close()]),
+  Promise.all([api?.close(), kubelet.close(), vllm.close(), sglang.close(), dcgm.close()]),
 );
 
 const agent = agentsKilledAfterEach();
 
+/** The probe, every 5 s rather than every minute, so a test sees it run. */
+const PROBE = { interval_s: 5, jitter_ratio: 0, timeout_ms: 4000, stall_ms: 2000 };
+
+/** A config naming the API server, the node and the files explicitly, as outside a pod. */
 function config(dir: string, socket: string): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
-  return `
-collectors:
-  nvidia_smi: { interval_ms: 200, processes: { interval_ms: 1000 } }
-  kernel_events: { enabled: false }
-  kubernetes:
-    enabled: true
-    api_url: ${apiUrl}
-    node_name: ${NODE}
-    token_file: ${join(dir, 'token')}
-    pod_resources: { enabled: true, socket: ${socket}, interval_s: 1 }
-probe:
-  interval_s: 5
-  jitter_ratio: 0
-  timeout_ms: 4000
-  stall_ms: 2000
-`;
+  return stringify({
+    collectors: {
+      nvidia_smi: { interval_ms: 200, processes: { interval_ms: 1000 } },
+      kernel_events: { enabled: false },
+      kubernetes: {
+        enabled: true,
+        api_url: apiUrl,
+        node_name: NODE,
+        token_file: join(dir, 'token'),
+        ca_file: join(certs, 'ca.pem'),
+        pod_resources: { enabled: true, socket, interval_s: 1 },
+      },
+    },
+    probe: PROBE,
+  });
+}
+
+type Doc = { kind: string; metadata: { name: string } } & Record<string, unknown>;
+
+/**
+ * The agent as the DaemonSet of deploy/kubernetes/inferwatch.yaml runs it: its ConfigMap's
+ * config, found in the cluster by itself (KUBERNETES_SERVICE_HOST and the token), its node from
+ * NODE_NAME. Only what the pod mounts points at this test's files instead (the token and CA,
+ * the kubelet's socket, the host's /proc), and the probe runs more often.
+ */
+function asTheDaemonSetRunsIt(dir: string): { config: string; env: Record<string, string> } {
+  const docs = parseAllDocuments(
+    readFileSync(join(ROOT, 'deploy/kubernetes/inferwatch.yaml'), 'utf8'),
+  ).map((d) => d.toJS() as Doc);
+  const map = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'inferwatch-config');
+  const ds = docs.find((d) => d.kind === 'DaemonSet') as unknown as {
+    spec: {
+      template: { spec: { containers: { env: { name: string; valueFrom?: unknown }[] }[] } };
+    };
+  };
+  const env = ds.spec.template.spec.containers[0]?.env ?? [];
+  expect(env.find((e) => e.name === 'NODE_NAME')?.valueFrom).toEqual({
+    fieldRef: { fieldPath: 'spec.nodeName' },
+  });
+  const config = parse((map?.['data'] as Record<string, string>)['config.yaml'] ?? '') as {
+    collectors: Record<string, Record<string, unknown>>;
+    probe?: unknown;
+  };
+  config.collectors['host'] = { ...config.collectors['host'], proc_path: '/proc' };
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
+  config.collectors['kubernetes'] = {
+    token_file: join(dir, 'token'),
+    ca_file: join(certs, 'ca.pem'),
+    pod_resources: { socket: kubelet.socket, interval_s: 1 },
+  };
+  config.probe = PROBE;
+  const { port } = new URL(apiUrl);
+  return {
+    config: stringify(config),
+    env: {
+      ...NVSMI,
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      KUBERNETES_SERVICE_PORT: port,
+      NODE_NAME: NODE,
+    },
+  };
 }
 
 async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
@@ -170,9 +230,9 @@ async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> 
 }
 
 describe('the agent in a cluster', () => {
-  it("reads this node's runtime pods at their addresses, labels them with their pods, probes them, reads dcgm-exporter's pod and maps GPUs to pods", async () => {
-    const dir = tempDir();
-    const a = await agent({ config: config(dir, kubelet.socket), env: NVSMI });
+  it("reads this node's runtime pods at their addresses, labels them with their pods, probes them, reads dcgm-exporter's pod and maps GPUs to pods", async (ctx) => {
+    if (!apiUrl) return ctx.skip();
+    const a = await agent(asTheDaemonSetRunsIt(tempDir()));
     let text = '';
     const read = async () => (text = await (await a.get('/metrics')).text());
     const vllmTarget = `serving/llama-8b-0:${portOf(vllm.url)}`;
@@ -249,7 +309,8 @@ describe('the agent in a cluster', () => {
     expect(JSON.stringify(a.logs) + text + status).not.toContain('planted-sa-token');
   }, 60_000);
 
-  it('once, as doctor and a person in the pod run it, waits for the pods and reads the runtimes among them', async () => {
+  it('once, as doctor and a person in the pod run it, waits for the pods and reads the runtimes among them', async (ctx) => {
+    if (!apiUrl) return ctx.skip();
     const dir = tempDir();
     writeFileSync(join(dir, 'config.yaml'), config(dir, kubelet.socket));
     const { stdout } = await run(

@@ -10,6 +10,7 @@ import { createLogger } from '../../agent/core/logger.js';
 import { MetricsServer } from '../../agent/server/http.js';
 import { loadWebConfig } from '../../agent/server/web-config.js';
 import { agentsKilledAfterEach, FAST_CONFIG, MAIN, tempDir } from '../helpers/agent-process.js';
+import { makeServerCertificates } from '../helpers/certs.js';
 import { requireTool } from '../helpers/tools.js';
 
 /** A CA, a server certificate for 127.0.0.1 and a client certificate, made by openssl. */
@@ -17,60 +18,9 @@ let dir = '';
 let hasOpenssl = true;
 beforeAll(() => {
   dir = tempDir();
-  try {
-    execFileSync('openssl', ['version']);
-  } catch {
-    if (process.env.CI === 'true')
-      throw new Error('openssl is required in CI (apt-get install openssl)');
-    hasOpenssl = false;
-    return;
-  }
+  hasOpenssl = makeServerCertificates(dir);
+  if (!hasOpenssl) return;
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  ssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=test-ca',
-  );
-  ssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-    '-subj',
-    '/CN=127.0.0.1',
-  );
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.pem',
-    '-days',
-    '1',
-    '-extfile',
-    'san.ext',
-  );
   ssl(
     'req',
     '-newkey',

@@ -72,6 +72,7 @@ export class DcgmCollector implements Collector {
   private readonly xids: Map<string, XidTally>;
   private found = false;
   private lastLookMs: number | undefined;
+  private lastLookUrl: string | undefined;
   private absent: string | undefined;
 
   constructor(
@@ -108,8 +109,16 @@ export class DcgmCollector implements Collector {
     const lookingFor = !this.options.configured && !this.found;
     if (lookingFor) {
       const now = this.deps.clock.monotonicMs();
-      if (this.lastLookMs !== undefined && now - this.lastLookMs < RECHECK_MS) return;
+      // A dcgm-exporter pod that appeared is looked at now, not at the next recheck.
+      const url = this.url;
+      if (
+        this.lastLookMs !== undefined &&
+        now - this.lastLookMs < RECHECK_MS &&
+        url === this.lastLookUrl
+      )
+        return;
       this.lastLookMs = now;
+      this.lastLookUrl = url;
     }
     const inTime = await this.reader.refresh(handOver);
     // Not configured and never found: no dcgm-exporter runs here, which is not a failure.
