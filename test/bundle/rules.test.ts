@@ -182,6 +182,39 @@ describe('the runbooks', () => {
     }
   });
 
+  it('give queries to paste into Prometheus: no Grafana variable, each placeholder named, each line valid PromQL', () => {
+    for (const file of files) {
+      const text = readFileSync(join(RUNBOOKS, file), 'utf8');
+      const named = new Set(
+        [
+          ...(/^Put the alert's labels in for (.*), then paste/m.exec(text)?.[1] ?? '').matchAll(
+            /`<(\w+)>`/g,
+          ),
+        ].map((m) => m[1]),
+      );
+      for (const block of text.matchAll(/```promql\n([\s\S]*?)```/g)) {
+        // One query a line; an indented line, or one closing a bracket, goes on with the one above.
+        const queries = (block[1] ?? '')
+          .replace(/\n(?=\s|\))/g, ' ')
+          .split('\n')
+          .filter(Boolean);
+        for (const line of queries) {
+          expect(line, `${file}: a Grafana variable`).not.toMatch(/\$[a-z_]/);
+          for (const [, label] of line.matchAll(/"<(\w+)>"/g))
+            expect(named, `${file}: <${label}> is not named before the query`).toContain(label);
+          const filled = line.replace(/<(\w+)>/g, 'x');
+          let error = '';
+          parser.parse(filled).iterate({
+            enter(node) {
+              if (node.type.isError) error ||= filled.slice(node.from, node.to + 10);
+            },
+          });
+          expect(error, `${file}: ${line}`).toBe('');
+        }
+      }
+    }
+  });
+
   it('are the pages every agent serves at /runbooks/ (run `npm run bundle`)', async () => {
     const pages = [...(await readRunbooks(RUNBOOKS))].map(([alert, text]) =>
       runbookPage(alert, text),
