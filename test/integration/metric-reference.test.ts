@@ -37,8 +37,7 @@ afterAll(async () => {
 });
 
 /**
- * Families a healthy run on the H100 capture cannot show: [N/A] on that card, CPU utilization
- * (it needs two readings further apart than `once` takes), source errors, OOM victims and
+ * Families a healthy run on the H100 capture cannot show: [N/A] on that card, source errors, OOM victims and
  * series over the cardinality cap (none happened), the reload gauges (`run` only), and the MIG
  * instance families the constructed DCGM text's one instance row does not carry (the MIG tests
  * hold them to real MIG captures).
@@ -46,7 +45,6 @@ afterAll(async () => {
 const ABSENT_ON_H100 = new Set([
   'inferwatch_gpu_fan_speed_ratio',
   'inferwatch_gpu_retired_pages_pending',
-  'inferwatch_host_cpu_utilization_ratio',
   'inferwatch_source_errors_total',
   'inferwatch_oom_kill_victims_total',
   'inferwatch_collector_series_dropped',

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { HostCollector, type HostSources } from '../../agent/collectors/host/collector.js';
 import * as m from '../../agent/collectors/host/metrics.js';
 import {
-  cpuUtilization,
   parseMeminfo,
   parseProcStat,
   parseVmstatOomKills,
@@ -12,19 +11,22 @@ import { readFixture } from '../helpers/fixtures.js';
 import { Recorder } from '../helpers/recorder.js';
 
 describe('procfs parsers on real files', () => {
-  it('/proc/stat: busy and total ticks of the aggregate cpu line', () => {
+  it('/proc/stat: seconds of each mode on the aggregate cpu line (USER_HZ 100)', () => {
     // cpu  5185 0 2073 51419 277 0 59 15 0 0
-    expect(parseProcStat(readFixture('proc', 'stat_linux-6.18_2cpu.txt'))).toEqual({
-      busy: 5185 + 2073 + 59 + 15,
-      total: 5185 + 2073 + 51419 + 277 + 59 + 15,
-    });
+    expect(parseProcStat(readFixture('proc', 'stat_linux-6.18_2cpu.txt'))).toEqual(
+      new Map([
+        ['user', 51.85],
+        ['nice', 0],
+        ['system', 20.73],
+        ['idle', 514.19],
+        ['iowait', 2.77],
+        ['irq', 0],
+        ['softirq', 0.59],
+        ['steal', 0.15],
+      ]),
+    );
     expect(parseProcStat('intr 1 2 3')).toBeUndefined();
-  });
-
-  it('utilization between two readings; none when no time passed or counters went back', () => {
-    expect(cpuUtilization({ busy: 10, total: 100 }, { busy: 40, total: 200 })).toBeCloseTo(0.3);
-    expect(cpuUtilization({ busy: 10, total: 100 }, { busy: 10, total: 100 })).toBeUndefined();
-    expect(cpuUtilization({ busy: 50, total: 100 }, { busy: 10, total: 200 })).toBeUndefined();
+    expect(parseProcStat('cpu  1 2 x 4\n')).toBeUndefined();
   });
 
   it('/proc/vmstat oom_kill and /proc/meminfo', () => {
@@ -42,11 +44,9 @@ describe('procfs parsers on real files', () => {
 });
 
 function sources(overrides: Partial<HostSources> = {}): HostSources {
-  let stat = 0;
   return {
     readProc(path) {
-      if (path.endsWith('/stat'))
-        return `cpu  ${100 + stat * 30} 0 0 ${1000 + stat++ * 70} 0 0 0 0 0 0\n`;
+      if (path.endsWith('/stat')) return 'cpu  100 0 0 1000 0 0 0 0 0 0\n';
       if (path.endsWith('/vmstat')) return 'oom_kill 3\n';
       if (path.endsWith('/meminfo')) return 'MemTotal: 1000 kB\nMemAvailable: 600 kB\n';
       throw new Error('ENOENT');
@@ -61,12 +61,13 @@ function sources(overrides: Partial<HostSources> = {}): HostSources {
 }
 
 describe('HostCollector', () => {
-  it('emits CPU since the previous reading, memory, OOM kills and free space', async () => {
+  it('emits CPU seconds by mode, memory, OOM kills and free space', async () => {
     const host = new HostCollector({ procPath: '/proc', filesystemPaths: ['/models'] }, sources());
-    await host.start();
     const out = new Recorder();
     await host.collect(out);
-    expect(out.value(m.HOST_CPU_UTILIZATION)).toBeCloseTo(0.3);
+    // At once, from the first read: a counter needs no earlier reading.
+    expect(out.value(m.HOST_CPU_SECONDS, { mode: 'idle' })).toBe(10);
+    expect(out.value(m.HOST_CPU_SECONDS, { mode: 'user' })).toBe(1);
     expect(out.value(m.HOST_MEMORY_TOTAL)).toBe(1024000);
     expect(out.value(m.HOST_MEMORY_AVAILABLE)).toBe(600 * 1024);
     expect(out.value(m.HOST_MEMORY_USED)).toBe(400 * 1024);

@@ -8,13 +8,7 @@ import {
   type SourceStatus,
 } from '../../core/collector.js';
 import * as m from './metrics.js';
-import {
-  cpuUtilization,
-  parseMeminfo,
-  parseProcStat,
-  parseVmstatOomKills,
-  type CpuTimes,
-} from './parse.js';
+import { parseMeminfo, parseProcStat, parseVmstatOomKills } from './parse.js';
 
 export interface HostOptions {
   readonly procPath: string;
@@ -64,7 +58,6 @@ export const systemHostSources: HostSources = {
 export class HostCollector implements Collector {
   readonly name = 'host';
   readonly metrics = m.HOST_METRICS;
-  private previousCpu: CpuTimes | undefined;
   private lastProblem: string | undefined;
 
   constructor(
@@ -72,20 +65,12 @@ export class HostCollector implements Collector {
     private readonly sources: HostSources = systemHostSources,
   ) {}
 
-  async start(): Promise<void> {
-    // A baseline, so the first scrape already has a CPU figure.
-    const stat = this.read('stat');
-    if (typeof stat === 'string') this.previousCpu = parseProcStat(stat);
-  }
-
   async collect(out: Emitter): Promise<void> {
     const problems: string[] = [];
     const stat = this.read('stat');
     const cpu = typeof stat === 'string' ? parseProcStat(stat) : undefined;
     if (cpu) {
-      const ratio = this.previousCpu ? cpuUtilization(this.previousCpu, cpu) : undefined;
-      if (ratio !== undefined) out.emit(m.HOST_CPU_UTILIZATION, {}, ratio);
-      this.previousCpu = cpu;
+      for (const [mode, seconds] of cpu) out.emit(m.HOST_CPU_SECONDS, { mode }, seconds);
     } else {
       problems.push(typeof stat === 'string' ? `${this.proc('stat')}: no cpu line` : stat.error);
     }

@@ -1,8 +1,9 @@
 import { counter, gauge } from '../../core/metric.js';
 
-export const HOST_CPU_UTILIZATION = gauge(
-  'inferwatch_host_cpu_utilization_ratio',
-  'Fraction of CPU time, all cores together, spent busy since the previous scrape (iowait counts as idle).',
+export const HOST_CPU_SECONDS = counter(
+  'inferwatch_host_cpu_seconds_total',
+  "CPU time since boot, all cores together, by mode (/proc/stat's user, nice, system, idle, iowait, irq, softirq, steal; guest time is inside user). The busy share is 1 - rate of idle and iowait over rate of all.",
+  ['mode'],
 );
 export const HOST_MEMORY_USED = gauge(
   'inferwatch_host_memory_used_bytes',
@@ -27,7 +28,7 @@ export const HOST_OOM_KILLS = counter(
 );
 
 export const HOST_METRICS = [
-  HOST_CPU_UTILIZATION,
+  HOST_CPU_SECONDS,
   HOST_MEMORY_USED,
   HOST_MEMORY_AVAILABLE,
   HOST_MEMORY_TOTAL,

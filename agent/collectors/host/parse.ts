@@ -1,30 +1,36 @@
-/** Aggregate CPU time from /proc/stat's `cpu` line, in USER_HZ ticks. */
-export interface CpuTimes {
-  readonly busy: number;
-  readonly total: number;
-}
+/** /proc/stat's columns of the aggregate `cpu` line, in its order (guest time is inside user). */
+export const CPU_MODES = [
+  'user',
+  'nice',
+  'system',
+  'idle',
+  'iowait',
+  'irq',
+  'softirq',
+  'steal',
+] as const;
+export type CpuMode = (typeof CPU_MODES)[number];
 
 /**
- * Reads the first `cpu` line: user nice system idle iowait irq softirq steal guest guest_nice.
- * Guest time is already inside user and nice, so it is not added again; iowait counts as idle.
+ * Linux's USER_HZ, the unit of /proc/stat: 100 on every architecture the kernel exports it
+ * for (node_exporter's procfs library assumes it too).
  */
-export function parseProcStat(text: string): CpuTimes | undefined {
+const USER_HZ = 100;
+
+/**
+ * Seconds of CPU time since boot, all cores together, by mode, from the first `cpu` line. A
+ * counter: what share of it was busy is a rate, which Prometheus takes over any window.
+ */
+export function parseProcStat(text: string): ReadonlyMap<CpuMode, number> | undefined {
   const line = text.split('\n').find((l) => l.startsWith('cpu '));
   if (!line) return undefined;
-  const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const fields = line
+    .trim()
+    .split(/\s+/)
+    .slice(1, 1 + CPU_MODES.length)
+    .map(Number);
   if (fields.length < 4 || fields.some((n) => !Number.isFinite(n) || n < 0)) return undefined;
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] =
-    fields;
-  const total = user + nice + system + idle + iowait + irq + softirq + steal;
-  return { busy: total - idle - iowait, total };
-}
-
-/** Busy fraction between two readings, or undefined when no time passed (or the counters went back). */
-export function cpuUtilization(previous: CpuTimes, current: CpuTimes): number | undefined {
-  const total = current.total - previous.total;
-  const busy = current.busy - previous.busy;
-  if (total <= 0 || busy < 0) return undefined;
-  return Math.min(1, busy / total);
+  return new Map(fields.map((ticks, i) => [CPU_MODES[i] as CpuMode, ticks / USER_HZ]));
 }
 
 /** `oom_kill N` from /proc/vmstat (Linux 4.13+): kernel OOM kills since boot. */

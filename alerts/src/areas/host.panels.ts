@@ -49,11 +49,17 @@ export const HOST_PANELS = {
   hostCPU: (p: PanelContext<'node'>) =>
     timeseries({
       title: 'Host CPU',
-      description: 'Share of the host’s CPU time not idle.',
+      description:
+        'Share of the host’s CPU time, all cores together, neither idle nor waiting on I/O.',
       unit: 'percentunit',
       min: 0,
       max: 1,
-      queries: [query(promql`${M.host.HOST_CPU_UTILIZATION}{${p.sel.node}}`, 'CPU')],
+      queries: [
+        query(
+          promql`1 - sum by (instance) (rate(${M.host.HOST_CPU_SECONDS}{mode=~"idle|iowait", ${p.sel.node}}[$__rate_interval])) / sum by (instance) (rate(${M.host.HOST_CPU_SECONDS}{${p.sel.node}}[$__rate_interval]))`,
+          '{{instance}}',
+        ),
+      ],
     }),
   hostMemory: (p: PanelContext<'node'>) =>
     timeseries({
