@@ -310,6 +310,24 @@ export function table(
   return panel;
 }
 
+/**
+ * A table's columns for people: no Time column (an instant query's evaluation time), and each
+ * query's value named (`Value` where the table has one query, `Value #<refId>` where several
+ * are merged) or, in `hide`, left out.
+ */
+export function tableColumns(
+  values: Readonly<Record<string, string>>,
+  hide: readonly string[] = [],
+): DataTransformerConfig {
+  return {
+    id: 'organize',
+    options: {
+      excludeByName: Object.fromEntries(['Time', ...hide].map((c) => [c, true])),
+      renameByName: values,
+    },
+  };
+}
+
 /** Joins instant table queries into one row per `by`, keeping only the named columns. */
 export function joinRows(
   by: string,

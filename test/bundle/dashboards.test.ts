@@ -88,6 +88,39 @@ describe('the dashboards', () => {
     }
   });
 
+  it('name every column of every table: no Time, no raw "Value #A"', () => {
+    type Organize = {
+      id: string;
+      options: {
+        excludeByName?: Record<string, boolean>;
+        includeByName?: Record<string, boolean>;
+        renameByName?: Record<string, string>;
+      };
+    };
+    let tables = 0;
+    for (const [file, d] of dashboards) {
+      for (const p of d.panels.filter((x) => x.type === 'table')) {
+        tables++;
+        const where = `${file}: ${p.title}`;
+        const targets = (p.targets ?? []) as unknown as { refId: string }[];
+        const organize = (p as unknown as { transformations?: Organize[] }).transformations?.find(
+          (t) => t.id === 'organize',
+        );
+        expect(organize, where).toBeDefined();
+        const { excludeByName = {}, includeByName, renameByName = {} } = organize!.options;
+        // includeByName keeps only what it names; otherwise Time must be excluded.
+        if (includeByName) expect(includeByName['Time'], where).toBeUndefined();
+        else expect(excludeByName['Time'], where).toBe(true);
+        const values = targets.length === 1 ? ['Value'] : targets.map((t) => `Value #${t.refId}`);
+        for (const v of values)
+          expect(Boolean(renameByName[v]) || excludeByName[v] === true, `${where}: ${v}`).toBe(
+            true,
+          );
+      }
+    }
+    expect(tables).toBeGreaterThan(3);
+  });
+
   it('query only metrics the agent exports or a rule records, in PromQL that parses', () => {
     const read = new Set<string>();
     for (const [file, d] of dashboards) {

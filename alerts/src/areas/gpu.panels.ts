@@ -5,13 +5,14 @@ import { RUNTIME_ALERTS } from './runtime.js';
 import {
   eventsInRange,
   flagMapping,
+  type PanelContext,
   query,
   stat,
   table,
+  tableColumns,
   tableQuery,
   thresholds,
   timeseries,
-  type PanelContext,
 } from '../../../dashboards/src/common.js';
 
 /** The gpu area's panels, placed by the dashboards in dashboards/src (see PanelContext). */
@@ -222,7 +223,14 @@ export const GPU_PANELS = {
           'C',
         ),
       ],
-      transformations: [{ id: 'merge', options: {} }],
+      transformations: [
+        { id: 'merge', options: {} },
+        tableColumns({
+          'Value #A': 'Xid errors',
+          'Value #B': 'uncorrected ECC errors',
+          'Value #C': 'NVLink errors',
+        }),
+      ],
       links: [
         p.link(GPU_ALERTS.gpuXidFatal),
         p.link(GPU_ALERTS.gpuMemoryUncorrectable),

@@ -3,13 +3,14 @@ import * as M from '../metrics.js';
 import { promql } from '../promql.js';
 import {
   eventsInRange,
+  type PanelContext,
   query,
   stat,
   table,
+  tableColumns,
   tableQuery,
   thresholds,
   timeseries,
-  type PanelContext,
 } from '../../../dashboards/src/common.js';
 
 /** The host area's panels, placed by the dashboards in dashboards/src (see PanelContext). */
@@ -44,6 +45,7 @@ export const HOST_PANELS = {
           'A',
         ),
       ],
+      transformations: [tableColumns({ Value: 'kills' })],
       links: [p.link(HOST_ALERTS.hostOOMKill)],
     }),
   hostCPU: (p: PanelContext<'node'>) =>

@@ -2,13 +2,14 @@ import * as M from '../metrics.js';
 import { promql } from '../promql.js';
 import { QUALITY_ALERTS } from './quality.js';
 import {
+  type PanelContext,
   query,
   stat,
   table,
+  tableColumns,
   tableQuery,
   thresholds,
   timeseries,
-  type PanelContext,
 } from '../../../dashboards/src/common.js';
 
 /** The quality area's panels, placed by the dashboards in dashboards/src (see PanelContext). */
@@ -65,6 +66,8 @@ export const QUALITY_PANELS = {
           'A',
         ),
       ],
+      // A row per failing case says it all: the value is a constant 1.
+      transformations: [tableColumns({}, ['Value'])],
       links: [p.link(QUALITY_ALERTS.qualityRegression)],
     }),
   answerQuality: (p: PanelContext<'picked'>) =>

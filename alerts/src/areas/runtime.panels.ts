@@ -4,13 +4,14 @@ import { RUNTIME_ALERTS } from './runtime.js';
 import { SLO_ALERTS } from './slo.js';
 import type { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import {
+  type PanelContext,
   query,
   stat,
   table,
+  tableColumns,
   tableQuery,
   thresholds,
   timeseries,
-  type PanelContext,
 } from '../../../dashboards/src/common.js';
 
 /** p50, p95 and p99 of a histogram per model, from the recorded quantiles. */
@@ -203,6 +204,7 @@ export const RUNTIME_PANELS = {
           'A',
         ),
       ],
+      transformations: [tableColumns({ Value: 'CUDA OOM errors' })],
       links: [p.link(RUNTIME_ALERTS.cudaOutOfMemory)],
     }),
 };
