@@ -69,6 +69,7 @@ export class RuntimesCollector implements Collector {
   private readonly pods: PodDiscovery;
   private stopWatchingPods: (() => void) | undefined;
   private podLook: TimerHandle | undefined;
+  private lookAgain = false;
 
   constructor(
     private readonly options: RuntimesOptions,
@@ -101,7 +102,10 @@ export class RuntimesCollector implements Collector {
         if (this.podLook) return;
         this.podLook = this.deps.timers.setTimeout(() => {
           this.podLook = undefined;
-          if (!this.stopped) void this.refresh();
+          if (this.stopped) return;
+          // A pass under way may have listed the pods before this change: one more after it.
+          if (this.refreshing) this.lookAgain = true;
+          else void this.refresh();
         }, POD_SETTLE_MS);
       });
     return Promise.resolve();
@@ -129,6 +133,10 @@ export class RuntimesCollector implements Collector {
   refresh(): Promise<void> {
     this.refreshing ??= this.refreshNow().finally(() => {
       this.refreshing = undefined;
+      if (this.lookAgain && !this.stopped) {
+        this.lookAgain = false;
+        void this.refresh();
+      }
     });
     return this.refreshing;
   }
