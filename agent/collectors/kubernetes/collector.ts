@@ -1,5 +1,6 @@
 import type { Collector, Emitter, SourceStatus } from '../../core/collector.js';
 import type { MetricDef } from '../../core/metric.js';
+import type { StateLog } from '../../core/state-log.js';
 import type { CollectorDeps } from '../../shared/collector-factory.js';
 import { KubeApi, type KubeApiOptions } from './api.js';
 import { KUBERNETES_METRICS, PODS, PODS_DROPPED, WATCH_FAILURES, WATCH_SYNCED } from './metrics.js';
@@ -90,5 +91,35 @@ export class KubernetesCollector implements Collector {
       state: 'ok',
       detail: `${where}: ${pods} pod${pods === 1 ? '' : 's'} watched${state.dropped ? `, ${state.dropped} left out (max_pods)` : ''}`,
     };
+  }
+}
+
+const NODE_TODO =
+  'set NODE_NAME from spec.nodeName in the pod (the downward API, as the chart does), or collectors.kubernetes.node_name';
+
+/**
+ * In a pod that does not say which node it is on: nothing is watched, and that is a failure
+ * doctor, / and the metrics show, not a line in the log alone.
+ */
+export class NodeUnknown implements Collector {
+  readonly name = NAME;
+  readonly metrics: readonly MetricDef[] = [WATCH_SYNCED];
+  private static readonly MESSAGE =
+    'running in a pod, but the node is unknown: its pods are not watched, and runtimes are looked for on loopback';
+
+  constructor(private readonly stateLog: StateLog) {}
+
+  start(): Promise<void> {
+    this.stateLog.failing(`${NAME}/pods`, 'no_node', NodeUnknown.MESSAGE, NODE_TODO);
+    return Promise.resolve();
+  }
+
+  collect(out: Emitter): void {
+    out.emit(WATCH_SYNCED, {}, 0);
+    out.degrade('no_node', NodeUnknown.MESSAGE);
+  }
+
+  status(): SourceStatus {
+    return { state: 'failing', detail: NodeUnknown.MESSAGE, todo: NODE_TODO };
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { AgentConfig } from '../../config/load.js';
 import type { CollectorFactory } from '../../shared/collector-factory.js';
-import { KubernetesCollector } from './collector.js';
+import { KubernetesCollector, NodeUnknown } from './collector.js';
 import { GPU_POD, KUBERNETES_METRICS } from './metrics.js';
 import { PodResourcesCollector } from './pod-resources/collector.js';
 
@@ -52,10 +52,7 @@ export const kubernetes: CollectorFactory = {
           deps,
         ),
       );
-    } else if (cluster)
-      deps.logger.warn(
-        'running in a pod, but the node is unknown: set NODE_NAME from spec.nodeName (the downward API) or collectors.kubernetes.node_name; pods are not watched',
-      );
+    } else if (cluster) built.push(new NodeUnknown(deps.stateLog));
     const pr = c.pod_resources;
     if (pr.enabled === true || (pr.enabled === 'auto' && cluster && existsSync(pr.socket)))
       built.push(
