@@ -35,6 +35,20 @@ export const systemTimers: Timers = Object.freeze({
  * Calls `tick` every `ms` on the given timers until the returned function is called; the
  * process may exit meanwhile.
  */
+/** Waits for `promise` to settle, or `ms` to pass, whichever comes first; never rejects. */
+export async function settledWithin(
+  timers: Timers,
+  promise: Promise<unknown>,
+  ms: number,
+): Promise<void> {
+  let handle: TimerHandle | undefined;
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise<void>((resolve) => (handle = timers.setTimeout(resolve, ms))),
+  ]);
+  if (handle) timers.clearTimeout(handle);
+}
+
 export function every(timers: Timers, ms: number, tick: () => void): () => void {
   let handle: TimerHandle | undefined;
   let stopped = false;

@@ -129,8 +129,10 @@ export class EvalCollector implements Collector {
     }
     for (const entry of this.current()) this.emitEntry(out, entry);
     if (this.exportsTraffic) {
-      const places = new Map(this.deps.runtimeEndpoints.current.map((e) => [e.target, e.place]));
-      this.deps.probeStore.emitTraffic(placedByTarget(out, (target) => places.get(target)));
+      const { runtimeEndpoints } = this.deps;
+      this.deps.probeStore.emitTraffic(
+        placedByTarget(out, (target) => runtimeEndpoints.placeOf(target)),
+      );
     }
   }
 

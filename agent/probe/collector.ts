@@ -72,8 +72,8 @@ export class ProbeCollector implements Collector {
   }
 
   collect(out: Emitter): void {
-    const endpoints = new Map(this.deps.runtimeEndpoints.current.map((e) => [e.target, e.place]));
-    this.deps.probeStore.emit(placedByTarget(out, (target) => endpoints.get(target)));
+    const { runtimeEndpoints } = this.deps;
+    this.deps.probeStore.emit(placedByTarget(out, (target) => runtimeEndpoints.placeOf(target)));
   }
 
   status(): SourceStatus {

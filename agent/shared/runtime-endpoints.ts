@@ -53,15 +53,22 @@ type Listener = (list: readonly RuntimeEndpoint[]) => void;
  */
 export class RuntimeEndpoints {
   private list: readonly RuntimeEndpoint[] = [];
+  private places: ReadonlyMap<string, Place> = new Map();
   private readonly listeners: Listener[] = [];
 
   set(list: readonly RuntimeEndpoint[]): void {
     this.list = list;
+    this.places = new Map(list.flatMap((e) => (e.place ? [[e.target, e.place] as const] : [])));
     for (const listener of this.listeners) listener(list);
   }
 
   get current(): readonly RuntimeEndpoint[] {
     return this.list;
+  }
+
+  /** The pod a target runs in, in a cluster: what its probe and traffic series are labelled with. */
+  placeOf(target: string): Place | undefined {
+    return this.places.get(target);
   }
 
   /** Calls `listener` on every publication from now on. */

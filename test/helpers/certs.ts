@@ -2,6 +2,48 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+const ssl = (dir: string, ...args: string[]) =>
+  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+
+/**
+ * A key (`<name>.key`) and a certificate (`<name>.pem`) for `subject`, signed by the CA of
+ * makeServerCertificates in `dir`; `san` is its subjectAltName, if it needs one.
+ */
+export function issueCertificate(dir: string, name: string, subject: string, san?: string): void {
+  ssl(
+    dir,
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    subject,
+  );
+  const ext = san ? ['-extfile', `${name}.ext`] : [];
+  if (san) writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\n`);
+  ssl(
+    dir,
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    `${name}.pem`,
+    '-days',
+    '1',
+    ...ext,
+  );
+}
+
 /**
  * A CA (`ca.pem`, `ca.key`) and a server certificate for 127.0.0.1 signed by it
  * (`server.pem`, `server.key`), made by openssl in `dir`. False where openssl is missing
@@ -15,8 +57,8 @@ export function makeServerCertificates(dir: string): boolean {
       throw new Error('openssl is required in CI (apt-get install openssl)');
     return false;
   }
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   ssl(
+    dir,
     'req',
     '-x509',
     '-newkey',
@@ -31,35 +73,6 @@ export function makeServerCertificates(dir: string): boolean {
     '-subj',
     '/CN=test-ca',
   );
-  ssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-    '-subj',
-    '/CN=127.0.0.1',
-  );
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.pem',
-    '-days',
-    '1',
-    '-extfile',
-    'san.ext',
-  );
+  issueCertificate(dir, 'server', '/CN=127.0.0.1', 'IP:127.0.0.1');
   return true;
 }

@@ -10,7 +10,7 @@ import { createLogger } from '../../agent/core/logger.js';
 import { MetricsServer } from '../../agent/server/http.js';
 import { loadWebConfig } from '../../agent/server/web-config.js';
 import { agentsKilledAfterEach, FAST_CONFIG, MAIN, tempDir } from '../helpers/agent-process.js';
-import { makeServerCertificates } from '../helpers/certs.js';
+import { issueCertificate, makeServerCertificates } from '../helpers/certs.js';
 import { requireTool } from '../helpers/tools.js';
 
 /** A CA, a server certificate for 127.0.0.1 and a client certificate, made by openssl. */
@@ -20,34 +20,7 @@ beforeAll(() => {
   dir = tempDir();
   hasOpenssl = makeServerCertificates(dir);
   if (!hasOpenssl) return;
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  ssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'client.key',
-    '-out',
-    'client.csr',
-    '-subj',
-    '/CN=prometheus',
-  );
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    'client.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'client.pem',
-    '-days',
-    '1',
-  );
+  issueCertificate(dir, 'client', '/CN=prometheus');
 });
 
 const read = (f: string) => execFileSync('cat', [join(dir, f)], { encoding: 'utf8' });

@@ -1,3 +1,4 @@
+import { settledWithin } from '../../core/clock.js';
 import type { Collector, Emitter, SourceStatus } from '../../core/collector.js';
 import type { MetricDef } from '../../core/metric.js';
 import type { StateLog } from '../../core/state-log.js';
@@ -50,18 +51,8 @@ export class KubernetesCollector implements Collector {
     return this.watch.stop();
   }
 
-  async ready(timeoutMs: number): Promise<void> {
-    if (this.watch.state.synced) return;
-    const { timers, nodePods } = this.deps;
-    await new Promise<void>((resolve) => {
-      const timer = timers.setTimeout(done, timeoutMs);
-      const stop = nodePods.onChange(done);
-      function done() {
-        stop();
-        timers.clearTimeout(timer);
-        resolve();
-      }
-    });
+  ready(timeoutMs: number): Promise<void> {
+    return settledWithin(this.deps.timers, this.deps.nodePods.listed, timeoutMs);
   }
 
   collect(out: Emitter): void {

@@ -76,9 +76,11 @@ export class ProcessOwners {
     endpoints: readonly RuntimeAddress[],
     pods: ReadonlyMap<string, PodView> = new Map(),
   ): Promise<void> {
-    // Placed last: a pod's runtime owns its processes whatever the listener scan concluded.
-    this.running ??= this.refreshNow(pids, endpoints)
-      .then(() => this.placeAll(pids, endpoints, pods))
+    // One read of each process's stat for both passes. Placed last: a pod's runtime owns its
+    // processes whatever the listener scan concluded.
+    const stats = new Map<string, ProcStat>();
+    this.running ??= this.refreshNow(pids, endpoints, stats)
+      .then(() => this.placeAll(pids, endpoints, pods, stats))
       .finally(() => {
         this.running = undefined;
       });
@@ -93,12 +95,13 @@ export class ProcessOwners {
     pids: readonly string[],
     endpoints: readonly RuntimeAddress[],
     pods: ReadonlyMap<string, PodView>,
+    stats: Map<string, ProcStat>,
   ): Promise<void> {
     const live = new Set(pids);
     for (const pid of this.placed.keys()) if (!live.has(pid)) this.placed.delete(pid);
     if (pods.size === 0) return;
     for (const pid of pids) {
-      const stat = await this.stat(pid);
+      const stat = stats.get(pid) ?? (await this.stat(pid));
       if (!stat) continue;
       let place = this.placed.get(pid);
       if (place?.startTime !== stat.startTime || !place.place) {
@@ -124,6 +127,7 @@ export class ProcessOwners {
   private async refreshNow(
     pids: readonly string[],
     endpoints: readonly RuntimeAddress[],
+    stats: Map<string, ProcStat>,
   ): Promise<void> {
     const local = endpoints.filter((e) => isLocal(e.url));
     const signature = local
@@ -137,7 +141,6 @@ export class ProcessOwners {
 
     const now = this.now();
     const rescanDue = signature !== this.scannedFor || now - this.scannedAtMs >= RESCAN_MS;
-    const stats = new Map<string, ProcStat>();
     const pending: string[] = [];
     for (const pid of pids) {
       const stat = await this.stat(pid);

@@ -1,5 +1,5 @@
 import { NO_RUNTIME_TODO, targetsTodo } from './todo.js';
-import { every, type TimerHandle } from '../../core/clock.js';
+import { every, settledWithin, type TimerHandle } from '../../core/clock.js';
 import { type Collector, type Emitter, type SourceStatus } from '../../core/collector.js';
 import type { MetricDef } from '../../core/metric.js';
 import type { CollectorDeps } from '../../shared/collector-factory.js';
@@ -121,12 +121,7 @@ export class RuntimesCollector implements Collector {
   }
 
   async ready(timeoutMs: number): Promise<void> {
-    let timer: TimerHandle | undefined;
-    await Promise.race([
-      this.firstRefresh,
-      new Promise<void>((resolve) => (timer = this.deps.timers.setTimeout(resolve, timeoutMs))),
-    ]);
-    if (timer) this.deps.timers.clearTimeout(timer);
+    if (this.firstRefresh) await settledWithin(this.deps.timers, this.firstRefresh, timeoutMs);
   }
 
   /** Discovery, identification of configured targets without a kind, and their facts. */
@@ -155,7 +150,8 @@ export class RuntimesCollector implements Collector {
    */
   private async rediscover(discovery: NonNullable<RuntimesOptions['discovery']>): Promise<void> {
     const pods = this.deps.nodePods;
-    if (pods.active) await this.untilListed(pods.listed, discovery.timeoutMs);
+    // The first look waits for the pods to be listed (`once`, doctor), a pass's time at most.
+    if (pods.active) await settledWithin(this.deps.timers, pods.listed, discovery.timeoutMs);
     const found = pods.active
       ? await this.pods.discover([...pods.current.values()])
       : await this.discoverLocal(discovery);
@@ -163,16 +159,6 @@ export class RuntimesCollector implements Collector {
       make: (d) => this.newTarget(d.name, d.url, undefined, d.adapter, d.place),
       logger: this.deps.logger,
     });
-  }
-
-  /** The first look waits for the pods to be listed (`once`, doctor), a pass's time at most. */
-  private async untilListed(listed: Promise<void>, timeoutMs: number): Promise<void> {
-    let timer: TimerHandle | undefined;
-    await Promise.race([
-      listed,
-      new Promise<void>((resolve) => (timer = this.deps.timers.setTimeout(resolve, timeoutMs))),
-    ]);
-    if (timer) this.deps.timers.clearTimeout(timer);
   }
 
   private discoverLocal(discovery: NonNullable<RuntimesOptions['discovery']>) {

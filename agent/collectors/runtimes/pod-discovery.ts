@@ -38,21 +38,21 @@ export class PodDiscovery {
   async discover(pods: Iterable<PodView>): Promise<Discovered[]> {
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     const now = this.options.now();
-    const live = new Set<string>();
-    const work: { candidate: Candidate; key: string; ready: boolean }[] = [];
-    for (const pod of pods) {
-      for (const candidate of candidatesOf(pod)) {
-        if (live.size >= MAX_CANDIDATES) break;
-        const key = `${candidate.podKey}:${candidate.port}`;
-        live.add(key);
-        const known = this.tried.get(key);
-        const fresh =
-          known &&
-          (known.adapter || (known.ready === pod.ready && now - known.atMs < this.options.retryMs));
-        if (!fresh) work.push({ candidate, key, ready: pod.ready });
-      }
-    }
+    const live = new Map<string, { candidate: Candidate; ready: boolean }>();
+    for (const pod of pods)
+      for (const candidate of candidatesOf(pod))
+        if (live.size < MAX_CANDIDATES)
+          live.set(`${candidate.podKey}:${candidate.port}`, { candidate, ready: pod.ready });
     for (const key of this.tried.keys()) if (!live.has(key)) this.tried.delete(key);
+    const work = [...live]
+      .filter(([key, { ready }]) => {
+        const known = this.tried.get(key);
+        return !(
+          known?.adapter ||
+          (known?.ready === ready && now - known.atMs < this.options.retryMs)
+        );
+      })
+      .map(([key, { candidate, ready }]) => ({ candidate, key, ready }));
     let next = 0;
     const worker = async () => {
       while (next < work.length && !signal.aborted) {
@@ -62,19 +62,19 @@ export class PodDiscovery {
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    const found: Discovered[] = [];
-    for (const pod of pods)
-      for (const candidate of candidatesOf(pod)) {
-        const adapter = this.tried.get(`${candidate.podKey}:${candidate.port}`)?.adapter;
-        if (adapter)
-          found.push({
-            adapter,
-            url: candidate.url,
-            name: `${candidate.place.namespace}/${candidate.place.pod}:${candidate.port}`,
-            place: candidate.place,
-          });
-      }
-    return found;
+    return [...live].flatMap(([key, { candidate }]) => {
+      const adapter = this.tried.get(key)?.adapter;
+      return adapter
+        ? [
+            {
+              adapter,
+              url: candidate.url,
+              name: `${candidate.place.namespace}/${candidate.place.pod}:${candidate.port}`,
+              place: candidate.place,
+            },
+          ]
+        : [];
+    });
   }
 
   private async identify(

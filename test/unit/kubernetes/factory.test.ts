@@ -6,10 +6,15 @@ import { parseConfig } from '../../../agent/config/load.js';
 import { collectorDeps } from '../../helpers/collector-deps.js';
 import { Recorder } from '../../helpers/recorder.js';
 
-const saved = process.env['NODE_NAME'];
+/** The variables a pod has, as this test process found them: put back after each test. */
+const saved = Object.fromEntries(
+  ['NODE_NAME', 'KUBERNETES_SERVICE_HOST'].map((k) => [k, process.env[k]] as const),
+);
 afterEach(() => {
-  if (saved === undefined) delete process.env['NODE_NAME'];
-  else process.env['NODE_NAME'] = saved;
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
 });
 
 describe('the kubernetes source, as the config and the pod make it', () => {
