@@ -1,4 +1,4 @@
-import { GpuDrivers } from './shared/gpu-drivers.js';
+import { GpuFacts } from './shared/gpu-facts.js';
 import { NodePods } from './shared/node-pods.js';
 import { RuntimeEndpoints } from './shared/runtime-endpoints.js';
 import { COLLECTORS } from './collectors/index.js';
@@ -81,7 +81,7 @@ export class Agent {
       ...world,
       errors,
       stateLog,
-      gpuDrivers: new GpuDrivers(),
+      gpuFacts: new GpuFacts(),
       runtimeEndpoints: this.runtimeEndpoints,
       nodePods: this.nodePods,
       generationOf: (kind: string) => adapterFor(kind).generation,

@@ -114,7 +114,7 @@ export class EvalCollector implements Collector {
       model: last?.outcome === 'success' ? last.model : '',
       weights: (last?.outcome === 'success' ? last.weights : undefined) ?? '',
       runtimeVersion: endpoint?.runtimeVersion() ?? '',
-      driverVersion: this.deps.gpuDrivers.current().join(','),
+      driverVersion: this.deps.gpuFacts.driverVersions().join(','),
       promptTokens: tokens === undefined ? '' : String(tokens),
     };
   }

@@ -9,7 +9,7 @@ import type { MetricDef } from '../core/metric.js';
 import type { SourceErrors } from '../core/self-metrics.js';
 import type { StateLog } from '../core/state-log.js';
 import type { GenerationSurface } from './generation-api.js';
-import type { GpuDrivers } from './gpu-drivers.js';
+import type { GpuFacts } from './gpu-facts.js';
 import type { ProbeStore } from '../probe/store.js';
 import type { MeteredTraffic } from '../proxy/ledger.js';
 import type { NodePods } from './node-pods.js';
@@ -29,8 +29,8 @@ export interface CollectorDeps {
    * a runtime named in their config (the metering proxy's routes).
    */
   readonly generationOf: (kind: string) => GenerationSurface;
-  /** The GPU driver versions, as the GPU view last saw them. */
-  readonly gpuDrivers: GpuDrivers;
+  /** What the GPU view last saw: driver versions, each GPU's names and its MIG devices. */
+  readonly gpuFacts: GpuFacts;
   /** The runtimes being read, for attributing GPU processes to them. */
   readonly runtimeEndpoints: RuntimeEndpoints;
   /** The pods on this node, for the sources that read them by pod address. */

@@ -1,5 +1,5 @@
 import { adapterFor } from '../../agent/collectors/runtimes/adapters/index.js';
-import { GpuDrivers } from '../../agent/shared/gpu-drivers.js';
+import { GpuFacts } from '../../agent/shared/gpu-facts.js';
 import type { CollectorDeps } from '../../agent/shared/collector-factory.js';
 import { RuntimeEndpoints } from '../../agent/shared/runtime-endpoints.js';
 import { NodePods } from '../../agent/shared/node-pods.js';
@@ -22,7 +22,7 @@ export function collectorDeps(overrides: Partial<CollectorDeps> = {}): Collector
     logger,
     errors: { count: () => undefined },
     stateLog: new StateLog(logger),
-    gpuDrivers: new GpuDrivers(),
+    gpuFacts: new GpuFacts(),
     runtimeEndpoints: new RuntimeEndpoints(),
     nodePods: new NodePods(),
     generationOf: (kind) => adapterFor(kind).generation,

@@ -4,7 +4,7 @@ import { GpuView } from '../../agent/collectors/gpu/view.js';
 import { kernelEvents } from '../../agent/collectors/kernel-events/index.js';
 import { nvidiaSmi } from '../../agent/collectors/nvidia-smi/index.js';
 import { Durable } from '../../agent/core/durable.js';
-import { GpuDrivers } from '../../agent/shared/gpu-drivers.js';
+import { GpuFacts } from '../../agent/shared/gpu-facts.js';
 import {
   GPU_REPORTS,
   type GpuFigure,
@@ -14,7 +14,7 @@ import {
 import { Recorder } from './recorder.js';
 
 /** The GPU view as the agent builds it, writing every family its readers feed it. */
-export function newGpuView(durable = new Durable(), drivers = new GpuDrivers()): GpuView {
+export function newGpuView(durable = new Durable(), drivers = new GpuFacts()): GpuView {
   return new GpuView(gpuView([nvidiaSmi, kernelEvents, dcgm]).metrics, durable, drivers);
 }
 

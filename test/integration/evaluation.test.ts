@@ -105,7 +105,7 @@ function collectorFor(n: Node, config: AgentConfig, driver = '590.48.01') {
   };
   deps.runtimeEndpoints.set([endpoint]);
   // What the GPU view saw in its last scrape.
-  const gpu = (driverVersion: string) => deps.gpuDrivers.set([driverVersion]);
+  const gpu = (driverVersion: string) => deps.gpuFacts.setDriverVersions([driverVersion]);
   gpu(driver);
   // The probe has answered: the model and its prompt's token count are known.
   const probed = (tokens: number, weights = `/models/${MODEL}`) =>

@@ -3,7 +3,7 @@ import { arbitrate } from '../../agent/collectors/gpu/arbitrate.js';
 import { EnergyLedger } from '../../agent/collectors/gpu/energy-ledger.js';
 import { Durable } from '../../agent/core/durable.js';
 import { gauge } from '../../agent/core/metric.js';
-import { GpuDrivers } from '../../agent/shared/gpu-drivers.js';
+import { GpuFacts } from '../../agent/shared/gpu-facts.js';
 import * as gpus from '../../agent/shared/gpu-metrics.js';
 import { ENERGY_SPENT, type GpuReader, type GpuReport } from '../../agent/shared/gpu-report.js';
 import { newGpuView, sighting } from '../helpers/gpu-view.js';
@@ -183,7 +183,7 @@ describe('GpuView', () => {
 
   it('reports the energy it counted to the cost, and the drivers it saw; keeps its counters through a reload', () => {
     const durable = new Durable();
-    const drivers = new GpuDrivers();
+    const drivers = new GpuFacts();
     const view = newGpuView(durable, drivers);
     const at = (joules: number) =>
       smi(sighting(A, { energyJoules: joules, info: { driver_version: '590.48.01' } }));
@@ -193,7 +193,7 @@ describe('GpuView', () => {
     expect(
       out.value(gpus.GPU_ENERGY, { gpu: '0', uuid: A, gpu_model: 'NVIDIA H100 80GB HBM3' }),
     ).toBe(100);
-    expect(drivers.current()).toEqual(['590.48.01']);
+    expect(drivers.driverVersions()).toEqual(['590.48.01']);
     // Built again on reload, from the same durable ledgers: the counter goes on.
     const reloaded = newGpuView(durable, drivers);
     expect(merge(reloaded, [at(150)]).reported(ENERGY_SPENT)).toEqual([{ joules: 150 }]);

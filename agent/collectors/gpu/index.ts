@@ -14,6 +14,6 @@ export function gpuView(readers: readonly CollectorFactory[]): CollectorFactory 
   return {
     name: 'gpu',
     metrics,
-    create: (_config, deps) => [new GpuView(metrics, deps.durable, deps.gpuDrivers)],
+    create: (_config, deps) => [new GpuView(metrics, deps.durable, deps.gpuFacts)],
   };
 }

@@ -1,7 +1,7 @@
 import type { Emitter, SourceStatus, Stage } from '../../core/collector.js';
 import type { Durable } from '../../core/durable.js';
 import type { Labels, MetricDef } from '../../core/metric.js';
-import type { GpuDrivers } from '../../shared/gpu-drivers.js';
+import type { GpuFacts } from '../../shared/gpu-facts.js';
 import { GPU_ENERGY, GPU_INFO, GPU_XID_ERRORS, PAGED_XIDS } from '../../shared/gpu-metrics.js';
 import {
   ENERGY_SPENT,
@@ -47,7 +47,7 @@ export class GpuView implements Stage<GpuReport> {
     /** Every family a reader may report: the view writes them all. */
     readonly metrics: readonly MetricDef[],
     durable: Durable,
-    private readonly drivers: GpuDrivers,
+    private readonly facts: GpuFacts,
   ) {
     this.kept = durable.get(`${NAME}/view`, () => ({
       inventory: new GpuInventory(),
@@ -72,8 +72,10 @@ export class GpuView implements Stage<GpuReport> {
       const joules = energy.total(gpu.uuid);
       if (joules !== undefined) out.emit(GPU_ENERGY, labels, joules);
     }
-    this.drivers.set(verdict.gpus.map((g) => g.named.sighting.info.driver_version ?? ''));
-    this.drivers.setGpus(named);
+    this.facts.setDriverVersions(
+      verdict.gpus.map((g) => g.named.sighting.info.driver_version ?? ''),
+    );
+    this.facts.setGpus(named);
     this.countXids(reports, verdict, out);
     out.report(ENERGY_SPENT, { joules: energy.sum() });
     this.last = verdict;

@@ -21,7 +21,7 @@ import { GPU_COUNT } from './metrics.js';
 import { parseGpuLine, queryArgs, RoundAssembler, type GpuRow } from './parse.js';
 import { checkFields, type FieldCheck } from './field-check.js';
 import { parseMigList } from './mig-list.js';
-import type { GpuDrivers } from '../../shared/gpu-drivers.js';
+import type { GpuFacts } from '../../shared/gpu-facts.js';
 
 export interface NvidiaSmiOptions {
   readonly command: string;
@@ -48,7 +48,7 @@ export interface Deps {
   readonly errors: SourceErrors;
   readonly stateLog: StateLog;
   /** Where the MIG devices listed go, for the sources that place a device on its GPU. */
-  readonly gpuDrivers?: GpuDrivers;
+  readonly gpuFacts?: GpuFacts;
 }
 
 /** `nvidia-smi -L` of a node: a line per GPU and MIG device. */
@@ -204,7 +204,7 @@ export class NvidiaSmiCollector implements Collector {
       });
       if (listed.exitCode !== 0) return;
       const devices = parseMigList(listed.stdout);
-      this.deps.gpuDrivers?.setMigParents(new Map([...devices].map(([id, d]) => [id, d.gpuUuid])));
+      this.deps.gpuFacts?.setMigParents(new Map([...devices].map(([id, d]) => [id, d.gpuUuid])));
     } catch {
       // nvidia-smi missing or hung: the stream's own start reports it.
     }

@@ -83,7 +83,7 @@ export class PodResourcesCollector implements Collector {
 
   collect(out: Emitter): void {
     for (const a of this.allocations) {
-      const gpu = this.deps.gpuDrivers.gpuOf(a.device);
+      const gpu = this.deps.gpuFacts.gpuOf(a.device);
       out.emit(
         GPU_POD,
         {

@@ -7,21 +7,21 @@ export interface GpuNames {
 
 /**
  * What the GPU view saw in its last scrape, for the sources that need it: the driver versions
- * (the evaluation records what a result rests on) and each GPU's names and MIG devices (the
- * pod-resources source labels a device with its GPU). Empty while no reader reports a GPU: unknown, which
- * is not a change.
+ * (the evaluation records what a result rests on) and each GPU's names, with the MIG devices
+ * nvidia-smi lists (the pod-resources source labels a device with its GPU). Empty while no
+ * reader reports a GPU: unknown, which is not a change.
  */
-export class GpuDrivers {
+export class GpuFacts {
   private versions: readonly string[] = [];
   private names = new Map<string, GpuNames>();
   /** MIG device UUID to the UUID of the GPU it is carved from. */
   private migParents: ReadonlyMap<string, string> = new Map();
 
-  set(versions: Iterable<string>): void {
+  setDriverVersions(versions: Iterable<string>): void {
     this.versions = [...new Set(versions)].filter((v) => v !== '').sort();
   }
 
-  current(): readonly string[] {
+  driverVersions(): readonly string[] {
     return this.versions;
   }
 
