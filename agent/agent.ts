@@ -138,9 +138,9 @@ export class Agent {
    * One scrape and its exposition text. (The HTTP server shares one among concurrent requests,
    * so an HA pair of Prometheus servers does not double the work.)
    */
-  async metrics(): Promise<string> {
+  async metrics(): Promise<Buffer> {
     await this.scraper.scrape();
-    return this.exposition.render();
+    return this.exposition.bytes();
   }
 
   /**

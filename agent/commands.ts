@@ -72,7 +72,7 @@ export async function once(config: AgentConfig, io: Io): Promise<number> {
   try {
     await agent.start();
     await agent.ready(startupWaitMs(config));
-    io.out(await agent.metrics());
+    io.out((await agent.metrics()).toString());
     return EXIT.ok;
   } finally {
     await agent.stop();

@@ -50,7 +50,7 @@ export const ConfigSchema = z
         timeout_ms: ms(50, 60_000)
           .default(500)
           .describe(
-            "Longest a scrape waits for any source. A source still reading then is served from its last good values (their age in inferwatch_collector_last_success_timestamp_seconds) or left out, and counted as slow; its read goes on in the background. Keep it well under Prometheus' scrape_timeout.",
+            "Longest a scrape waits for a source: for a collector to hand over, and for the first read of a source read over HTTP (dcgm-exporter, runtimes), which are otherwise read ahead of the scrapes and never waited for. A source still reading then is served from its last good values (their age in inferwatch_collector_last_success_timestamp_seconds) or left out; its read goes on in the background. Keep it well under Prometheus' scrape_timeout.",
           ),
         max_series_per_family: z
           .int()

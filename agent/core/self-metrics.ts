@@ -1,4 +1,3 @@
-import type { Counter } from 'prom-client';
 import type { Exposition } from './exposition.js';
 import { counter, gauge, type MetricDef } from './metric.js';
 
@@ -71,8 +70,8 @@ export function defineSelfMetrics(exposition: Exposition, version: string): Sour
     [BUILD_INFO],
     new Map([[BUILD_INFO, [{ labels: { version, node_version: process.version }, value: 1 }]]]),
   );
-  const errors = exposition.instrument(SOURCE_ERRORS) as Counter<string>;
   return {
-    count: (collector, reason, by = 1) => errors.inc({ collector, reason }, by),
+    count: (collector, reason, by = 1) =>
+      exposition.count(SOURCE_ERRORS, { collector, reason }, by),
   };
 }

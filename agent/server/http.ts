@@ -11,7 +11,7 @@ import { BasicAuth, WorkerBcrypt, type Bcrypt } from './basic-auth.js';
 import type { WebSecurity } from './web-config.js';
 
 export interface MetricsSource {
-  metrics(): Promise<string>;
+  metrics(): Promise<Buffer>;
   readonly contentType: string;
   statuses(): readonly SourceRow[];
   /** The probe's cached result for a target and module, blackbox_exporter style. */
@@ -243,7 +243,7 @@ export class MetricsServer {
   private async serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.scrape ??= this.source
       .metrics()
-      .then((text): Rendered => ({ text: Buffer.from(text) }))
+      .then((text): Rendered => ({ text }))
       .finally(() => {
         this.scrape = undefined;
       });

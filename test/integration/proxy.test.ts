@@ -97,8 +97,8 @@ async function startAgent(
     agent,
     port,
     logs,
-    text: () => agent.metrics(),
-    metrics: async () => seriesByKey(await agent.metrics()),
+    text: async () => (await agent.metrics()).toString(),
+    metrics: async () => seriesByKey((await agent.metrics()).toString()),
   };
 }
 
@@ -649,7 +649,7 @@ describe('failures: reported, measured, and the client sees what it would withou
     });
     await agent.start();
     cleanup.push(() => agent.stop());
-    const m = seriesByKey(await agent.metrics());
+    const m = seriesByKey((await agent.metrics()).toString());
     expect(
       m.get(
         `inferwatch_proxy_route_up{listen="127.0.0.1:${port}",target="127.0.0.1:${new URL(ollama.url).port}",runtime="ollama"}`,
@@ -702,7 +702,7 @@ describe('a reload', () => {
     expect(answer.body.toString().trim().split('\n')).toHaveLength(11);
     expect(between).toBe(200);
     expect((await send(a.port, '/api/chat', CHAT)).status).toBe(200);
-    const m = seriesByKey(await (next as Agent).metrics());
+    const m = seriesByKey((await (next as Agent).metrics()).toString());
     expect(outcomes(m, 'ok')).toBe(3);
   });
 });

@@ -8,6 +8,7 @@ import { createLogger } from '../../agent/core/logger.js';
 import { StateLog } from '../../agent/core/state-log.js';
 import { collectorDeps } from '../helpers/collector-deps.js';
 import { RuntimeServer } from '../fake/runtime-server.js';
+import { eventually } from '../helpers/agent-process.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { Recorder } from '../helpers/recorder.js';
 
@@ -79,9 +80,15 @@ describe('rediscovery', () => {
     await first.close();
     servers.splice(servers.indexOf(first), 1);
     await llamaServer('/models/b.gguf', sparePort);
-    out = await collect(c);
-    expect(out.value(RUNTIME_UP, { runtime: 'llamacpp', target: `127.0.0.1:${firstPort}` })).toBe(
-      0,
+    // Scrapes back to back share a read a second: the next read finds it gone.
+    await eventually(
+      async () =>
+        (await collect(c)).value(RUNTIME_UP, {
+          runtime: 'llamacpp',
+          target: `127.0.0.1:${firstPort}`,
+        }) === 0,
+      5000,
+      'the first port down',
     );
     await c.refresh();
     out = await collect(c);

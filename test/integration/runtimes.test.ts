@@ -66,6 +66,23 @@ ${extra}`;
 
 const VLLM_SERIES = '{runtime="vllm",target="vllm-a",model="Qwen2.5-7B-Instruct"}';
 
+/** The first exposition where vllm-a's up is `up`: the read after a change is in within a second or two. */
+function runtimeUpIs(
+  a: AgentProcess,
+  up: number,
+): Promise<Awaited<ReturnType<AgentProcess['metrics']>>> {
+  return eventually(
+    async () => {
+      const m = await a.metrics();
+      return family(m, 'inferwatch_llm_runtime_up').get('{runtime="vllm",target="vllm-a"}') === up
+        ? m
+        : undefined;
+    },
+    5000,
+    `vllm-a up ${up}`,
+  );
+}
+
 async function started(extra?: string): Promise<AgentProcess> {
   const a = await agent({ config: config(extra), noNvidiaSmi: true });
   await eventually(
@@ -124,10 +141,17 @@ describe('runtimes read by the agent', () => {
       ),
     ).toBe(5_964_735_424);
     expect(family(m, 'inferwatch_collector_success').get('{collector="runtimes"}')).toBe(1);
-    // Installed models are read with the version at refresh, not on every scrape.
-    for (let i = 0; i < 4; i++) await a.metrics();
-    expect(ollama.requests.filter((p) => p === '/api/ps').length).toBeGreaterThanOrEqual(5);
-    expect(ollama.requests.filter((p) => p === '/api/tags').length).toBeLessThanOrEqual(2);
+    // Scrapers back to back share a read a second; installed models are read with the version
+    // at refresh, not at every read.
+    const reads = (path: string) => ollama.requests.filter((p) => p === path).length;
+    const [ps, tags] = [reads('/api/ps'), reads('/api/tags')];
+    const until = Date.now() + 2500;
+    let scrapes = 0;
+    for (; Date.now() < until; scrapes++) await a.metrics();
+    expect(scrapes).toBeGreaterThan(10);
+    expect(reads('/api/ps') - ps).toBeGreaterThanOrEqual(2);
+    expect(reads('/api/ps') - ps).toBeLessThanOrEqual(4);
+    expect(reads('/api/tags')).toBe(tags);
   });
 
   it('passes promtool check metrics with histograms from runtimes', async (ctx) => {
@@ -153,10 +177,7 @@ describe('runtimes read by the agent', () => {
     async (_, behaviour, reason) => {
       const a = await started();
       vllm.set(behaviour);
-      const m = await a.metrics();
-      expect(family(m, 'inferwatch_llm_runtime_up').get('{runtime="vllm",target="vllm-a"}')).toBe(
-        0,
-      );
+      const m = await runtimeUpIs(a, 0);
       expect(
         family(m, 'inferwatch_llm_runtime_unresponsive').get('{runtime="vllm",target="vllm-a"}'),
       ).toBe(0);
@@ -182,8 +203,7 @@ describe('runtimes read by the agent', () => {
   it('a runtime that stops listening is down', async () => {
     const a = await started();
     await vllm.close();
-    const m = await a.metrics();
-    expect(family(m, 'inferwatch_llm_runtime_up').get('{runtime="vllm",target="vllm-a"}')).toBe(0);
+    const m = await runtimeUpIs(a, 0);
     expect(
       family(m, 'inferwatch_source_errors_total').get(
         '{collector="runtimes",reason="unreachable"}',
@@ -259,14 +279,21 @@ describe('runtimes read by the agent', () => {
     );
     const slowSince = Date.now() / 1000;
     vllm.set({ mode: 'slow', delayMs: 2000 });
-    const t0 = performance.now();
-    const m = await a.metrics();
-    expect(performance.now() - t0).toBeLessThan(300 + 250 + 400);
+    // The next read, a second on at most, runs past the next scrape: said, and no scrape waits.
+    let slowest = 0;
+    const m = await eventually(async () => {
+      const t0 = performance.now();
+      const now = await a.metrics();
+      slowest = Math.max(slowest, performance.now() - t0);
+      return family(now, 'inferwatch_source_errors_total').get(
+        '{collector="runtimes",reason="slow"}',
+      ) === 1
+        ? now
+        : undefined;
+    });
+    expect(slowest).toBeLessThan(300 + 250 + 400);
     expect(family(m, 'inferwatch_llm_requests_waiting').get(VLLM_SERIES)).toBe(5);
     expect(family(m, 'inferwatch_llm_runtime_up').get('{runtime="vllm",target="vllm-a"}')).toBe(1);
-    expect(
-      family(m, 'inferwatch_source_errors_total').get('{collector="runtimes",reason="slow"}'),
-    ).toBe(1);
     expect(family(m, 'inferwatch_collector_success').get('{collector="runtimes"}')).toBe(0);
     // The figures served, and the collector's last success, are from before it turned slow.
     const lastSuccess = family(m, 'inferwatch_collector_last_success_timestamp_seconds').get(
@@ -275,8 +302,9 @@ describe('runtimes read by the agent', () => {
     const readAt = family(m, 'inferwatch_llm_runtime_last_read_timestamp_seconds').get(
       '{runtime="vllm",target="vllm-a"}',
     );
-    expect(readAt).toBeLessThan(slowSince);
-    expect(lastSuccess).toBeLessThan(slowSince);
+    // A read in flight as it turned slow may end after; one it answered slowly ends 2 s after.
+    expect(readAt).toBeLessThan(slowSince + 2);
+    expect(lastSuccess).toBeLessThan(slowSince + 2);
     // The same read, still in flight, is counted once however many scrapes go without it.
     await a.metrics();
     expect(
@@ -302,11 +330,19 @@ describe('runtimes read by the agent', () => {
         'vllm:generation_tokens_total{model_name="facebook/opt-125m"} 100.0',
       ),
     );
+    await eventually(async () => (await tokens()) !== 4800, 5000, 'the restart read');
     expect(await tokens()).toBe(4900);
     // Upgraded to V1, serving the same model: V1 names only, counters carry on.
     const v1SameModel = V1.replaceAll('/models/Qwen2.5-7B-Instruct', 'facebook/opt-125m');
     vllm.route('/metrics', v1SameModel);
-    const m = await a.metrics();
+    const m = await eventually(async () => {
+      const now = await a.metrics();
+      return family(now, 'inferwatch_llm_generation_tokens_total').get(
+        '{runtime="vllm",target="vllm-a",model="facebook/opt-125m"}',
+      ) !== 4900
+        ? now
+        : undefined;
+    });
     expect(
       family(m, 'inferwatch_llm_generation_tokens_total').get(
         '{runtime="vllm",target="vllm-a",model="facebook/opt-125m"}',

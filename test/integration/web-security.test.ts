@@ -40,7 +40,11 @@ afterEach(async () => {
 async function serve(configText: string): Promise<number> {
   const security = await loadWebConfig(webConfig(configText));
   const server = new MetricsServer(
-    { metrics: async () => 'up 1\n', contentType: 'text/plain; version=0.0.4', statuses: () => [] },
+    {
+      metrics: async () => Buffer.from('up 1\n'),
+      contentType: 'text/plain; version=0.0.4',
+      statuses: () => [],
+    },
     { host: '127.0.0.1', port: 0, maxRequests: 10, version: 'test', security },
     createLogger('error', { write: () => undefined }),
   );

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BackgroundRead } from '../../agent/core/background-read.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
 
 /** A source whose reads the test answers by hand. */
 function source() {
@@ -8,7 +9,7 @@ function source() {
     reject: (e: unknown) => void;
     signal: AbortSignal;
   }[] = [];
-  let now = 0;
+  const timers = new ManualTimers(1_000_000);
   const missed = { count: 0 };
   const reader = new BackgroundRead(
     (signal) =>
@@ -17,12 +18,13 @@ function source() {
         signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
       }),
     {
-      clock: { monotonicMs: () => now, epochMs: () => 1_000_000 + now },
+      clock: timers,
+      timers,
       timeoutMs: 60_000,
       missed: () => missed.count++,
     },
   );
-  return { reader, pending, missed, tick: (ms: number) => (now += ms) };
+  return { reader, pending, missed, timers, tick: (ms: number) => void timers.advance(ms) };
 }
 
 const handedOver = () => AbortSignal.abort();
@@ -101,7 +103,7 @@ describe('BackgroundRead', () => {
           signalOf = signal;
           signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
         }),
-      { clock: { monotonicMs: () => 0, epochMs: () => 0 }, timeoutMs: 20 },
+      { clock: new ManualTimers(0), timers: new ManualTimers(0), timeoutMs: 20 },
     );
     // Waited for to the end: it ends by its timeout, as a failure.
     expect(await hung.refresh(new AbortController().signal)).toBe(true);
@@ -116,5 +118,130 @@ describe('BackgroundRead', () => {
     await flush();
     expect(pending[0]!.signal.aborted).toBe(true);
     expect(reader.failure).toBeDefined();
+  });
+
+  describe('forScrape', () => {
+    const never = () => new AbortController().signal;
+
+    /** A scrape at the present time; the reads it leaves running stay pending. */
+    async function scrape(reader: BackgroundRead<string>): Promise<boolean> {
+      const served = reader.forScrape(never());
+      await flush();
+      return served;
+    }
+
+    it('waits for the first read only; later scrapes serve what is known without waiting', async () => {
+      const { reader, pending } = source();
+      const first = reader.forScrape(never());
+      await flush();
+      pending[0]!.resolve('v1');
+      expect(await first).toBe(true);
+      // Back to back: the read is a second old at most, so none is started, and none waited for.
+      expect(await scrape(reader)).toBe(true);
+      expect(pending).toHaveLength(1);
+    });
+
+    it('reads ahead of the next scrape: the read starts 250 ms, or twice the last read, before the scrape is due', async () => {
+      const { reader, pending, timers } = source();
+      const first = reader.forScrape(never());
+      await flush();
+      pending[0]!.resolve('0 s');
+      await first;
+      // After one scrape, the next is expected after Prometheus's default 15 s.
+      await timers.advance(14_749);
+      expect(pending).toHaveLength(1);
+      await timers.advance(1);
+      expect(pending).toHaveLength(2);
+      await timers.advance(200);
+      pending[1]!.resolve('14.95 s');
+      await flush();
+      await timers.advance(50);
+      expect(await scrape(reader)).toBe(true);
+      expect(reader.last).toMatchObject({ value: '14.95 s', atEpochMs: 1_000_000 + 14_950 });
+      // A read of 200 ms: the next one starts twice that before the scrape at 30 s.
+      await timers.advance(14_599);
+      expect(pending).toHaveLength(2);
+      await timers.advance(1);
+      expect(pending).toHaveLength(3);
+      pending[2]!.resolve('29.6 s');
+      await timers.advance(400);
+      expect(await scrape(reader)).toBe(true);
+      expect(reader.last?.value).toBe('29.6 s');
+      // One read an interval.
+      expect(pending).toHaveLength(3);
+    });
+
+    it('nobody scraping, nothing is read past the one read ahead', async () => {
+      const { reader, pending, timers } = source();
+      const first = reader.forScrape(never());
+      await flush();
+      pending[0]!.resolve('v');
+      await first;
+      await timers.advance(10_000);
+      await scrape(reader);
+      await timers.advance(10_000);
+      expect(pending).toHaveLength(2);
+      pending[1]!.resolve('ahead');
+      await timers.advance(600_000);
+      expect(pending).toHaveLength(2);
+    });
+
+    it('two Prometheus servers scraping at different offsets: the shorter gap', async () => {
+      const { reader, pending, timers } = source();
+      const first = reader.forScrape(never());
+      await flush();
+      pending[0]!.resolve('v');
+      await first;
+      await timers.advance(4_000);
+      await scrape(reader); // the other server, 4 s after
+      await timers.advance(11_000);
+      expect(pending).toHaveLength(2); // read ahead for 4 s on, as the one gap known said
+      pending[1]!.resolve('v');
+      await scrape(reader); // the first again, 15 s after its last
+      // Gaps 4 s and 11 s: the read ahead is for 4 s on, in time for the other server.
+      await timers.advance(3_749);
+      expect(pending).toHaveLength(2);
+      await timers.advance(1);
+      expect(pending).toHaveLength(3);
+    });
+
+    it('scrapers back to back share one read a second', async () => {
+      const { reader, pending, timers } = source();
+      const first = reader.forScrape(never());
+      await flush();
+      pending[0]!.resolve('v');
+      await first;
+      for (let i = 0; i < 100; i++) {
+        await timers.advance(25);
+        expect(await scrape(reader)).toBe(true);
+        if (pending.length > 1 && pending.at(-1)!.signal.aborted === false)
+          pending.at(-1)!.resolve(`read ${pending.length}`);
+      }
+      // 2.5 s of scrapes every 25 ms: a read at 1 s and at 2 s, besides the first.
+      expect(pending).toHaveLength(3);
+    });
+
+    it('a read running since before the previous scrape, for over a second, is behind: said once, until a read succeeds', async () => {
+      const { reader, pending, timers, missed } = source();
+      const first = reader.forScrape(never());
+      await flush();
+      pending[0]!.resolve('v1');
+      await first;
+      await timers.advance(14_750); // the read ahead starts, and hangs
+      expect(pending).toHaveLength(2);
+      await timers.advance(250);
+      // Started after the previous scrape: this scrape serves what it had, not behind yet.
+      expect(await scrape(reader)).toBe(true);
+      await timers.advance(15_000);
+      expect(await scrape(reader)).toBe(false);
+      await timers.advance(15_000);
+      expect(await scrape(reader)).toBe(false);
+      expect(missed.count).toBe(1);
+      expect(reader.last?.value).toBe('v1');
+      pending[1]!.resolve('v2');
+      await flush();
+      await timers.advance(15_000);
+      expect(await scrape(reader)).toBe(true);
+    });
   });
 });

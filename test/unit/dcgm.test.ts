@@ -13,6 +13,7 @@ import { collectorDeps } from '../helpers/collector-deps.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { newGpuView, sighting, throughView } from '../helpers/gpu-view.js';
 import type { Recorder } from '../helpers/recorder.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
 
 const T4 = readFixture('dcgm', 'dcgm-exporter_metrics_tesla-t4_drv460_datadog-fixture_partial.txt');
 const V100 = readFixture('dcgm', 'dcgm-exporter_metrics_v100x4_partial.txt');
@@ -209,7 +210,7 @@ function setup(options: { configured?: boolean; body?: string } = {}) {
       return answer();
     },
   };
-  let now = 0;
+  const timers = new ManualTimers(0);
   const logs: string[] = [];
   const logger = createLogger('info', { write: (l: string) => logs.push(l) });
   const view = newGpuView();
@@ -223,20 +224,26 @@ function setup(options: { configured?: boolean; body?: string } = {}) {
     },
     collectorDeps({
       http,
-      clock: { monotonicMs: () => now, epochMs: () => now },
+      clock: timers,
+      timers,
       logger,
     }),
   );
-  /** One scrape: DCGM, then the GPU view on its report and on the other readers' given. */
-  const scrape = (others: readonly GpuReport[] = []) =>
-    throughView(view, (out) => collector.collect(out, new AbortController().signal), others);
+  /**
+   * One scrape, 15 s after the last (the exporter is read ahead of it): DCGM, then the GPU
+   * view on its report and on the other readers' given.
+   */
+  const scrape = async (others: readonly GpuReport[] = []) => {
+    await timers.advance(15_000);
+    return throughView(view, (out) => collector.collect(out, new AbortController().signal), others);
+  };
   return {
     collector,
     view,
     logs,
     scrape,
     calls: () => calls,
-    tick: (ms: number) => (now += ms),
+    tick: (ms: number) => timers.advance(ms),
     answer: (a: typeof answer) => (answer = a),
   };
 }
@@ -373,7 +380,7 @@ describe('DcgmCollector', () => {
     expect(collector.status().todo).toMatch(/collectors\.dcgm\.url/);
     await scrape();
     expect(calls()).toBe(1);
-    tick(60_000);
+    await tick(60_000);
     answer(async () => ({ status: 200, body: H100 }));
     await scrape();
     expect(calls()).toBe(2);
@@ -404,20 +411,19 @@ describe('DcgmCollector', () => {
 
   it('busy is not down: an exporter that took the connection and did not answer is served from its last good read, with its time', async () => {
     const found = setup();
-    found.tick(1000);
-    const fresh = await found.scrape();
+    const fresh = await found.scrape(); // at 15 s
     expect(fresh.lastGoodAt).toBeUndefined();
-    found.tick(5000);
+    await found.tick(5000);
     found.answer(() =>
       Promise.reject(new HttpError('timeout', 'no complete answer within 1000 ms')),
     );
     const stale = await found.scrape();
-    expect(stale.lastGoodAt).toEqual({ readAtEpochMs: 1000, reason: 'unresponsive' });
+    expect(stale.lastGoodAt).toEqual({ readAtEpochMs: 15_000, reason: 'unresponsive' });
     const sm = { gpu: '2', uuid: DCGM_ONLY_GPU, gpu_model: 'NVIDIA H100 80GB HBM3' };
     expect(fresh.value(dm.GPU_SM_ACTIVE, sm)).toBeGreaterThan(0);
     expect(stale.value(dm.GPU_SM_ACTIVE, sm)).toBe(fresh.value(dm.GPU_SM_ACTIVE, sm));
     // Past collectors.max_staleness_ms, nothing is served.
-    found.tick(60_001);
+    await found.tick(60_001);
     await expect(found.scrape()).rejects.toMatchObject({ reason: 'timeout' });
   });
 

@@ -28,7 +28,7 @@ async function serve(
 ) {
   const server = new MetricsServer(
     {
-      metrics: async () => 'up 1\n',
+      metrics: async () => Buffer.from('up 1\n'),
       contentType: 'text/plain; version=0.0.4; charset=utf-8',
       statuses: () => [{ name: 'gpu', status: { state: 'failing', detail: '<lost> & "gone"' } }],
       ...source,
@@ -87,7 +87,7 @@ describe('MetricsServer', () => {
   });
 
   it('serves gzip only when asked', async () => {
-    const base = await serve({ metrics: async () => 'x 1\n'.repeat(1000) });
+    const base = await serve({ metrics: async () => Buffer.from('x 1\n'.repeat(1000)) });
     const zipped = await raw(`${base}/metrics`, 'GET', { 'Accept-Encoding': 'gzip, deflate' });
     expect(zipped.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(zipped.body).toString()).toBe('x 1\n'.repeat(1000));
@@ -105,7 +105,7 @@ describe('MetricsServer', () => {
         metrics: () => {
           calls++;
           return new Promise((resolve) => {
-            release = () => resolve('shared 1\n'.repeat(500));
+            release = () => resolve(Buffer.from('shared 1\n'.repeat(500)));
           });
         },
       },
@@ -138,7 +138,7 @@ describe('MetricsServer', () => {
     const base = await serve({
       metrics: async () => {
         if (fail) throw new Error('boom');
-        return 'ok 1\n';
+        return Buffer.from('ok 1\n');
       },
     });
     expect((await fetch(`${base}/metrics`)).status).toBe(500);
@@ -252,7 +252,7 @@ describe('MetricsServer', () => {
       {
         metrics: () =>
           new Promise((resolve) => {
-            release = () => resolve('up 1\n');
+            release = () => resolve(Buffer.from('up 1\n'));
           }),
       },
       40,

@@ -55,9 +55,9 @@ export const DCGM_FEEDS: readonly MetricDef[] = [
 
 /**
  * GPU depth from a local dcgm-exporter's /metrics: SM, tensor and DRAM activity, PCIe and
- * NVLink traffic and errors, clock violation time, MIG instances. A scrape asks for a fresh
- * read and waits for it only until it must hand over; a slow or hung exporter is served from
- * its last good read, with its age. Every figure goes to the GPU view, which decides where
+ * NVLink traffic and errors, clock violation time, MIG instances. It is read ahead of the next
+ * scrape (BackgroundRead), so a scrape writes what is known; a slow or hung exporter is served
+ * from its last good read, with its age. Every figure goes to the GPU view, which decides where
  * nvidia-smi or the kernel log speaks instead.
  */
 export class DcgmCollector implements Collector {
@@ -82,6 +82,7 @@ export class DcgmCollector implements Collector {
     this.xids = deps.durable.get(`${NAME}/xids`, () => new Map<string, XidTally>());
     this.reader = new BackgroundRead((signal) => this.read(signal), {
       clock: deps.clock,
+      timers: deps.timers,
       timeoutMs: options.timeoutMs + 1000,
       settled: (outcome) => (outcome.ok ? this.took(outcome.value) : this.lost(outcome.error)),
       missed: () => this.deps.errors.count(NAME, 'slow'),
@@ -120,7 +121,12 @@ export class DcgmCollector implements Collector {
       this.lastLookMs = now;
       this.lastLookUrl = url;
     }
-    const inTime = await this.reader.refresh(handOver);
+    // Looking for one is a look now, once a minute; one found is read ahead of each scrape.
+    let inTime: boolean;
+    if (lookingFor) {
+      inTime = await this.reader.refresh(handOver);
+      if (this.found) await this.reader.forScrape(handOver);
+    } else inTime = await this.reader.forScrape(handOver);
     // Not configured and never found: no dcgm-exporter runs here, which is not a failure.
     if (!this.found && !this.options.configured) return;
     const failure = this.reader.failure;

@@ -51,9 +51,9 @@ const POD_SETTLE_MS = 1000;
 
 /**
  * LLM runtimes: configured targets and the ones discovery found, normalized onto the
- * inferwatch_llm_* families. A scrape asks each runtime for a fresh read and waits for it only
- * until the scrape must hand over; a runtime still reading then is served from its last good
- * figures, with their age. A runtime that is down (refuses, resets) shows as up 0; one that
+ * inferwatch_llm_* families. Each runtime is read ahead of the next scrape (BackgroundRead), so
+ * a scrape writes what is known and waits only for a runtime's first read; a runtime whose
+ * read runs late is served from its last good figures, with their age. A runtime that is down (refuses, resets) shows as up 0; one that
  * takes the connection and does not answer in time shows as unresponsive, not down. Each costs
  * only its own series.
  */
@@ -207,7 +207,7 @@ export class RuntimesCollector implements Collector {
     const targets = [...this.targets.values()];
     const ended = await Promise.all(
       targets.map((t) =>
-        t.adapter && !t.credentialProblem ? t.reader.refresh(handOver) : Promise.resolve(true),
+        t.adapter && !t.credentialProblem ? t.reader.forScrape(handOver) : Promise.resolve(true),
       ),
     );
     const now = this.deps.clock.monotonicMs();
@@ -257,8 +257,9 @@ export class RuntimesCollector implements Collector {
       }
       emitServed(out, target, last.value, proxied);
       out.emit(RUNTIME_LAST_READ, labels, last.atEpochMs / 1000);
-      if (!inTime || standing.kind !== 'ok') {
-        const reason = standing.kind === 'unresponsive' ? 'unresponsive' : 'slow';
+      // A read past the runtime's own deadline is as good as unanswered, whoever waits for it.
+      if (!inTime || hung || standing.kind !== 'ok') {
+        const reason = standing.kind === 'unresponsive' || hung ? 'unresponsive' : 'slow';
         if (stale === undefined || last.atEpochMs < stale.atEpochMs)
           stale = {
             atEpochMs: last.atEpochMs,
@@ -299,6 +300,7 @@ export class RuntimesCollector implements Collector {
     if (!ledger) this.ledgers.set(name, (ledger = { folder: new TargetFolder() }));
     return new RuntimeTarget(name, url, config, adapter, ledger, place, {
       clock: this.deps.clock,
+      timers: this.deps.timers,
       readTimeoutMs: this.options.timeoutMs,
       maxModels: this.options.maxModels,
       api: (target, signal) => this.api(target, signal),

@@ -1,5 +1,5 @@
 import { BackgroundRead } from '../../core/background-read.js';
-import type { Clock } from '../../core/clock.js';
+import type { Clock, Timers } from '../../core/clock.js';
 import type { Place } from '../../shared/pod.js';
 import { CollectorError, failureOf } from '../../core/collector.js';
 import { HttpError, isUnresponsive } from '../../core/http.js';
@@ -69,6 +69,7 @@ export class RuntimeTarget {
     readonly place: Place | undefined,
     options: {
       readonly clock: Clock;
+      readonly timers: Timers;
       readonly readTimeoutMs: number;
       readonly maxModels: number;
       readonly api: (target: RuntimeTarget, signal: AbortSignal) => RuntimeApi;
@@ -85,6 +86,7 @@ export class RuntimeTarget {
     this.cap = new ModelCap(options.maxModels);
     this.reader = new BackgroundRead((signal) => this.read(options.api(this, signal), signal), {
       clock: options.clock,
+      timers: options.timers,
       // Each request has its own deadline; this one only ends a read that outlives them all.
       timeoutMs: options.readTimeoutMs * 2,
       settled: (outcome) =>
