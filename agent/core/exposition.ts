@@ -13,6 +13,8 @@ interface Family {
   /** A histogram's `le` values, +Inf last. */
   readonly les: readonly string[];
   series: Map<string, Sample>;
+  /** The samples as last handed over, to see at a glance that nothing changed. */
+  published: readonly Sample[];
   /** Its text, UTF-8, as last rendered; undefined once a sample changed, until the next render. */
   bytes: Buffer | undefined;
 }
@@ -59,6 +61,7 @@ export class Exposition {
       labelNames: new Set(def.labelNames),
       les: [...(def.buckets ?? []).map(String), '+Inf'],
       series: new Map(),
+      published: [],
       bytes: undefined,
     });
   }
@@ -67,20 +70,21 @@ export class Exposition {
   publish(defs: readonly MetricDef[], samples: ReadonlyMap<MetricDef, readonly Sample[]>): void {
     for (const def of defs) {
       const family = this.family(def);
-      const next = new Map<string, Sample>();
-      let changed = false;
-      for (const sample of samples.get(def) ?? []) {
-        const key = seriesKey(def, sample);
-        if (!changed) {
-          const before = family.series.get(key);
-          changed = before === undefined || next.has(key) || !sameValue(before, sample);
-        }
-        if (changed) checkLabels(family, sample.labels);
-        next.set(key, sample);
+      const next = samples.get(def) ?? [];
+      // Most families come back as they were, in the same order: seen side by side, with no
+      // key made and no map built.
+      if (sameSamples(def, family.published, next)) {
+        family.published = next;
+        continue;
       }
-      if (next.size !== family.series.size) changed = true;
-      family.series = next;
-      if (changed) family.bytes = undefined;
+      const series = new Map<string, Sample>();
+      for (const sample of next) {
+        checkLabels(family, sample.labels);
+        series.set(seriesKey(def, sample), sample);
+      }
+      family.series = series;
+      family.published = next;
+      family.bytes = undefined;
     }
   }
 
@@ -129,6 +133,17 @@ export function seriesKey(def: MetricDef, sample: Sample): string {
   let key = '';
   for (const name of def.labelNames) key += `${sample.labels[name] ?? ''}\u0000`;
   return key;
+}
+
+function sameSamples(def: MetricDef, before: readonly Sample[], now: readonly Sample[]): boolean {
+  if (before.length !== now.length) return false;
+  for (let i = 0; i < now.length; i++) {
+    const [a, b] = [before[i] as Sample, now[i] as Sample];
+    if (!sameValue(a, b)) return false;
+    if (a.labels === b.labels) continue;
+    for (const name of def.labelNames) if (a.labels[name] !== b.labels[name]) return false;
+  }
+  return true;
 }
 
 function sameValue(a: Sample, b: Sample): boolean {
