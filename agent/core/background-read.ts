@@ -51,11 +51,12 @@ export class BackgroundRead<T> {
   /** The read in progress has been gone without by a scrape already (`missed` was called). */
   private missedThisRead = false;
   private readonly stopped = new AbortController();
-  /** When the last two scrapes came (monotonic ms), the newest last. */
+  /** When the last three scrapes came (monotonic ms), the newest last: two gaps. */
   private scrapes: number[] = [];
   private readAhead: TimerHandle | undefined;
-  /** How long the last read took, and when the last read ended (monotonic ms). */
+  /** How long the last read took. */
   private lastReadMs = 0;
+  /** When the last read ended (monotonic ms); undefined before any did. */
   private settledAtMs: number | undefined;
 
   constructor(
