@@ -149,7 +149,8 @@ function startAgent(
       '--listen',
       `127.0.0.1:${port}`,
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...node.env, ...env } },
+    // The agent writes nothing to stdout; V8's --trace-gc does.
+    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...node.env, ...env } },
   );
 }
 
