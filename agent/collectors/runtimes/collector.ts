@@ -53,9 +53,9 @@ const POD_SETTLE_MS = 1000;
  * LLM runtimes: configured targets and the ones discovery found, normalized onto the
  * inferwatch_llm_* families. Each runtime is read ahead of the next scrape (BackgroundRead), so
  * a scrape writes what is known and waits only for a runtime's first read; a runtime whose
- * read runs late is served from its last good figures, with their age. A runtime that is down (refuses, resets) shows as up 0; one that
- * takes the connection and does not answer in time shows as unresponsive, not down. Each costs
- * only its own series.
+ * read runs late is served from its last good figures, with their age. A runtime that is down
+ * (refuses, resets) shows as up 0; one that takes the connection and does not answer in time
+ * shows as unresponsive, not down. Each costs only its own series.
  */
 export class RuntimesCollector implements Collector {
   readonly name = NAME;
