@@ -81,6 +81,13 @@ function scraper(maxSockets = 1) {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A body read once, bounded in time like every other request of the bench. */
+async function bodyOf(url: string): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`${url}: ${res.status}`);
+  return res.text();
+}
+
 /** What the simulated node's process tells the bench: the agent's config and environment. */
 interface SimulatedNodeReady {
   readonly dir: string;
@@ -167,9 +174,11 @@ async function startUp(): Promise<number> {
       { stdio: 'ignore', env: { PATH: '/nonexistent' } },
     );
     try {
+      const deadline = start + 30_000;
       for (;;) {
-        const res = await fetch(url).catch(() => undefined);
-        if (res?.ok && (await res.text()).includes('inferwatch_build_info')) break;
+        const body = await bodyOf(url).catch(() => '');
+        if (body.includes('inferwatch_build_info')) break;
+        if (performance.now() > deadline) throw new Error('the agent did not start in 30 s');
         await sleep(5);
       }
       times.push(performance.now() - start);
@@ -314,7 +323,7 @@ async function main(): Promise<void> {
   try {
     await waitUntil(
       async () => {
-        const body = await (await fetch(agent.url)).text();
+        const body = await bodyOf(agent.url);
         return (
           body.includes('inferwatch_gpu_devices 8') &&
           (body.match(/^inferwatch_llm_runtime_up\{.*\} 1$/gm) ?? []).length === 3 &&
@@ -324,9 +333,10 @@ async function main(): Promise<void> {
       'the agent with 8 GPUs, 3 runtimes and a probe run',
       120_000,
     );
-    for (const t of targets.slice(1)) await waitUntil(async () => (await fetch(t.url)).ok, t.name);
+    for (const t of targets.slice(1))
+      await waitUntil(async () => (await bodyOf(t.url)).length > 0, t.name);
     await sleep(WARMUP_SECONDS * 1000);
-    const body = await (await fetch(agent.url)).text();
+    const body = await bodyOf(agent.url);
     const series = body.split('\n').filter((l) => l && !l.startsWith('#')).length;
     const header = `inferwatch bench: 8 simulated GPUs (1 s sampling), DCGM, 3 runtimes, the probe; ${series} series, ${(Buffer.byteLength(body) / 1024).toFixed(0)} KiB; node ${process.version}; ${ne?.version ?? 'no node_exporter'}`;
 

@@ -38,7 +38,7 @@ const NEWLINE = Buffer.from('\n');
 export class Exposition {
   private readonly defaults: Registry | undefined;
   private readonly families = new Map<MetricDef, Family>();
-  private readonly names = new Map<string, MetricDef>();
+  private readonly names = new Set<string>();
 
   constructor(options: { processMetrics: boolean }) {
     if (options.processMetrics) {
@@ -55,7 +55,7 @@ export class Exposition {
   define(def: MetricDef): void {
     if (this.families.has(def)) return;
     if (this.names.has(def.name)) throw new Error(`${def.name} is defined twice`);
-    this.names.set(def.name, def);
+    this.names.add(def.name);
     this.families.set(def, {
       def,
       labelNames: new Set(def.labelNames),

@@ -123,6 +123,17 @@ describe('BackgroundRead', () => {
   describe('forScrape', () => {
     const never = () => new AbortController().signal;
 
+    /** The first scrape, which waits for the first read: answered `value`; true when in time. */
+    async function firstScrape(
+      { reader, pending }: ReturnType<typeof source>,
+      value: string,
+    ): Promise<boolean> {
+      const first = reader.forScrape(never());
+      await flush();
+      pending[0]!.resolve(value);
+      return first;
+    }
+
     /** A scrape at the present time; the reads it leaves running stay pending. */
     async function scrape(reader: BackgroundRead<string>): Promise<boolean> {
       const served = reader.forScrape(never());
@@ -131,22 +142,18 @@ describe('BackgroundRead', () => {
     }
 
     it('waits for the first read only; later scrapes serve what is known without waiting', async () => {
-      const { reader, pending } = source();
-      const first = reader.forScrape(never());
-      await flush();
-      pending[0]!.resolve('v1');
-      expect(await first).toBe(true);
+      const s = source();
+      const { reader, pending } = s;
+      expect(await firstScrape(s, 'v1')).toBe(true);
       // Back to back: the read is a second old at most, so none is started, and none waited for.
       expect(await scrape(reader)).toBe(true);
       expect(pending).toHaveLength(1);
     });
 
     it('reads ahead of the next scrape: the read starts 250 ms, or twice the last read, before the scrape is due', async () => {
-      const { reader, pending, timers } = source();
-      const first = reader.forScrape(never());
-      await flush();
-      pending[0]!.resolve('0 s');
-      await first;
+      const s = source();
+      const { reader, pending, timers } = s;
+      await firstScrape(s, '0 s');
       // After one scrape, the next is expected after Prometheus's default 15 s.
       await timers.advance(14_749);
       expect(pending).toHaveLength(1);
@@ -172,11 +179,9 @@ describe('BackgroundRead', () => {
     });
 
     it('nobody scraping, nothing is read past the one read ahead', async () => {
-      const { reader, pending, timers } = source();
-      const first = reader.forScrape(never());
-      await flush();
-      pending[0]!.resolve('v');
-      await first;
+      const s = source();
+      const { reader, pending, timers } = s;
+      await firstScrape(s, 'v');
       await timers.advance(10_000);
       await scrape(reader);
       await timers.advance(10_000);
@@ -187,11 +192,9 @@ describe('BackgroundRead', () => {
     });
 
     it('two Prometheus servers scraping at different offsets: the shorter gap', async () => {
-      const { reader, pending, timers } = source();
-      const first = reader.forScrape(never());
-      await flush();
-      pending[0]!.resolve('v');
-      await first;
+      const s = source();
+      const { reader, pending, timers } = s;
+      await firstScrape(s, 'v');
       await timers.advance(4_000);
       await scrape(reader); // the other server, 4 s after
       await timers.advance(11_000);
@@ -206,11 +209,9 @@ describe('BackgroundRead', () => {
     });
 
     it('scrapers back to back share one read a second', async () => {
-      const { reader, pending, timers } = source();
-      const first = reader.forScrape(never());
-      await flush();
-      pending[0]!.resolve('v');
-      await first;
+      const s = source();
+      const { reader, pending, timers } = s;
+      await firstScrape(s, 'v');
       for (let i = 0; i < 100; i++) {
         await timers.advance(25);
         expect(await scrape(reader)).toBe(true);
@@ -222,11 +223,9 @@ describe('BackgroundRead', () => {
     });
 
     it('a read running since before the previous scrape, for over a second, is behind: said once, until a read succeeds', async () => {
-      const { reader, pending, timers, missed } = source();
-      const first = reader.forScrape(never());
-      await flush();
-      pending[0]!.resolve('v1');
-      await first;
+      const s = source();
+      const { reader, pending, timers, missed } = s;
+      await firstScrape(s, 'v1');
       await timers.advance(14_750); // the read ahead starts, and hangs
       expect(pending).toHaveLength(2);
       await timers.advance(250);
