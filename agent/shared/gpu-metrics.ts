@@ -130,12 +130,12 @@ export const GPU_RETIRED_PAGES_PENDING = gauge(
 );
 export const GPU_PCIE_LINK_GENERATION = gauge(
   'inferwatch_gpu_pcie_link_generation',
-  'PCIe link generation, current or max (the current one drops when idle).',
+  'PCIe link generation: current (it drops when the GPU idles), or max, the most this GPU reaches in its slot.',
   [...GPU, 'state'],
 );
 export const GPU_PCIE_LINK_WIDTH = gauge(
   'inferwatch_gpu_pcie_link_width_lanes',
-  'PCIe link width in lanes, current or max.',
+  'PCIe link width in lanes: current, or max, the most this GPU reaches in its slot.',
   [...GPU, 'state'],
 );
 export const GPU_RECOVERY_ACTION = gauge(

@@ -9,6 +9,7 @@ import {
   StackingConfigBuilder,
   StackingMode,
   TooltipDisplayMode,
+  VisibilityMode,
   VizLegendOptionsBuilder,
   VizTooltipOptionsBuilder,
 } from '@grafana/grafana-foundation-sdk/common';
@@ -31,6 +32,7 @@ import {
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
+import { PanelBuilder as StateTimelinePanel } from '@grafana/grafana-foundation-sdk/statetimeline';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 
 /**
@@ -291,6 +293,19 @@ export function timeseries(o: PanelOptions & { stack?: boolean }): TimeseriesPan
   return o.stack ? panel.stacking(new StackingConfigBuilder().mode(StackingMode.Normal)) : panel;
 }
 
+/** States over time, one band per series: what a P-state or a clock-event flag was, and when. */
+export function stateTimeline(o: PanelOptions): StateTimelinePanel {
+  return common(new StateTimelinePanel(), o)
+    .showValue(VisibilityMode.Auto)
+    .mergeValues(true)
+    .legend(
+      new VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(LegendDisplayMode.List)
+        .placement(LegendPlacement.Bottom),
+    );
+}
+
 export function stat(o: PanelOptions): StatPanel {
   return common(new StatPanel(), { height: 5, width: 6, ...o }).reduceOptions(
     new ReduceDataOptionsBuilder().calcs(['lastNotNull']),
@@ -332,13 +347,14 @@ export function tableColumns(
 export function joinRows(
   by: string,
   columns: Readonly<Record<string, string>>,
+  hide: readonly string[] = [],
 ): DataTransformerConfig[] {
   return [
     { id: 'joinByField', options: { byField: by, mode: 'outer' } },
     {
       id: 'organize',
       options: {
-        excludeByName: {},
+        excludeByName: Object.fromEntries(hide.map((c) => [c, true])),
         includeByName: Object.fromEntries([by, ...Object.keys(columns)].map((c) => [c, true])),
         renameByName: columns,
       },

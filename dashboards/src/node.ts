@@ -25,7 +25,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
   const b = dashboard(
     UIDS.node,
     'inferwatch / Node and GPUs',
-    'One inference node: per-GPU utilization and activity, memory by process and runtime, temperature, power, clocks and why they drop, GPU errors and OOM events, and the host.',
+    'One inference node: its GPUs’ inventory and PCIe links, utilization and activity, memory by process and runtime, temperature, power and energy, clocks, P-states and why they drop, PCIe and NVLink traffic, the driver’s recovery action, GPU errors and OOM events, and the host.',
   )
     .withVariable(nodeVariable(M.self.BUILD_INFO.name, { multi: false }))
     .withVariable(
@@ -46,6 +46,11 @@ export function node(settings: DashboardSettings): DashboardBuilder {
     .withPanel(GPU_PANELS.xidErrorsInRange(p))
     .withPanel(HOST_PANELS.oomKillCount(p))
     .withPanel(RUNTIME_PANELS.cudaOOMCount(p))
+    .withRow(new RowBuilder('Inventory'))
+    .withPanel(GPU_PANELS.gpuInventory(p))
+    .withPanel(GPU_PANELS.migInstances(p))
+    .withPanel(GPU_PANELS.recoveryAction(p))
+    .withPanel(GPU_PANELS.energyInRange(p))
     .withRow(new RowBuilder('Load'))
     .withPanel(GPU_PANELS.gpuUtilization(p))
     .withPanel(GPU_PANELS.activityDCGM(p))
@@ -60,6 +65,11 @@ export function node(settings: DashboardSettings): DashboardBuilder {
     .withRow(new RowBuilder('Clocks'))
     .withPanel(GPU_PANELS.smClock(p))
     .withPanel(GPU_PANELS.clockEventReasons(p))
+    .withPanel(GPU_PANELS.performanceState(p))
+    .withPanel(GPU_PANELS.fanSpeed(p))
+    .withRow(new RowBuilder('PCIe and NVLink'))
+    .withPanel(GPU_PANELS.pcieThroughput(p))
+    .withPanel(GPU_PANELS.nvlinkThroughput(p))
     .withRow(new RowBuilder('Errors and events'))
     .withPanel(GPU_PANELS.gpuErrorsInRange(p))
     .withPanel(HOST_PANELS.oomVictims(p))

@@ -91,6 +91,11 @@ export class SimulatedDcgmExporter {
         this.nvlinkErrors[gpu] = (this.nvlinkErrors[gpu] ?? 0) + 40 * seconds;
       if (lost.has(gpu)) continue;
       const labels = `gpu="${gpu}",UUID="${uuidOf(gpu)}",pci_bus_id="${busOf(gpu)}",device="nvidia${gpu}",modelName="NVIDIA H100 80GB HBM3",Hostname="${this.options.hostname}",DCGM_FI_DRIVER_VERSION="590.48.01"`;
+      // Host traffic and NVLink traffic follow the load: an H100 SXM's links, far from full.
+      add('DCGM_FI_PROF_PCIE_TX_BYTES', labels, Math.round(utilization * 1.5e9));
+      add('DCGM_FI_PROF_PCIE_RX_BYTES', labels, Math.round(utilization * 4e9));
+      add('DCGM_FI_PROF_NVLINK_TX_BYTES', labels, Math.round(utilization * 60e9));
+      add('DCGM_FI_PROF_NVLINK_RX_BYTES', labels, Math.round(utilization * 60e9));
       const rows = this.options.mig?.has(gpu)
         ? INSTANCES.map((i) => ({
             labels: `${labels},GPU_I_PROFILE="${i.profile}",GPU_I_ID="${i.id}"`,

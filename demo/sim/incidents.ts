@@ -56,6 +56,18 @@ export const INCIDENTS = {
     fires: [],
     pending: [GPU_ALERTS.gpuThermalThrottle.name],
   },
+  'recovery-action': {
+    scope: 'gpu',
+    summary: "a GPU's driver asks for a GPU reset (nvidia-smi gpu_recovery_action: GPU Reset)",
+    fires: [GPU_ALERTS.gpuRecoveryAction.name],
+    pending: [],
+  },
+  'pcie-degraded': {
+    scope: 'gpu',
+    summary: "a GPU's PCIe link trains at x8 in an x16 slot",
+    fires: [],
+    pending: [GPU_ALERTS.gpuPCIeLinkDegraded.name],
+  },
   'host-oom': {
     scope: 'node',
     summary: "the kernel's OOM killer kills a process",

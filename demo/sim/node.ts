@@ -58,6 +58,12 @@ export interface NodeOptions {
    */
   readonly ollama?: { readonly model: string; readonly requestsPerSecond: number };
   readonly seed?: number;
+  /**
+   * GPUs with fans, whose speed follows the load: a PCIe card in an air-cooled chassis. The
+   * default is the H100 SXM of the capture the fake nvidia-smi replays, which has none and
+   * prints [N/A].
+   */
+  readonly fans?: boolean;
 }
 
 /** The target name of a node's proxied Ollama. */
@@ -93,6 +99,8 @@ const DEFAULT_GPU: Partial<Record<IncidentName, number>> = {
   'ecc-uncorrectable': 3,
   'nvlink-errors': 4,
   'thermal-throttle': 5,
+  'recovery-action': 6,
+  'pcie-degraded': 0,
 };
 
 const FLAP_PERIOD_MS = 4000;
@@ -413,6 +421,12 @@ export class SimulatedNode {
         return this.writeControl();
       case 'nvlink-errors':
         return this.dcgm.failNvlink(gpu);
+      case 'recovery-action':
+        this.gpuOverrides.set(gpu, 'gpu_recovery_action=GPU_Reset');
+        return this.writeControl();
+      case 'pcie-degraded':
+        this.gpuOverrides.set(gpu, 'pcie.link.width.current=8');
+        return this.writeControl();
       case 'thermal-throttle':
         this.throttledSince.set(gpu, performance.now());
         return this.writeControl();
@@ -519,7 +533,7 @@ export class SimulatedNode {
     for (let gpu = 0; gpu < this.gpus; gpu++) {
       const { utilization, powerWatts } = this.activity(gpu);
       lines.push(
-        `set ${gpu} utilization.gpu=${Math.round(utilization * 100)} power.draw=${powerWatts.toFixed(2)} power.draw.instant=${powerWatts.toFixed(2)} power.draw.average=${powerWatts.toFixed(2)} temperature.gpu=${Math.round(38 + 30 * utilization)}`,
+        `set ${gpu} utilization.gpu=${Math.round(utilization * 100)} power.draw=${powerWatts.toFixed(2)} power.draw.instant=${powerWatts.toFixed(2)} power.draw.average=${powerWatts.toFixed(2)} temperature.gpu=${Math.round(38 + 30 * utilization)}${this.options.fans ? ` fan.speed=${Math.round(30 + 50 * utilization)}_%` : ''}`,
       );
     }
     // Under MIG, nvidia-smi has no whole-GPU utilization to print.

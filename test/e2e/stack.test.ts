@@ -130,6 +130,8 @@ describe.skipIf(!installed)(
         dir: join(dir, 'a'),
         gpus: 8,
         seed: 1,
+        // Fans, so the fan panel has something to show (the H100 SXM of the capture has none).
+        fans: true,
       });
       incidents = await SimulatedNode.start({
         name: 'gpu-node-b',

@@ -124,9 +124,9 @@ export const METRIC_FIELDS: readonly MetricField[] = [
   field(['pcie.link.gen.gpucurrent', 'pcie.link.gen.current'], m.GPU_PCIE_LINK_GENERATION, number, {
     state: 'current',
   }),
-  field(['pcie.link.gen.gpumax', 'pcie.link.gen.max'], m.GPU_PCIE_LINK_GENERATION, number, {
-    state: 'max',
-  }),
+  // The most this GPU reaches in its slot (NVML's "possible with this device and system"), not
+  // the GPU's own maximum (gpumax): a Gen5 card in a Gen4 slot is not a degraded link.
+  field('pcie.link.gen.max', m.GPU_PCIE_LINK_GENERATION, number, { state: 'max' }),
   field('pcie.link.width.current', m.GPU_PCIE_LINK_WIDTH, number, { state: 'current' }),
   field('pcie.link.width.max', m.GPU_PCIE_LINK_WIDTH, number, { state: 'max' }),
   field('gpu_recovery_action', m.GPU_RECOVERY_ACTION, recoveryAction),

@@ -5,15 +5,32 @@ import { RUNTIME_ALERTS } from './runtime.js';
 import {
   eventsInRange,
   flagMapping,
+  joinRows,
   type PanelContext,
   query,
   stat,
   table,
   tableColumns,
   tableQuery,
+  stateTimeline,
   thresholds,
   timeseries,
 } from '../../../dashboards/src/common.js';
+import { MappingType, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
+
+/** inferwatch_gpu_recovery_action's values as nvidia-smi words them, None in green. */
+const RECOVERY_ACTIONS: ValueMapping[] = [
+  {
+    type: MappingType.ValueToText,
+    options: {
+      '0': { text: 'None', color: 'green' },
+      '1': { text: 'GPU reset', color: 'red' },
+      '2': { text: 'Node reboot', color: 'red' },
+      '3': { text: 'Drain P2P', color: 'red' },
+      '4': { text: 'Drain and reset', color: 'red' },
+    },
+  },
+];
 
 /** The gpu area's panels, placed by the dashboards in dashboards/src (see PanelContext). */
 export const GPU_PANELS = {
@@ -69,6 +86,94 @@ export const GPU_PANELS = {
       ]),
       links: [p.link(GPU_ALERTS.gpuXidFatal), p.link(GPU_ALERTS.gpuXidNonFatal)],
       width: 4,
+    }),
+  gpuInventory: (p: PanelContext<'gpu'>) =>
+    table({
+      title: 'GPU inventory',
+      description:
+        'Each GPU as its driver reports it: model, driver, CUDA, VBIOS, compute capability, MIG and persistence mode, memory, and its PCIe link now against the most its slot allows (the generation drops while the GPU idles; the width should not).',
+      unit: 'none',
+      height: 8,
+      queries: [
+        tableQuery(promql`${M.gpu.GPU_INFO}{${p.sel.gpu}}`, 'A'),
+        tableQuery(promql`max by (gpu) (${M.gpu.GPU_MEMORY_TOTAL}{${p.sel.gpu}})`, 'B'),
+        tableQuery(
+          promql`max by (gpu) (${M.gpu.GPU_PCIE_LINK_GENERATION}{state="current", ${p.sel.gpu}})`,
+          'C',
+        ),
+        tableQuery(
+          promql`max by (gpu) (${M.gpu.GPU_PCIE_LINK_GENERATION}{state="max", ${p.sel.gpu}})`,
+          'D',
+        ),
+        tableQuery(
+          promql`max by (gpu) (${M.gpu.GPU_PCIE_LINK_WIDTH}{state="current", ${p.sel.gpu}})`,
+          'E',
+        ),
+        tableQuery(
+          promql`max by (gpu) (${M.gpu.GPU_PCIE_LINK_WIDTH}{state="max", ${p.sel.gpu}})`,
+          'F',
+        ),
+      ],
+      transformations: joinRows(
+        'gpu',
+        {
+          gpu_model: 'Model',
+          pci_bus_id: 'PCI bus',
+          driver_version: 'Driver',
+          cuda_version: 'CUDA',
+          vbios_version: 'VBIOS',
+          compute_cap: 'Compute capability',
+          mig_mode: 'MIG',
+          persistence_mode: 'Persistence',
+          'Value #B': 'Memory',
+          'Value #C': 'PCIe gen',
+          'Value #D': 'PCIe gen max',
+          'Value #E': 'PCIe lanes',
+          'Value #F': 'PCIe lanes max',
+        },
+        ['Value #A'],
+      ),
+      columns: { Memory: [{ id: 'unit', value: 'bytes' }] },
+      links: [p.link(GPU_ALERTS.gpuPCIeLinkDegraded)],
+    }),
+  recoveryAction: (p: PanelContext<'gpu'>) =>
+    stat({
+      title: 'Driver recovery action',
+      description:
+        'What the driver asks for these GPUs, the worst first: nothing, a GPU reset, a node reboot, draining peer-to-peer traffic, or a drain and a reset.',
+      unit: 'none',
+      queries: [query(promql`max(${M.gpu.GPU_RECOVERY_ACTION}{${p.sel.gpu}})`)],
+      mappings: RECOVERY_ACTIONS,
+      noValue: 'Not reported by this driver',
+      links: [p.link(GPU_ALERTS.gpuRecoveryAction)],
+    }),
+  energyInRange: (p: PanelContext<'gpu'>) =>
+    stat({
+      title: 'GPU energy in range',
+      description:
+        "Energy these GPUs used in the time range, from the driver's energy counter (the board, not the server around it).",
+      unit: 'kwatth',
+      queries: [query(promql`sum(increase(${M.gpu.GPU_ENERGY}{${p.sel.gpu}}[$__range])) / 3.6e6`)],
+    }),
+  migInstances: (p: PanelContext<'gpu'>) =>
+    table({
+      title: 'MIG instances',
+      description:
+        'The MIG GPU instances dcgm-exporter reports on these GPUs: parent GPU, instance id and profile. Empty without MIG or without dcgm-exporter.',
+      unit: 'none',
+      width: 12,
+      height: 8,
+      queries: [tableQuery(promql`${M.dcgm.MIG_INSTANCE_INFO}{${p.sel.gpu}}`, 'A')],
+      transformations: [
+        tableColumns({ gpu: 'GPU', gpu_instance: 'GPU instance', mig_profile: 'Profile' }, [
+          '__name__',
+          'job',
+          'instance',
+          'node',
+          'gpu_model',
+          'Value',
+        ]),
+      ],
     }),
   gpuUtilization: (p: PanelContext<'gpu'>) =>
     timeseries({
@@ -187,20 +292,62 @@ export const GPU_PANELS = {
       queries: [query(promql`${M.gpu.GPU_CLOCK}{clock="sm", ${p.sel.gpu}}`, 'GPU {{gpu}}')],
     }),
   clockEventReasons: (p: PanelContext<'gpu'>) =>
-    timeseries({
+    stateTimeline({
       title: 'Why clocks are held back',
       description:
-        'Active clock-event reasons per GPU (1 while active): thermal and hardware slowdowns, the power cap, a power brake. Idle and application clocks are left out.',
+        'When each clock-event reason was active, per GPU: thermal and hardware slowdowns, the power cap, a power brake. Idle and application clocks are left out.',
       unit: 'none',
-      min: 0,
-      max: 1,
       queries: [
         query(
           promql`${M.gpu.GPU_CLOCK_EVENT_ACTIVE}{reason!~"gpu_idle|applications_clocks_setting|sync_boost", ${p.sel.gpu}} == 1`,
           'GPU {{gpu}} {{reason}}',
         ),
       ],
+      mappings: flagMapping('active', 'clear'),
       links: [p.link(GPU_ALERTS.gpuThermalThrottle), p.link(GPU_ALERTS.gpuPowerThrottle)],
+    }),
+  performanceState: (p: PanelContext<'gpu'>) =>
+    stateTimeline({
+      title: 'Performance state',
+      description:
+        'Each GPU’s P-state over time: P0 is full performance; a busy GPU in a higher P-state is held back.',
+      unit: 'prefix:P',
+      queries: [query(promql`${M.gpu.GPU_PERFORMANCE_STATE}{${p.sel.gpu}}`, 'GPU {{gpu}}')],
+    }),
+  fanSpeed: (p: PanelContext<'gpu'>) =>
+    timeseries({
+      title: 'Fan speed',
+      description:
+        'Each GPU’s fan, as a share of its maximum speed. Passively cooled GPUs (most data-centre modules) have none to report.',
+      unit: 'percentunit',
+      min: 0,
+      max: 1,
+      queries: [query(promql`${M.gpu.GPU_FAN_SPEED}{${p.sel.gpu}}`, 'GPU {{gpu}}')],
+      noValue: 'No fan reported (passively cooled GPUs)',
+    }),
+  pcieThroughput: (p: PanelContext<'gpu'>) =>
+    timeseries({
+      title: 'PCIe throughput',
+      description:
+        'Traffic between each GPU and its host, by direction (DCGM profiling fields): model loads, KV-cache offload, tensor parallelism without NVLink. Needs dcgm-exporter.',
+      unit: 'Bps',
+      min: 0,
+      queries: [
+        query(promql`${M.dcgm.GPU_PCIE_THROUGHPUT}{${p.sel.gpu}}`, 'GPU {{gpu}} {{direction}}'),
+      ],
+      links: [p.link(GPU_ALERTS.gpuPCIeLinkDegraded)],
+    }),
+  nvlinkThroughput: (p: PanelContext<'gpu'>) =>
+    timeseries({
+      title: 'NVLink throughput',
+      description:
+        'Traffic over each GPU’s NVLinks, by direction (DCGM profiling fields): tensor-parallel all-reduce runs here. Needs dcgm-exporter; empty on GPUs without NVLink.',
+      unit: 'Bps',
+      min: 0,
+      queries: [
+        query(promql`${M.dcgm.GPU_NVLINK_THROUGHPUT}{${p.sel.gpu}}`, 'GPU {{gpu}} {{direction}}'),
+      ],
+      links: [p.link(GPU_ALERTS.gpuNVLinkErrors)],
     }),
   gpuErrorsInRange: (p: PanelContext<'gpu'>) =>
     table({

@@ -57,6 +57,19 @@ export const GPU_ALERTS = {
     'gpu',
     () => 'a row remap or page retirement waits for a GPU reset',
   ),
+  gpuRecoveryAction: defineAlert(
+    'LLMNodeGPURecoveryActionRequired',
+    'critical',
+    'gpu',
+    () => 'the driver asks for a GPU reset, a node reboot or a drain (recovery action), held 1m',
+  ),
+  gpuPCIeLinkDegraded: defineAlert(
+    'LLMNodeGPUPCIeLinkDegraded',
+    'warning',
+    'gpu',
+    () =>
+      'a PCIe link narrower than its slot allows, or slower through 5m in which the GPU is over half busy, for 15m',
+  ),
   gpuThermalThrottle: defineAlert(
     'LLMNodeGPUThermalThrottle',
     'warning',
@@ -80,6 +93,17 @@ export const GPU_ALERTS = {
 } as const;
 
 const FATAL_XIDS = PAGED_XIDS.join('|');
+
+const PCIE_SUMMARY = 'A GPU talks to its host over a PCIe link below what its slot allows.';
+
+/** inferwatch_gpu_recovery_action's value in words, as an alert template. */
+const RECOVERY_ACTION_TEXT = [
+  '{{ if eq $value 1.0 }}a GPU reset',
+  '{{ else if eq $value 2.0 }}a node reboot',
+  '{{ else if eq $value 3.0 }}peer-to-peer traffic drained',
+  '{{ else if eq $value 4.0 }}a drain and a GPU reset',
+  '{{ else }}recovery action {{ $value }}{{ end }}',
+].join('');
 const THERMAL = 'hw_thermal_slowdown|sw_thermal_slowdown|hw_slowdown';
 
 /**
@@ -164,6 +188,47 @@ increase(${gpu.GPU_ECC_ERRORS}{type="uncorrected", scope="volatile"}[15m]) > 0
               'GPU {{ $labels.gpu }} ({{ $labels.uuid }}) on {{ $labels.instance }} needs a reset in a maintenance window to activate remapped rows or retired pages.',
           },
           { for: '15m' },
+        ),
+        alert(
+          GPU_ALERTS.gpuRecoveryAction,
+          promql`${gpu.GPU_RECOVERY_ACTION} > 0`,
+          {
+            summary: 'The GPU driver asks for a GPU reset, a node reboot or a drain.',
+            description: `GPU {{ $labels.gpu }} ({{ $labels.uuid }}) on {{ $labels.instance }} needs ${RECOVERY_ACTION_TEXT}, says its driver; until then its work may fail or be wrong.`,
+          },
+          { for: '1m' },
+        ),
+        // The width does not change with load. The generation drops whenever the GPU idles
+        // (power saving), so a slow link counts only when it stayed slow through 5 minutes in
+        // which the GPU was over half busy.
+        alert(
+          GPU_ALERTS.gpuPCIeLinkDegraded,
+          promql`
+max without (state) (${gpu.GPU_PCIE_LINK_WIDTH}{state="current"})
+  < max without (state) (${gpu.GPU_PCIE_LINK_WIDTH}{state="max"})`,
+          {
+            summary: PCIE_SUMMARY,
+            description:
+              'GPU {{ $labels.gpu }} ({{ $labels.uuid }}) on {{ $labels.instance }} has run its PCIe link at x{{ $value | printf "%.0f" }} for 15m, narrower than its slot allows; model loads and host transfers are slower.',
+          },
+          { for: '15m' },
+          { link: 'width' },
+        ),
+        alert(
+          GPU_ALERTS.gpuPCIeLinkDegraded,
+          promql`
+(
+  max without (state) (max_over_time(${gpu.GPU_PCIE_LINK_GENERATION}{state="current"}[5m]))
+    < max without (state) (${gpu.GPU_PCIE_LINK_GENERATION}{state="max"})
+)
+  and on (instance, uuid) avg_over_time(${gpu.GPU_UTILIZATION}[5m]) > 0.5`,
+          {
+            summary: PCIE_SUMMARY,
+            description:
+              'GPU {{ $labels.gpu }} ({{ $labels.uuid }}) on {{ $labels.instance }} has run its PCIe link at generation {{ $value | printf "%.0f" }} or lower for 15m while busy, below what its slot allows; model loads and host transfers are slower.',
+          },
+          { for: '15m' },
+          { link: 'generation' },
         ),
         alert(
           GPU_ALERTS.gpuThermalThrottle,
