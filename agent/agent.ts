@@ -8,6 +8,7 @@ import type { AgentConfig } from './config/load.js';
 import type { Clock, Timers } from './core/clock.js';
 import type { Collector, SourceStatus, Stage } from './core/collector.js';
 import { Durable } from './core/durable.js';
+import type { SelfCommand } from './core/self-command.js';
 import type { ProcessRunner } from './core/exec.js';
 import type { HttpClient } from './core/http.js';
 import { Exposition } from './core/exposition.js';
@@ -24,6 +25,8 @@ import { VERSION } from './core/version.js';
 
 export interface World {
   readonly runner: ProcessRunner;
+  /** How the agent runs itself as a child; absent where it cannot (tests). */
+  readonly self?: SelfCommand;
   readonly http: HttpClient;
   readonly clock: Clock;
   readonly timers: Timers;

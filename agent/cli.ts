@@ -5,6 +5,7 @@ import { PROBE_MODULES, type ProbeModule } from './probe/types.js';
 import { loadConfig, loadStartupConfig, type StartupConfig } from './startup-config.js';
 import { VERSION } from './core/version.js';
 import { EXIT, type Io } from './io.js';
+import { readHostInventory } from './collectors/host/inventory.js';
 import { doctor, evaluate, once, probe } from './commands.js';
 import { run } from './run.js';
 
@@ -18,6 +19,8 @@ Commands:
   probe                Probe each runtime once (or --target) and print what a user would get.
   eval                 Run the evaluation suites now (or --target, --suite) and compare each
                        with its baseline; --accept makes the last runs the baselines instead.
+  host-inventory       Print what the host is (OS, kernel, server, CPU) as JSON: what the
+                       agent runs in a child process at start and on reload.
 
 Options:
   --config FILE        YAML config file (default: built-in defaults, auto-detection).
@@ -33,7 +36,15 @@ Options:
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid config.
 `;
 
-const COMMANDS = new Set(['run', 'once', 'doctor', 'check-config', 'probe', 'eval']);
+const COMMANDS = new Set([
+  'run',
+  'once',
+  'doctor',
+  'check-config',
+  'probe',
+  'eval',
+  'host-inventory',
+]);
 
 export async function main(
   argv: readonly string[],
@@ -76,6 +87,14 @@ export async function main(
   if (!COMMANDS.has(command)) {
     io.err(`inferwatch: unknown command '${command}'\n\n${USAGE}`);
     return EXIT.usage;
+  }
+  if (command === 'host-inventory') {
+    if (rest.length > 0) {
+      io.err(`inferwatch: unexpected argument '${rest[0]}'\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    io.out(`${JSON.stringify(await readHostInventory())}\n`);
+    return EXIT.ok;
   }
   const fileArg = command === 'check-config' ? rest.shift() : values.config;
   if (rest.length > 0 || (command === 'check-config' && !fileArg)) {

@@ -3,6 +3,7 @@ import { ADAPTERS } from './collectors/runtimes/adapters/index.js';
 import { type AgentConfig } from './config/load.js';
 import { systemClock, systemTimers } from './core/clock.js';
 import { nodeProcessRunner } from './core/exec.js';
+import { selfCommand } from './core/self-command.js';
 import { httpClient } from './core/http.js';
 import { createLogger, logFormat } from './core/logger.js';
 import { evalCommand, evaluationSummary, type EvalCommandOptions } from './eval/command.js';
@@ -19,6 +20,7 @@ const NOT_PROBED = ADAPTERS.filter((a) => a.generation.probeApi === undefined)
 export function world(config: AgentConfig, level = config.log_level) {
   return {
     runner: nodeProcessRunner,
+    self: selfCommand(),
     http: httpClient,
     clock: systemClock,
     timers: systemTimers,

@@ -1,3 +1,4 @@
+import type { SelfCommand } from '../core/self-command.js';
 import type { AgentConfig } from '../config/load.js';
 import type { Clock, Timers } from '../core/clock.js';
 import type { Collector, Stage } from '../core/collector.js';
@@ -17,6 +18,8 @@ import type { RuntimeEndpoints } from './runtime-endpoints.js';
 
 export interface CollectorDeps {
   readonly runner: ProcessRunner;
+  /** How the agent runs itself as a child (absent in tests): the host inventory uses it. */
+  readonly self?: SelfCommand;
   readonly http: HttpClient;
   readonly clock: Clock;
   readonly timers: Timers;

@@ -2,6 +2,7 @@ import * as M from '../../alerts/src/metrics.js';
 import type { AlertDef } from '../../alerts/src/rule.js';
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import {
+  HeatmapCellLayout,
   LegendDisplayMode,
   LegendPlacement,
   ReduceDataOptionsBuilder,
@@ -32,6 +33,15 @@ import {
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
+import {
+  FilterValueRangeBuilder,
+  HeatmapColorMode,
+  HeatmapColorOptionsBuilder,
+  HeatmapColorScale,
+  PanelBuilder as HeatmapPanel,
+  RowsHeatmapOptionsBuilder,
+  YAxisConfigBuilder,
+} from '@grafana/grafana-foundation-sdk/heatmap';
 import { PanelBuilder as StateTimelinePanel } from '@grafana/grafana-foundation-sdk/statetimeline';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 
@@ -112,7 +122,7 @@ export function nodeVariable(metric: string, options = { multi: true }): QueryVa
   );
 }
 
-/** Firing alerts, and runtime or model changes: on every graph, so an upgrade shows. */
+/** Firing alerts, and runtime, model, driver and kernel changes: on every graph, so an upgrade shows. */
 export function standardAnnotations(builder: DashboardBuilder, filter: string): DashboardBuilder {
   return builder
     .annotation(
@@ -153,6 +163,17 @@ export function standardAnnotations(builder: DashboardBuilder, filter: string): 
         .titleFormat('driver {{driver_version}}')
         .textFormat('GPU driver on {{instance}}')
         .step('60s'),
+    )
+    .annotation(
+      new AnnotationQueryBuilder()
+        .name('Kernel or OS changed')
+        .datasource(DATASOURCE)
+        .enable(true)
+        .iconColor('orange')
+        .expr(newSeries(M.host.HOST_INFO.name, 'instance, os, os_version, kernel', filter))
+        .titleFormat('kernel {{kernel}}')
+        .textFormat('{{os}} {{os_version}} on {{instance}} (or its agent started)')
+        .step('60s'),
     );
 }
 
@@ -165,6 +186,11 @@ export function newSeries(metric: string, labels: string, filter: string): strin
 export function query(expr: string, legend = '', refId?: string): DataqueryBuilder {
   const q = new DataqueryBuilder().expr(expr).legendFormat(legend || '__auto');
   return refId ? q.refId(refId) : q;
+}
+
+/** A query Grafana evaluates once, at the end of the range: a stat over a long window. */
+export function instantQuery(expr: string, legend = ''): DataqueryBuilder {
+  return query(expr, legend).instant();
 }
 
 /** An instant query whose result is a table row per series. */
@@ -304,6 +330,38 @@ export function stateTimeline(o: PanelOptions): StateTimelinePanel {
         .displayMode(LegendDisplayMode.List)
         .placement(LegendPlacement.Bottom),
     );
+}
+
+/**
+ * A distribution over time from a histogram's buckets (queried with heatmapQuery): one row per
+ * bucket, coloured by how many observations fell in it. `unit` is the buckets' (the y axis).
+ */
+export function heatmap(o: PanelOptions): HeatmapPanel {
+  return (
+    common(new HeatmapPanel(), { ...o, unit: 'short' })
+      .calculate(false)
+      .yAxis(new YAxisConfigBuilder().unit(o.unit))
+      .rowsFrame(new RowsHeatmapOptionsBuilder().layout(HeatmapCellLayout.Le))
+      .color(
+        new HeatmapColorOptionsBuilder()
+          .mode(HeatmapColorMode.Scheme)
+          .scheme('Oranges')
+          .scale(HeatmapColorScale.Exponential)
+          .exponent(0.5)
+          .steps(64),
+      )
+      // Empty buckets stay blank rather than the colour of zero.
+      .filterValues(new FilterValueRangeBuilder().le(1e-9))
+      .cellGap(1)
+  );
+}
+
+/** A histogram's buckets, one series per `le`, as Grafana's heatmap reads them. */
+export function heatmapQuery(expr: string): DataqueryBuilder {
+  return new DataqueryBuilder()
+    .expr(expr)
+    .format('heatmap' as never)
+    .legendFormat('{{le}}');
 }
 
 export function stat(o: PanelOptions): StatPanel {

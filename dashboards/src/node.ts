@@ -47,6 +47,7 @@ export function node(settings: DashboardSettings): DashboardBuilder {
     .withPanel(HOST_PANELS.oomKillCount(p))
     .withPanel(RUNTIME_PANELS.cudaOOMCount(p))
     .withRow(new RowBuilder('Inventory'))
+    .withPanel(HOST_PANELS.hostInventory(p))
     .withPanel(GPU_PANELS.gpuInventory(p))
     .withPanel(GPU_PANELS.migInstances(p))
     .withPanel(GPU_PANELS.recoveryAction(p))

@@ -18,16 +18,16 @@ import {
   type DashboardSettings,
 } from './common.js';
 
-const SEL = 'instance=~"$instance", runtime=~"$runtime", model=~"$model"';
-const MODEL = 'model=~"$model"';
+const TARGET = 'instance=~"$instance", runtime=~"$runtime", target=~"$target"';
+const SEL = `${TARGET}, model=~"$model"`;
 
 /** The runtimes and their SLOs: load against capacity, latency, traffic, outcomes, budget. */
 export function runtime(settings: DashboardSettings): DashboardBuilder {
-  const p = panelContext(settings, { picked: SEL, model: MODEL });
+  const p = panelContext(settings, { picked: SEL, target: TARGET });
   const b = dashboard(
     UIDS.runtime,
     'inferwatch / Inference runtime and SLO',
-    `The LLM runtimes (${ADAPTERS.map((a) => a.title).join(', ')}) on one schema: requests against capacity, KV cache, preemptions, time to first token, inter-token latency, tokens, outcomes, and the error budget of each SLO.`,
+    `The LLM runtimes (${ADAPTERS.map((a) => a.title).join(', ')}) on one schema, narrowed to any nodes, runtimes, targets and models: the error budget of each SLO, which replica stands out, requests against capacity, KV cache, preemptions, time to first token, inter-token latency, queue time and their distributions, prompt and output lengths, why requests ended, prefill and decode time, tokens, outcomes and the prefix cache.`,
   )
     .withVariable(nodeVariable(M.llm.RUNTIME_INFO.name))
     .withVariable(
@@ -40,9 +40,17 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
     )
     .withVariable(
       labelVariable(
+        'target',
+        'Target',
+        promql`label_values(${M.llm.RUNTIME_INFO}{instance=~"$instance", runtime=~"$runtime"}, target)`,
+        { multi: true, includeAll: true },
+      ),
+    )
+    .withVariable(
+      labelVariable(
         'model',
         'Model',
-        promql`label_values(${M.llm.RUNTIME_INFO}{instance=~"$instance", runtime=~"$runtime"}, model)`,
+        promql`label_values(${M.llm.RUNTIME_INFO}{instance=~"$instance", runtime=~"$runtime", target=~"$target"}, model)`,
         { multi: true, includeAll: true },
       ),
     )
@@ -55,13 +63,25 @@ export function runtime(settings: DashboardSettings): DashboardBuilder {
     .withPanel(RUNTIME_PANELS.kvCacheUsage(p))
     .withPanel(RUNTIME_PANELS.preemptions(p))
     .withPanel(RUNTIME_PANELS.runtimeUp(p))
-    .withRow(new RowBuilder('Latency (every node, per model)'))
+    .withRow(new RowBuilder('Finding the replica'))
+    .withPanel(RUNTIME_PANELS.timeToFirstTokenByReplica(p))
+    .withPanel(RUNTIME_PANELS.failedShareByReplica(p))
+    .withRow(new RowBuilder('Latency'))
     .withPanel(RUNTIME_PANELS.timeToFirstToken(p))
     .withPanel(RUNTIME_PANELS.interTokenLatency(p))
     .withPanel(RUNTIME_PANELS.endToEndRequestDuration(p))
+    .withPanel(RUNTIME_PANELS.queueTime(p))
+    .withPanel(RUNTIME_PANELS.timeToFirstTokenHeatmap(p))
+    .withPanel(RUNTIME_PANELS.requestDurationHeatmap(p))
+    .withRow(new RowBuilder('Request shape'))
+    .withPanel(RUNTIME_PANELS.promptLengthHeatmap(p))
+    .withPanel(RUNTIME_PANELS.outputLengthHeatmap(p))
+    .withPanel(RUNTIME_PANELS.finishReasons(p))
+    .withPanel(RUNTIME_PANELS.prefillAndDecode(p))
     .withRow(new RowBuilder('Traffic and outcomes'))
     .withPanel(RUNTIME_PANELS.tokensPerSecond(p))
-    .withPanel(RUNTIME_PANELS.requestsByOutcome(p));
+    .withPanel(RUNTIME_PANELS.requestsByOutcome(p))
+    .withPanel(RUNTIME_PANELS.prefixCacheHitRatio(p));
   const quality = b
     .withRow(new RowBuilder('Quality'))
     .withPanel(QUALITY_PANELS.evaluationPassRatio(p))

@@ -1,6 +1,7 @@
 /**
  * Fake `dmesg --follow-new` and `journalctl --dmesg --follow` for integration tests: follows
- * FAKE_KLOG_FILE from its current end, as both tools follow the kernel log.
+ * FAKE_KLOG_FILE from its current end, as both tools follow the kernel log (and without a
+ * follow flag prints it and exits).
  *
  *   FAKE_KLOG_FILE          the "kernel log" to follow (default: none, a quiet kernel)
  *   FAKE_KLOG_DENY_DMESG    dmesg answers as without CAP_SYSLOG
@@ -8,7 +9,7 @@
  *   FAKE_KLOG_LOG           every invocation appends "pid tool args" here, and "pid tool
  *                           following from byte N" once it has taken the file's end
  */
-import { appendFileSync, closeSync, openSync, readSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 
 const [tool = '', ...args] = process.argv.slice(2);
 const env = process.env;
@@ -31,6 +32,12 @@ if (tool === 'journalctl' && env.FAKE_KLOG_DENY_JOURNAL) {
 }
 
 const file = env.FAKE_KLOG_FILE;
+// Without a follow flag both tools print what the log holds and exit, as systeminformation's
+// `dmesg | grep` expects of the real one.
+if (!args.some((a) => ['--follow', '--follow-new', '-w', '-W', '-f'].includes(a))) {
+  if (file) process.stdout.write(readFileSync(file));
+  process.exit(0);
+}
 if (!file) {
   idle();
 } else {

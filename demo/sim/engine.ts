@@ -13,6 +13,11 @@ export const REQUEST_BUCKETS = [
   0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480, 960, 1920, 7680,
 ];
 
+/** vLLM's prompt and output length edges for a 32k context: build_1_2_5_buckets(32768). */
+export const TOKEN_COUNT_BUCKETS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000,
+];
+
 export type FinishReason = 'stop' | 'length' | 'abort' | 'error';
 
 /** One finished request, as the engine accounts for it. */
@@ -46,6 +51,10 @@ export class InferenceEngine {
   readonly interToken = new Histogram(ITL_BUCKETS);
   readonly e2e = new Histogram(REQUEST_BUCKETS);
   readonly queue = new Histogram(REQUEST_BUCKETS);
+  readonly prefill = new Histogram(REQUEST_BUCKETS);
+  readonly decode = new Histogram(REQUEST_BUCKETS);
+  readonly promptLength = new Histogram(TOKEN_COUNT_BUCKETS);
+  readonly generationLength = new Histogram(TOKEN_COUNT_BUCKETS);
   readonly finished: Record<FinishReason, number> = { stop: 0, length: 0, abort: 0, error: 0 };
   promptTokens = 0;
   generationTokens = 0;
@@ -104,6 +113,12 @@ export class InferenceEngine {
     if (request.interTokenSeconds !== undefined && request.generationTokens > 1)
       this.interToken.observe(request.interTokenSeconds, request.generationTokens - 1);
     this.e2e.observe(request.e2eSeconds);
+    this.promptLength.observe(request.promptTokens);
+    this.generationLength.observe(request.generationTokens);
+    if (request.ttftSeconds !== undefined) {
+      this.prefill.observe(request.ttftSeconds - (request.queueSeconds ?? 0));
+      this.decode.observe(request.e2eSeconds - request.ttftSeconds);
+    }
   }
 
   /** What a request served now would take: queueing, time to first token, per token after. */

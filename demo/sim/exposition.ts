@@ -116,6 +116,26 @@ const VLLM: Dialect = {
       'Histogram of time spent in WAITING phase for request.',
       (e) => e.queue,
     ),
+    histogram(
+      'vllm:request_prefill_time_seconds',
+      'Histogram of time spent in PREFILL phase for request.',
+      (e) => e.prefill,
+    ),
+    histogram(
+      'vllm:request_decode_time_seconds',
+      'Histogram of time spent in DECODE phase for request.',
+      (e) => e.decode,
+    ),
+    histogram(
+      'vllm:request_prompt_tokens',
+      'Number of prefill tokens processed.',
+      (e) => e.promptLength,
+    ),
+    histogram(
+      'vllm:request_generation_tokens',
+      'Number of generation tokens processed.',
+      (e) => e.generationLength,
+    ),
   ],
   // vLLM's "success" counter counts every finished request, by finish reason.
   outcomes: (e, labels) => [

@@ -35,6 +35,62 @@ const exported = new Set(
   ),
 );
 
+/**
+ * What a series can be narrowed by. `source`: the labels of the agent's families it comes from
+ * (declared labels plus `instance`, which every scrape adds), through any recording rules;
+ * `kept`: the labels it still has: a family's own, or those a recording rule aggregates by (in
+ * every `by (...)` of its expression) plus its static labels. A rule with no `by` keeps what it
+ * reads.
+ */
+function seriesLabels(): (name: string) => {
+  source: ReadonlySet<string>;
+  kept: ReadonlySet<string>;
+} {
+  const families = new Map<string, Set<string>>();
+  for (const { def } of metricCatalogue()) {
+    const labels = new Set([...def.labelNames, 'instance', 'job']);
+    for (const suffix of def.type === 'histogram' ? ['_bucket', '_count', '_sum'] : [''])
+      families.set(`${def.name}${suffix}`, labels);
+  }
+  const records = new Map<string, string[]>();
+  for (const rule of rules)
+    if ('record' in rule)
+      records.set(rule.record, [...(records.get(rule.record) ?? []), rule.expr]);
+  const staticLabels = new Map<string, Set<string>>();
+  for (const rule of rules)
+    if ('record' in rule)
+      for (const l of Object.keys(rule.labels ?? {}))
+        staticLabels.set(rule.record, new Set([...(staticLabels.get(rule.record) ?? []), l]));
+  const every = new Set(['instance', 'gpu', 'runtime', 'target', 'model', 'cluster']);
+  const source = (name: string, seen = new Set<string>()): Set<string> => {
+    const own = families.get(name);
+    if (own) return own;
+    const exprs = records.get(name);
+    if (!exprs || seen.has(name)) return new Set(every);
+    seen.add(name);
+    const out = new Set(staticLabels.get(name) ?? []);
+    for (const expr of exprs)
+      for (const id of expr.match(/[a-zA-Z_][a-zA-Z0-9_:]*(?=\s*[{[)])/g) ?? [])
+        if (families.has(id) || records.has(id)) for (const l of source(id, seen)) out.add(l);
+    return out;
+  };
+  const kept = (name: string): Set<string> => {
+    const own = families.get(name);
+    if (own) return own;
+    const exprs = records.get(name);
+    if (!exprs) return new Set(every);
+    const out = new Set(staticLabels.get(name) ?? []);
+    for (const expr of exprs) {
+      const clauses = [...expr.matchAll(/\bby \(([^)]*)\)/g)];
+      if (clauses.length === 0 && !/^vector\(/.test(expr.trim()))
+        for (const l of source(name)) out.add(l);
+      for (const c of clauses) for (const l of (c[1] ?? '').split(',')) out.add(l.trim());
+    }
+    return out;
+  };
+  return (name) => ({ source: source(name), kept: kept(name) });
+}
+
 /** Grafana's global variables as values PromQL accepts; dashboard variables sit inside quotes. */
 function promql(expr: string): string {
   return interpolate(expr, { range: '5m', rateInterval: '5m', interval: '5m', variables: {} });
@@ -144,6 +200,44 @@ describe('the dashboards', () => {
     }
   });
 
+  it('filter every panel by every picker whose label its series come with', () => {
+    const labelsOf = seriesLabels();
+    const missing: string[] = [];
+    let checked = 0;
+    for (const [file, d] of dashboards) {
+      const pickers = d.templating.list
+        .filter((v) => v.type === 'query' && v.hide !== 2)
+        .map((v) => v.name);
+      for (const panel of d.panels)
+        for (const target of panel.targets ?? []) {
+          const text = promql(target.expr);
+          parser.parse(text).iterate({
+            enter(node) {
+              if (node.name !== 'VectorSelector') return;
+              const id = node.node.getChild('Identifier');
+              if (!id) return;
+              const name = text.slice(id.from, id.to);
+              const selector = text.slice(node.from, node.to);
+              const { source, kept } = labelsOf(name);
+              for (const picker of pickers) {
+                const filtered = new RegExp(`\\b${picker}=~?"\\$${picker}"`).test(selector);
+                if (!source.has(picker)) continue;
+                checked++;
+                if (!filtered)
+                  missing.push(`${file} "${panel.title}": ${selector} ignores $${picker}`);
+                else if (!kept.has(picker))
+                  missing.push(
+                    `${file} "${panel.title}": ${name} has no ${picker} left to match $${picker}`,
+                  );
+              }
+            },
+          });
+        }
+    }
+    expect(checked).toBeGreaterThan(100);
+    expect(missing).toEqual([]);
+  });
+
   it("place every panel of every area, each once (an area's panels are not dead code)", async () => {
     const layouts = readdirSync(join(ROOT, 'dashboards/src'))
       .map((f) => readFileSync(join(ROOT, 'dashboards/src', f), 'utf8'))
@@ -211,7 +305,7 @@ describe('the dashboards', () => {
         expect(linked, rule.alert).toContain(`${prefix}${rule.alert}.md`);
   });
 
-  it('mark firing alerts and runtime, model and driver changes on every graph', () => {
+  it('mark firing alerts and runtime, model, driver and kernel changes on every graph', () => {
     for (const [file, d] of dashboards) {
       const exprs = d.annotations.list.map((a) => a.expr ?? '');
       expect(
@@ -224,6 +318,10 @@ describe('the dashboards', () => {
       ).toBe(true);
       expect(
         exprs.some((e) => e.includes('inferwatch_gpu_info') && e.includes('driver_version')),
+        file,
+      ).toBe(true);
+      expect(
+        exprs.some((e) => e.includes('inferwatch_host_info') && e.includes('kernel')),
         file,
       ).toBe(true);
     }

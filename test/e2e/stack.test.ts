@@ -86,8 +86,21 @@ const RUNTIME_OF: Partial<Record<IncidentName, string>> = {
 };
 /** The node that serves only Ollama, behind the agent's metering proxy. */
 const OLLAMA_MODEL = 'llama3.2:latest';
-/** What a runtime that has no KV cache figure and never preempts cannot fill (Ollama). */
-const NOT_OLLAMA = [/"KV cache usage"/, /"Preemptions"/];
+/**
+ * What the proxied Ollama cannot fill: it has no KV cache figure and never preempts, and the
+ * proxy sees neither its queue, its prefix cache, nor (not yet) each request's lengths, phases
+ * and finish reason.
+ */
+const NOT_OLLAMA = [
+  /"KV cache usage"/,
+  /"Preemptions"/,
+  /"Time in queue"/,
+  /"Prefix cache hit ratio/,
+  /"Prompt length/,
+  /"Output length/,
+  /"Why requests ended"/,
+  /"Prefill and decode time"/,
+];
 
 /**
  * Queries that are empty on a healthy node by design (they list events, or what is wrong) and
@@ -104,8 +117,8 @@ const EVENT_QUERIES = [
   /"Failing evaluation cases"/,
   /annotation "Evaluated after a change"/,
 ];
-/** Empty on every node of this test: no driver is upgraded here. */
-const NEVER_HERE = [/annotation "GPU driver changed"/];
+/** Not expected here: no driver or kernel is upgraded (they show only as their agent starts). */
+const NEVER_HERE = [/annotation "GPU driver changed"/, /annotation "Kernel or OS changed"/];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { arch, availableParallelism, release } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseHostInventory } from '../../agent/collectors/host/inventory.js';
 import { FAKE_BIN, MAIN, tempDir } from '../helpers/agent-process.js';
 
 function inferwatch(args: string[], env: Record<string, string> = {}, withNvidiaSmi = true) {
@@ -19,6 +21,29 @@ function inferwatch(args: string[], env: Record<string, string> = {}, withNvidia
   });
   return { ...result, invocations: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
 }
+
+describe('inferwatch host-inventory', () => {
+  it('prints what this host is, as the agent reads it in a child, checked by its own parser', () => {
+    const r = inferwatch(['host-inventory'], {}, false);
+    expect(r.status).toBe(0);
+    const inventory = parseHostInventory(r.stdout);
+    expect(inventory.kernel).toBe(release());
+    expect(inventory.arch).toBe(arch());
+    expect(inventory.os).not.toBe('');
+    expect(inventory.cpu_cores).toBe(availableParallelism());
+  });
+
+  it('and once exports it: inferwatch_host_info with this kernel', () => {
+    const r = inferwatch(['once'], {}, false);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^inferwatch_host_info\\{.*kernel="${release().replace(/[.+]/g, '\\$&')}".*\\} 1$`,
+        'm',
+      ),
+    );
+  });
+});
 
 describe('inferwatch once', () => {
   it('prints one collection round on stdout and exits 0', () => {

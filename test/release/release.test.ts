@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { arch, release } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -98,6 +99,12 @@ describe('the self-contained executable', () => {
     expect(once.stdout).toContain('inferwatch_collector_success{collector="nvidia_smi"} 0');
     expect(once.stdout).toContain('inferwatch_collector_success{collector="host"} 1');
     expect(once.stderr).toContain('nvidia-smi: not found on PATH');
+    // The host inventory: the executable runs itself as `host-inventory`, systeminformation
+    // bundled inside.
+    expect(once.stdout).toMatch(/^inferwatch_host_info\{.*kernel="[^"]+".*\} 1$/m);
+    const inventory = withoutNode(EXECUTABLE, ['host-inventory']);
+    expect(inventory.status).toBe(0);
+    expect(JSON.parse(inventory.stdout)).toMatchObject({ kernel: release(), arch: arch() });
   });
 
   it('serves /metrics behind basic auth (bcrypt in its worker thread) and the runbooks', async (ctx) => {

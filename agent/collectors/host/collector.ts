@@ -7,6 +7,7 @@ import {
   type Emitter,
   type SourceStatus,
 } from '../../core/collector.js';
+import type { HostInventory } from './inventory.js';
 import * as m from './metrics.js';
 import { parseMeminfo, parseProcStat, parseVmstatOomKills } from './parse.js';
 
@@ -59,11 +60,32 @@ export class HostCollector implements Collector {
   readonly name = 'host';
   readonly metrics = m.HOST_METRICS;
   private lastProblem: string | undefined;
+  /** What the host is, once read: asked for at construction (start, reload), never waited on. */
+  private inventory: HostInventory | { readonly error: string } | undefined;
+  private readonly readsInventory: boolean;
+  private readonly inventoryRead: Promise<unknown> | undefined;
 
   constructor(
     private readonly options: HostOptions,
     private readonly sources: HostSources = systemHostSources,
-  ) {}
+    readInventory?: () => Promise<HostInventory>,
+  ) {
+    this.readsInventory = readInventory !== undefined;
+    this.inventoryRead = readInventory?.().then(
+      (inventory) => (this.inventory = inventory),
+      (error: unknown) => (this.inventory = { error: `host inventory: ${message(error)}` }),
+    );
+  }
+
+  /** For `once`, `doctor` and a reload: the inventory, if it comes within the time given. */
+  async ready(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.inventoryRead,
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+  }
 
   async collect(out: Emitter): Promise<void> {
     const problems: string[] = [];
@@ -104,8 +126,18 @@ export class HostCollector implements Collector {
       else problems.push(`filesystem ${path}: ${message(result.reason)}`);
     });
 
+    const inventory = this.inventory;
+    if (inventory && 'error' in inventory) problems.push(inventory.error);
+    else if (inventory) {
+      const { cpu_cores, cpu_physical_cores, ...labels } = inventory;
+      out.emit(m.HOST_INFO, labels, 1);
+      if (cpu_cores > 0) out.emit(m.HOST_CPU_CORES, { kind: 'logical' }, cpu_cores);
+      if (cpu_physical_cores > 0)
+        out.emit(m.HOST_CPU_CORES, { kind: 'physical' }, cpu_physical_cores);
+    }
+
     this.lastProblem = problems.length ? problems.join('; ') : undefined;
-    const sourceCount = 3 + this.options.filesystemPaths.length;
+    const sourceCount = 3 + (this.readsInventory ? 1 : 0) + this.options.filesystemPaths.length;
     if (problems.length >= sourceCount) {
       throw new CollectorError('read_failed', this.lastProblem ?? 'no host source answered');
     }
@@ -117,12 +149,20 @@ export class HostCollector implements Collector {
       ? {
           state: 'failing',
           detail: this.lastProblem,
-          todo: 'check that /proc is readable, and each path of collectors.host.filesystem_paths exists',
+          todo: 'check that /proc is readable, and each path of collectors.host.filesystem_paths exists; for the host inventory, run `inferwatch host-inventory`',
         }
       : {
           state: 'ok',
-          detail: `CPU, memory, OOM kills; free space of ${this.options.filesystemPaths.join(', ') || 'no path'}`,
+          detail: `${this.describeHost()}CPU, memory, OOM kills; free space of ${this.options.filesystemPaths.join(', ') || 'no path'}`,
         };
+  }
+
+  /** "Ubuntu 24.04, kernel 6.8.0-45-generic, Dell PowerEdge XE9680: ", or nothing until known. */
+  private describeHost(): string {
+    const i = this.inventory;
+    if (!i || 'error' in i) return '';
+    const machine = [i.system_vendor, i.system_model].filter(Boolean).join(' ');
+    return `${[`${i.os} ${i.os_version}`.trim(), i.kernel && `kernel ${i.kernel}`, machine].filter(Boolean).join(', ')}: `;
   }
 
   private proc(name: string): string {

@@ -27,7 +27,20 @@ export const HOST_OOM_KILLS = counter(
   'Processes the kernel OOM killer killed since boot (/proc/vmstat oom_kill).',
 );
 
+export const HOST_INFO = gauge(
+  'inferwatch_host_info',
+  'A constant 1, labelled by what the host is (OS and version, kernel, architecture, server vendor and model, CPU model), read at start and on reload; a new kernel shows as a new series.',
+  ['os', 'os_version', 'kernel', 'arch', 'system_vendor', 'system_model', 'cpu_model'],
+);
+export const HOST_CPU_CORES = gauge(
+  'inferwatch_host_cpu_cores',
+  'CPU cores the host has: logical (hardware threads) or physical, read at start and on reload.',
+  ['kind'],
+);
+
 export const HOST_METRICS = [
+  HOST_INFO,
+  HOST_CPU_CORES,
   HOST_CPU_SECONDS,
   HOST_MEMORY_USED,
   HOST_MEMORY_AVAILABLE,

@@ -23,6 +23,15 @@ export const REQUEST_BUCKETS = [
   240, 480, 960, 1920, 7680,
 ] as const;
 
+/**
+ * Token counts per request (prompt and output lengths): the 1-2-5 series vLLM builds up to the
+ * model's context length, carried on to ten million, so any context length's edges are ours.
+ */
+export const TOKEN_COUNT_BUCKETS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000,
+  500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000,
+] as const;
+
 export interface Rebucketed {
   readonly value: HistogramValue;
   /** True when every canonical edge is also a source edge: no count was moved. */

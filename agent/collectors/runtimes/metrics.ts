@@ -1,6 +1,11 @@
 import { counter, gauge, histogram } from '../../core/metric.js';
 import { PLACE_LABELS } from '../../shared/place.js';
-import { INTER_TOKEN_BUCKETS, REQUEST_BUCKETS, TTFT_BUCKETS } from './buckets.js';
+import {
+  INTER_TOKEN_BUCKETS,
+  REQUEST_BUCKETS,
+  TOKEN_COUNT_BUCKETS,
+  TTFT_BUCKETS,
+} from './buckets.js';
 
 /** A runtime's series; in a cluster each also names the pod it is read from. */
 const TARGET = ['runtime', 'target', ...PLACE_LABELS] as const;
@@ -85,6 +90,30 @@ export const REQUEST_QUEUE = histogram(
   SERIES,
   REQUEST_BUCKETS,
 );
+export const REQUEST_PREFILL = histogram(
+  'inferwatch_llm_request_prefill_seconds',
+  'Time finished requests spent in prefill, from being scheduled to their first token (vLLM: PREFILL phase).',
+  SERIES,
+  REQUEST_BUCKETS,
+);
+export const REQUEST_DECODE = histogram(
+  'inferwatch_llm_request_decode_seconds',
+  'Time finished requests spent in decode, from their first token to their last (vLLM: DECODE phase).',
+  SERIES,
+  REQUEST_BUCKETS,
+);
+export const REQUEST_PROMPT_TOKENS = histogram(
+  'inferwatch_llm_request_prompt_tokens',
+  'Prompt length of finished requests, in tokens.',
+  SERIES,
+  TOKEN_COUNT_BUCKETS,
+);
+export const REQUEST_GENERATION_TOKENS = histogram(
+  'inferwatch_llm_request_generation_tokens',
+  'Output length of finished requests, in tokens.',
+  SERIES,
+  TOKEN_COUNT_BUCKETS,
+);
 export const REQUEST_TIME = counter(
   'inferwatch_llm_request_time_seconds_total',
   'End-to-end time of requests, summed, where the runtime has no latency histogram (Triton); mean = its rate over the requests rate.',
@@ -117,8 +146,8 @@ export const GENERATION_TOKENS = counter(
 );
 export const REQUESTS = counter(
   'inferwatch_llm_requests_total',
-  'Finished requests by outcome: ok, error, aborted (by the client) or rejected (overloaded).',
-  [...SERIES, 'outcome'],
+  'Finished requests by outcome: ok, error, aborted (by the client) or rejected (overloaded); where the runtime says why a request ended, by finish_reason too (vLLM: stop, length, abort, error).',
+  [...SERIES, 'outcome', 'finish_reason'],
 );
 export const PREFIX_CACHE_HITS = counter(
   'inferwatch_llm_prefix_cache_hit_tokens_total',
@@ -157,6 +186,10 @@ export const RUNTIME_METRICS = [
   INTER_TOKEN_LATENCY,
   REQUEST_DURATION,
   REQUEST_QUEUE,
+  REQUEST_PREFILL,
+  REQUEST_DECODE,
+  REQUEST_PROMPT_TOKENS,
+  REQUEST_GENERATION_TOKENS,
   REQUEST_TIME,
   QUEUE_TIME,
   PROMPT_PROCESSING_TIME,

@@ -13,14 +13,15 @@ export const AGENT_PANELS = {
       queries: [query(promql`count(${M.self.BUILD_INFO}{${p.sel.picked}})`)],
       width: 4,
     }),
-  pagesFiring: (_: PanelContext) =>
+  pagesFiring: (p: PanelContext<'picked'>) =>
     stat({
       title: 'Pages firing',
-      description: 'Critical inferwatch alerts firing now.',
+      description:
+        'Critical inferwatch alerts firing now about the picked nodes (with every node picked, those about a model across nodes too).',
       unit: 'none',
       queries: [
         query(
-          'count(ALERTS{alertstate="firing", alertname=~"LLMNode.*", severity="critical"}) or vector(0)',
+          `count(ALERTS{alertstate="firing", alertname=~"LLMNode.*", severity="critical", ${p.sel.picked}}) or vector(0)`,
         ),
       ],
       thresholds: thresholds([
@@ -29,14 +30,15 @@ export const AGENT_PANELS = {
       ]),
       width: 4,
     }),
-  ticketsFiring: (_: PanelContext) =>
+  ticketsFiring: (p: PanelContext<'picked'>) =>
     stat({
       title: 'Tickets firing',
-      description: 'Warning inferwatch alerts firing now.',
+      description:
+        'Warning inferwatch alerts firing now about the picked nodes (with every node picked, those about a model across nodes too).',
       unit: 'none',
       queries: [
         query(
-          'count(ALERTS{alertstate="firing", alertname=~"LLMNode.*", severity="warning"}) or vector(0)',
+          `count(ALERTS{alertstate="firing", alertname=~"LLMNode.*", severity="warning", ${p.sel.picked}}) or vector(0)`,
         ),
       ],
       thresholds: thresholds([
@@ -58,16 +60,16 @@ export const AGENT_PANELS = {
       links: [p.link(AGENT_ALERTS.collectorFailing)],
       width: 4,
     }),
-  pagesInRange: (_: PanelContext) =>
+  pagesInRange: (p: PanelContext<'picked'>) =>
     stat({
       title: 'Pages',
       description:
-        'Distinct paging alerts that fired in the time range (each counted once however long it lasted).',
+        'Distinct paging alerts that fired in the time range about the picked nodes (each counted once however long it lasted; with every node picked, those about a model across nodes too).',
       unit: 'none',
       width: 6,
       queries: [
         query(
-          'count(count_over_time(ALERTS{alertstate="firing", severity="critical", alertname=~"LLMNode.*"}[$__range])) or vector(0)',
+          `count(count_over_time(ALERTS{alertstate="firing", severity="critical", alertname=~"LLMNode.*", ${p.sel.picked}}[$__range])) or vector(0)`,
         ),
       ],
       thresholds: thresholds([

@@ -1,5 +1,5 @@
 import { gpu, llm } from '../metrics.js';
-import { bucket, promql } from '../promql.js';
+import { promql } from '../promql.js';
 import type { MetricDef } from '../../../agent/core/metric.js';
 import type { Area, RecordRule, RuleGroup } from '../rule.js';
 
@@ -13,12 +13,6 @@ export const aggregatesArea: Area = {
 
 /** The aggregates the dashboards read, named level:metric:operations. */
 function aggregates(): RuleGroup {
-  const quantiles = (histogram: MetricDef): RecordRule[] =>
-    ['0.5', '0.95', '0.99'].map((q) => ({
-      record: `model_quantile:${histogram.name}:histogram_quantile_rate5m`,
-      expr: promql`histogram_quantile(${q}, sum by (model, le) (rate(${bucket(histogram)}[5m])))`,
-      labels: { quantile: q },
-    }));
   const perSecond = (level: string, by: string, counter: MetricDef): RecordRule => ({
     record: `${level}:${counter.name.replace(/_total$/, '')}:rate5m`,
     expr: promql`sum by (${by}) (rate(${counter}[5m]))`,
@@ -26,12 +20,6 @@ function aggregates(): RuleGroup {
   return {
     name: 'inferwatch-aggregates.rules',
     rules: [
-      ...quantiles(llm.TIME_TO_FIRST_TOKEN),
-      ...quantiles(llm.INTER_TOKEN_LATENCY),
-      ...quantiles(llm.REQUEST_DURATION),
-      perSecond('model', 'model', llm.GENERATION_TOKENS),
-      perSecond('model', 'model', llm.PROMPT_TOKENS),
-      perSecond('model_outcome', 'model, outcome', llm.REQUESTS),
       perSecond('instance', 'node, instance', llm.GENERATION_TOKENS),
       {
         record: 'instance:inferwatch_gpu_utilization:avg',

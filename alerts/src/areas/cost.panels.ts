@@ -45,7 +45,7 @@ export const COST_PANELS = {
       width: 6,
       queries: [query(`${spent(p.sel.picked)} / ${tokens(p.sel.picked)} * 1e6`)],
     }),
-  apiPricePerMillionTokens: (_: PanelContext) =>
+  apiPricePerMillionTokens: (p: PanelContext<'picked'>) =>
     stat({
       title: 'Cloud API price per million output tokens',
       description:
@@ -54,7 +54,7 @@ export const COST_PANELS = {
       width: 6,
       queries: [
         query(
-          promql`max by (reference) (${M.cost.COST_API_REFERENCE}{direction="output"})`,
+          promql`max by (reference) (${M.cost.COST_API_REFERENCE}{direction="output", ${p.sel.picked}})`,
           '{{reference}}',
         ),
       ],
@@ -134,7 +134,7 @@ export const COST_PANELS = {
           'our cost',
         ),
         query(
-          promql`max by (reference) (${M.cost.COST_API_REFERENCE}{direction="output"})`,
+          promql`max by (reference) (${M.cost.COST_API_REFERENCE}{direction="output", ${p.sel.picked}})`,
           '{{reference}} (API)',
         ),
       ],

@@ -51,12 +51,13 @@ export const GPU_PANELS = {
       max: 1,
       queries: [query(`instance:inferwatch_gpu_utilization:avg{${p.sel.picked}}`, '{{instance}}')],
     }),
-  nodeGpuCount: (p: PanelContext<'node'>) =>
+  nodeGpuCount: (p: PanelContext<'gpu'>) =>
     stat({
       title: 'GPUs',
-      description: 'GPUs on this node now (nvidia-smi, or DCGM where nvidia-smi is off).',
+      description:
+        'GPUs picked on this node that answer now (nvidia-smi, or DCGM where nvidia-smi is off).',
       unit: 'none',
-      queries: [query(promql`count(${M.gpu.GPU_INFO}{${p.sel.node}})`)],
+      queries: [query(promql`count(${M.gpu.GPU_INFO}{${p.sel.gpu}})`)],
       links: [p.link(GPU_ALERTS.gpuLost)],
       width: 4,
     }),

@@ -3,6 +3,7 @@ import * as M from '../metrics.js';
 import { promql } from '../promql.js';
 import {
   eventsInRange,
+  joinRows,
   type PanelContext,
   query,
   stat,
@@ -15,6 +16,43 @@ import {
 
 /** The host area's panels, placed by the dashboards in dashboards/src (see PanelContext). */
 export const HOST_PANELS = {
+  hostInventory: (p: PanelContext<'node'>) =>
+    table({
+      title: 'Host inventory',
+      description:
+        'What the node is, as the agent read it at start (and on reload): OS and version, kernel, architecture, server vendor and model, CPU, cores and memory. A kernel change is marked on every graph.',
+      unit: 'none',
+      height: 5,
+      queries: [
+        tableQuery(promql`${M.host.HOST_INFO}{${p.sel.node}}`, 'A'),
+        tableQuery(
+          promql`max by (instance) (${M.host.HOST_CPU_CORES}{kind="physical", ${p.sel.node}})`,
+          'B',
+        ),
+        tableQuery(
+          promql`max by (instance) (${M.host.HOST_CPU_CORES}{kind="logical", ${p.sel.node}})`,
+          'C',
+        ),
+        tableQuery(promql`max by (instance) (${M.host.HOST_MEMORY_TOTAL}{${p.sel.node}})`, 'D'),
+      ],
+      transformations: joinRows(
+        'instance',
+        {
+          os: 'OS',
+          os_version: 'Version',
+          kernel: 'Kernel',
+          arch: 'Architecture',
+          system_vendor: 'Vendor',
+          system_model: 'Model',
+          cpu_model: 'CPU',
+          'Value #B': 'Cores',
+          'Value #C': 'Threads',
+          'Value #D': 'Memory',
+        },
+        ['Value #A'],
+      ),
+      columns: { Memory: [{ id: 'unit', value: 'bytes' }] },
+    }),
   oomKillCount: (p: PanelContext<'node'>) =>
     stat({
       title: 'OOM kills in range',

@@ -1,11 +1,14 @@
 import * as M from '../metrics.js';
-import { promql } from '../promql.js';
+import { bucket, promql } from '../promql.js';
+import type { MetricDef } from '../../../agent/core/metric.js';
 import { RUNTIME_ALERTS } from './runtime.js';
 import { SLO_ALERTS } from './slo.js';
 import type { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import {
   type PanelContext,
   query,
+  heatmap,
+  heatmapQuery,
   stat,
   table,
   tableColumns,
@@ -14,15 +17,24 @@ import {
   timeseries,
 } from '../../../dashboards/src/common.js';
 
-/** p50, p95 and p99 of a histogram per model, from the recorded quantiles. */
-function quantiles(model: string, metric: string, legend: string): DataqueryBuilder[] {
-  return ['0.5', '0.95', '0.99'].map((q) =>
+/** Quantiles (p50, p95 and p99 unless told) of a histogram over the picked replicas, per model. */
+function quantiles(
+  sel: string,
+  histogram: MetricDef,
+  legend: string,
+  of: readonly number[] = [0.5, 0.95, 0.99],
+): DataqueryBuilder[] {
+  return of.map((q) =>
     query(
-      `model_quantile:${metric}:histogram_quantile_rate5m{quantile="${q}", ${model}}`,
-      `{{model}} p${Number(q) * 100} ${legend}`,
+      promql`histogram_quantile(${q}, sum by (model, le) (rate(${bucket(histogram)}{${sel}}[$__rate_interval])))`,
+      `{{model}} p${q * 100} ${legend}`,
     ),
   );
 }
+
+/** Where a replica is: the node, the runtime's target and, in a cluster, its pod. */
+const REPLICA = 'instance, target, pod';
+const REPLICA_LEGEND = '{{instance}} {{target}} {{pod}}';
 
 /** The runtime area's panels, placed by the dashboards in dashboards/src (see PanelContext). */
 export const RUNTIME_PANELS = {
@@ -89,7 +101,7 @@ export const RUNTIME_PANELS = {
       noValue: 'Not reported by these runtimes (Ollama, llama.cpp, TGI)',
       links: [p.link(RUNTIME_ALERTS.kvCacheSaturated)],
     }),
-  runtimeUp: (p: PanelContext) =>
+  runtimeUp: (p: PanelContext<'target'>) =>
     timeseries({
       title: 'Runtime up, and unresponsive',
       description:
@@ -98,12 +110,9 @@ export const RUNTIME_PANELS = {
       min: 0,
       max: 1,
       queries: [
+        query(promql`${M.llm.RUNTIME_UP}{${p.sel.target}}`, '{{instance}} {{target}} up'),
         query(
-          promql`${M.llm.RUNTIME_UP}{instance=~"$instance", runtime=~"$runtime"}`,
-          '{{instance}} {{target}} up',
-        ),
-        query(
-          promql`${M.llm.RUNTIME_UNRESPONSIVE}{instance=~"$instance", runtime=~"$runtime"}`,
+          promql`${M.llm.RUNTIME_UNRESPONSIVE}{${p.sel.target}}`,
           '{{instance}} {{target}} unresponsive',
         ),
       ],
@@ -113,52 +122,55 @@ export const RUNTIME_PANELS = {
         p.link(RUNTIME_ALERTS.modelUnavailable),
       ],
     }),
-  timeToFirstToken: (p: PanelContext<'model'>) =>
+  timeToFirstToken: (p: PanelContext<'picked'>) =>
     timeseries({
       title: 'Time to first token',
       description: `p50, p95 and p99 of the time to the first token, from the runtimes’ histograms over 5 minutes. The SLO threshold is ${p.settings.ttftSeconds} s.`,
       unit: 's',
       min: 0,
-      queries: quantiles(p.sel.model, M.llm.TIME_TO_FIRST_TOKEN.name, 'TTFT'),
+      queries: quantiles(p.sel.picked, M.llm.TIME_TO_FIRST_TOKEN, 'TTFT'),
       thresholds: thresholds([
         [null, 'green'],
         [p.settings.ttftSeconds, 'red'],
       ]),
       links: [p.link(SLO_ALERTS.ttftBudgetBurn)],
     }),
-  interTokenLatency: (p: PanelContext<'model'>) =>
+  interTokenLatency: (p: PanelContext<'picked'>) =>
     timeseries({
       title: 'Inter-token latency',
       description:
         'p50, p95 and p99 of the time between output tokens (what users see as the streaming speed).',
       unit: 's',
       min: 0,
-      queries: quantiles(p.sel.model, M.llm.INTER_TOKEN_LATENCY.name, 'ITL'),
+      queries: quantiles(p.sel.picked, M.llm.INTER_TOKEN_LATENCY, 'ITL'),
     }),
-  endToEndRequestDuration: (p: PanelContext<'model'>) =>
+  endToEndRequestDuration: (p: PanelContext<'picked'>) =>
     timeseries({
       title: 'End-to-end request duration',
       description: 'p50, p95 and p99 of the whole request, queue to last token.',
       unit: 's',
       min: 0,
-      queries: quantiles(p.sel.model, M.llm.REQUEST_DURATION.name, 'duration'),
+      queries: quantiles(p.sel.picked, M.llm.REQUEST_DURATION, 'duration'),
     }),
-  tokensPerSecond: (p: PanelContext<'model'>) =>
+  tokensPerSecond: (p: PanelContext<'picked'>) =>
     timeseries({
       title: 'Tokens per second',
       description:
-        'Prompt tokens read and output tokens generated per second, per model (probe traffic included).',
+        'Prompt tokens read and output tokens generated per second by the picked replicas, per model (probe traffic included).',
       unit: 'short',
       min: 0,
       queries: [
         query(
-          `model:inferwatch_llm_generation_tokens:rate5m{${p.sel.model}}`,
+          promql`sum by (model) (rate(${M.llm.GENERATION_TOKENS}{${p.sel.picked}}[$__rate_interval]))`,
           '{{model}} generated',
         ),
-        query(`model:inferwatch_llm_prompt_tokens:rate5m{${p.sel.model}}`, '{{model}} prompt'),
+        query(
+          promql`sum by (model) (rate(${M.llm.PROMPT_TOKENS}{${p.sel.picked}}[$__rate_interval]))`,
+          '{{model}} prompt',
+        ),
       ],
     }),
-  requestsByOutcome: (p: PanelContext<'model'>) =>
+  requestsByOutcome: (p: PanelContext<'picked'>) =>
     timeseries({
       title: 'Requests by outcome',
       description:
@@ -168,11 +180,156 @@ export const RUNTIME_PANELS = {
       stack: true,
       queries: [
         query(
-          `model_outcome:inferwatch_llm_requests:rate5m{${p.sel.model}}`,
+          promql`sum by (model, outcome) (rate(${M.llm.REQUESTS}{${p.sel.picked}}[$__rate_interval]))`,
           '{{model}} {{outcome}}',
         ),
       ],
       links: [p.link(SLO_ALERTS.availabilityBudgetBurn)],
+    }),
+  timeToFirstTokenByReplica: (p: PanelContext<'picked'>) =>
+    timeseries({
+      title: 'Time to first token p95, by node and target',
+      description:
+        'p95 of the time to the first token of each replica (node, runtime target, pod): the one that stands out is the one to look at.',
+      unit: 's',
+      min: 0,
+      queries: [
+        query(
+          promql`histogram_quantile(0.95, sum by (${REPLICA}, le) (rate(${bucket(M.llm.TIME_TO_FIRST_TOKEN)}{${p.sel.picked}}[$__rate_interval])))`,
+          REPLICA_LEGEND,
+        ),
+      ],
+      thresholds: thresholds([
+        [null, 'green'],
+        [p.settings.ttftSeconds, 'red'],
+      ]),
+      links: [p.link(SLO_ALERTS.ttftBudgetBurn)],
+    }),
+  failedShareByReplica: (p: PanelContext<'picked'>) =>
+    timeseries({
+      title: 'Failed requests, by node and target',
+      description:
+        'Share of each replica’s finished requests that failed or were rejected: a replica that fails while the others do not is the one to drain.',
+      unit: 'percentunit',
+      min: 0,
+      queries: [
+        query(
+          promql`
+(
+  sum by (${REPLICA}) (rate(${M.llm.REQUESTS}{outcome=~"error|rejected", ${p.sel.picked}}[$__rate_interval]))
+    or sum by (${REPLICA}) (rate(${M.llm.REQUESTS}{${p.sel.picked}}[$__rate_interval])) * 0
+)
+/ sum by (${REPLICA}) (rate(${M.llm.REQUESTS}{${p.sel.picked}}[$__rate_interval]))`,
+          REPLICA_LEGEND,
+        ),
+      ],
+      links: [p.link(SLO_ALERTS.availabilityBudgetBurn)],
+    }),
+  queueTime: (p: PanelContext<'picked'>) =>
+    timeseries({
+      title: 'Time in queue',
+      description:
+        'p50, p95 and p99 of the time requests waited before the runtime scheduled them: rising queue time with flat inference time means too little capacity, not a slower model.',
+      unit: 's',
+      min: 0,
+      queries: quantiles(p.sel.picked, M.llm.REQUEST_QUEUE, 'queue'),
+      noValue: 'Not reported by these runtimes (Ollama, llama.cpp; Triton counts it in total only)',
+      links: [p.link(RUNTIME_ALERTS.queueBacklog)],
+    }),
+  timeToFirstTokenHeatmap: (p: PanelContext<'picked'>) =>
+    heatmap({
+      title: 'Time to first token, distribution',
+      description:
+        'How many of the picked requests got their first token within each bucket, over time: a second mode, or a tail that moves, shows before a percentile does.',
+      unit: 's',
+      queries: [
+        heatmapQuery(
+          promql`sum by (le) (increase(${bucket(M.llm.TIME_TO_FIRST_TOKEN)}{${p.sel.picked}}[$__rate_interval]))`,
+        ),
+      ],
+    }),
+  requestDurationHeatmap: (p: PanelContext<'picked'>) =>
+    heatmap({
+      title: 'End-to-end request duration, distribution',
+      description:
+        'How many of the picked requests finished within each bucket, arrival to last token, over time.',
+      unit: 's',
+      queries: [
+        heatmapQuery(
+          promql`sum by (le) (increase(${bucket(M.llm.REQUEST_DURATION)}{${p.sel.picked}}[$__rate_interval]))`,
+        ),
+      ],
+    }),
+  promptLengthHeatmap: (p: PanelContext<'picked'>) =>
+    heatmap({
+      title: 'Prompt length, distribution',
+      description:
+        'How long the picked requests’ prompts were, in tokens, over time: when time to first token rises, the first question is whether the prompts got longer.',
+      unit: 'short',
+      queries: [
+        heatmapQuery(
+          promql`sum by (le) (increase(${bucket(M.llm.REQUEST_PROMPT_TOKENS)}{${p.sel.picked}}[$__rate_interval]))`,
+        ),
+      ],
+      noValue: 'Not reported by these runtimes (vLLM reports it)',
+    }),
+  outputLengthHeatmap: (p: PanelContext<'picked'>) =>
+    heatmap({
+      title: 'Output length, distribution',
+      description:
+        'How many tokens the picked requests generated, over time: longer answers hold the GPU longer and raise end-to-end time, not time to first token.',
+      unit: 'short',
+      queries: [
+        heatmapQuery(
+          promql`sum by (le) (increase(${bucket(M.llm.REQUEST_GENERATION_TOKENS)}{${p.sel.picked}}[$__rate_interval]))`,
+        ),
+      ],
+      noValue: 'Not reported by these runtimes (vLLM reports it)',
+    }),
+  finishReasons: (p: PanelContext<'picked'>) =>
+    timeseries({
+      title: 'Why requests ended',
+      description:
+        'Finished requests per second by the reason the runtime gives: stop (the model ended its answer), length (cut at max_tokens or the context length: answers are truncated), abort, error.',
+      unit: 'reqps',
+      min: 0,
+      stack: true,
+      queries: [
+        query(
+          promql`sum by (model, finish_reason) (rate(${M.llm.REQUESTS}{finish_reason!="", ${p.sel.picked}}[$__rate_interval]))`,
+          '{{model}} {{finish_reason}}',
+        ),
+      ],
+      noValue: 'Not reported by these runtimes (vLLM reports it)',
+    }),
+  prefillAndDecode: (p: PanelContext<'picked'>) =>
+    timeseries({
+      title: 'Prefill and decode time',
+      description:
+        'p50 and p95 of the time requests spent in prefill (scheduled to first token: the prompt) and in decode (first token to last: the answer), per model. Prefill rising alone points at longer prompts or a colder prefix cache; decode at longer answers or a busier batch.',
+      unit: 's',
+      min: 0,
+      queries: [
+        ...quantiles(p.sel.picked, M.llm.REQUEST_PREFILL, 'prefill', [0.5, 0.95]),
+        ...quantiles(p.sel.picked, M.llm.REQUEST_DECODE, 'decode', [0.5, 0.95]),
+      ],
+      noValue: 'Not reported by these runtimes (vLLM reports it)',
+    }),
+  prefixCacheHitRatio: (p: PanelContext<'picked'>) =>
+    timeseries({
+      title: 'Prefix cache hit ratio, by node and target',
+      description:
+        'Share of prompt tokens each replica found in its prefix cache (and did not compute again). A drop after a deploy or a routing change raises time to first token.',
+      unit: 'percentunit',
+      min: 0,
+      max: 1,
+      queries: [
+        query(
+          promql`sum by (${REPLICA}) (rate(${M.llm.PREFIX_CACHE_HITS}{${p.sel.picked}}[$__rate_interval])) / sum by (${REPLICA}) (rate(${M.llm.PREFIX_CACHE_QUERIES}{${p.sel.picked}}[$__rate_interval]))`,
+          REPLICA_LEGEND,
+        ),
+      ],
+      noValue: 'Not reported by these runtimes (Ollama, llama.cpp, TGI; vLLM 0.8 counts blocks)',
     }),
   cudaOOMCount: (p: PanelContext<'node'>) =>
     stat({

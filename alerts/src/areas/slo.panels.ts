@@ -1,5 +1,8 @@
-import { SLO_ALERTS } from './slo.js';
+import * as M from '../metrics.js';
+import { bucket, count, promql } from '../promql.js';
+import { REPLICA_SLI, SLO_ALERTS } from './slo.js';
 import {
+  instantQuery,
   query,
   stat,
   thresholds,
@@ -7,18 +10,54 @@ import {
   type PanelContext,
 } from '../../../dashboards/src/common.js';
 
+const budget = (slo: 'availability' | 'ttft') => `scalar(slo:error_budget:ratio{slo="${slo}"})`;
+
+/**
+ * The share of the picked requests that failed (or waited longer than `ttftSeconds` for their
+ * first token) over `window`, per model: what the burn-rate alerts compute for every node.
+ */
+function errorRatio(
+  slo: 'availability' | 'ttft',
+  sel: string,
+  window: string,
+  ttftSeconds: number,
+): string {
+  if (slo === 'availability')
+    return promql`
+(
+  sum by (model) (rate(${M.llm.REQUESTS}{outcome=~"error|rejected", ${sel}}[${window}]))
+    or sum by (model) (rate(${M.llm.REQUESTS}{${sel}}[${window}])) * 0
+)
+/ sum by (model) (rate(${M.llm.REQUESTS}{${sel}}[${window}]))`;
+  return promql`
+(
+  sum by (model) (rate(${count(M.llm.TIME_TO_FIRST_TOKEN)}{${sel}}[${window}]))
+    - sum by (model) (rate(${bucket(M.llm.TIME_TO_FIRST_TOKEN)}{le="${ttftSeconds}", ${sel}}[${window}]))
+)
+/ sum by (model) (rate(${count(M.llm.TIME_TO_FIRST_TOKEN)}{${sel}}[${window}]))`;
+}
+
+/** The same over `window`, from the hourly per-replica records: cheap over days and weeks. */
+function recordedErrorRatio(slo: 'availability' | 'ttft', sel: string, window: string): string {
+  const [bad, all] =
+    slo === 'availability'
+      ? [REPLICA_SLI.failed, REPLICA_SLI.requests]
+      : [REPLICA_SLI.ttftSlow, REPLICA_SLI.ttftCount];
+  return `sum by (model) (avg_over_time(${bad}{${sel}}[${window}])) / sum by (model) (avg_over_time(${all}{${sel}}[${window}]))`;
+}
+
 /** The slo area's panels, placed by the dashboards in dashboards/src (see PanelContext). */
 export const SLO_PANELS = {
-  availabilityBudgetLeft: (p: PanelContext<'model'>) =>
+  availabilityBudgetLeft: (p: PanelContext<'picked'>) =>
     stat({
-      title: 'Availability budget left (30d, approx.)',
+      title: 'Availability budget left (30d)',
       description:
-        'Share of the 30-day availability error budget not yet spent: 1 - (mean hourly error ratio over 30 days / budget). Hours weigh the same whatever their traffic, so it is an approximation.',
+        'Share of the 30-day availability error budget the picked requests have not spent: 1 - (failed or rejected requests / all requests over 30 days) / budget, every request weighing the same (from hourly rates recorded per node, runtime, target and model).',
       unit: 'percentunit',
       width: 6,
       queries: [
-        query(
-          `1 - avg_over_time(slo:sli_error:ratio_rate1h{slo="availability", ${p.sel.model}}[30d]) / on (slo) group_left () slo:error_budget:ratio{slo="availability"}`,
+        instantQuery(
+          `1 - (${recordedErrorRatio('availability', p.sel.picked, '30d')}) / ${budget('availability')}`,
           '{{model}}',
         ),
       ],
@@ -29,15 +68,15 @@ export const SLO_PANELS = {
       ]),
       links: [p.link(SLO_ALERTS.availabilityBudgetBurn)],
     }),
-  ttftBudgetLeft: (p: PanelContext<'model'>) =>
+  ttftBudgetLeft: (p: PanelContext<'picked'>) =>
     stat({
-      title: `TTFT budget left (30d, approx.)`,
-      description: `Share of the 30-day budget of requests slower than ${p.settings.ttftSeconds} s to the first token not yet spent (hourly ratios averaged).`,
+      title: `TTFT budget left (30d)`,
+      description: `Share of the 30-day budget of requests slower than ${p.settings.ttftSeconds} s to the first token the picked requests have not spent, every request weighing the same.`,
       unit: 'percentunit',
       width: 6,
       queries: [
-        query(
-          `1 - avg_over_time(slo:sli_error:ratio_rate1h{slo="ttft", ${p.sel.model}}[30d]) / on (slo) group_left () slo:error_budget:ratio{slo="ttft"}`,
+        instantQuery(
+          `1 - (${recordedErrorRatio('ttft', p.sel.picked, '30d')}) / ${budget('ttft')}`,
           '{{model}}',
         ),
       ],
@@ -48,23 +87,21 @@ export const SLO_PANELS = {
       ]),
       links: [p.link(SLO_ALERTS.ttftBudgetBurn)],
     }),
-  burnRate: (p: PanelContext<'model'>) =>
+  burnRate: (p: PanelContext<'picked'>) =>
     timeseries({
       title: 'Burn rate',
       description:
-        'How fast each SLO spends its budget (1 = exactly the budget over 30 days), over 1h and 6h. The fast page fires above 14.4 (1h), the slower one above 6 (6h).',
+        'How fast the picked requests spend each SLO’s budget (1 = exactly the budget over 30 days), over 1h and 6h, per model. The alerts watch every node together: the fast page fires above 14.4 (1h), the slower one above 6 (6h).',
       unit: 'none',
       min: 0,
-      queries: [
-        query(
-          `slo:sli_error:ratio_rate1h{${p.sel.model}} / on (slo) group_left () slo:error_budget:ratio`,
-          '{{model}} {{slo}} 1h',
+      queries: (['availability', 'ttft'] as const).flatMap((slo) =>
+        ['1h', '6h'].map((w) =>
+          query(
+            `(${errorRatio(slo, p.sel.picked, w, p.settings.ttftSeconds)}) / ${budget(slo)}`,
+            `{{model}} ${slo} ${w}`,
+          ),
         ),
-        query(
-          `slo:sli_error:ratio_rate6h{${p.sel.model}} / on (slo) group_left () slo:error_budget:ratio`,
-          '{{model}} {{slo}} 6h',
-        ),
-      ],
+      ),
       thresholds: thresholds([
         [null, 'green'],
         [6, 'orange'],
@@ -72,28 +109,28 @@ export const SLO_PANELS = {
       ]),
       links: [p.link(SLO_ALERTS.availabilityBudgetBurn), p.link(SLO_ALERTS.ttftBudgetBurn)],
     }),
-  availabilityWeekly: (p: PanelContext) =>
+  availabilityWeekly: (p: PanelContext<'picked'>) =>
     timeseries({
       title: 'Availability, week by week',
       description:
-        'Share of requests that did not fail, averaged over the 7 days before each point, per model.',
+        'Share of requests that did not fail over the 7 days before each point, per model, every request weighing the same.',
       unit: 'percentunit',
       max: 1,
       queries: [
-        query('1 - avg_over_time(slo:sli_error:ratio_rate1h{slo="availability"}[7d])', '{{model}}'),
+        query(`1 - (${recordedErrorRatio('availability', p.sel.picked, '7d')})`, '{{model}}'),
       ],
       links: [p.link(SLO_ALERTS.availabilityBudgetBurn)],
     }),
-  ttftP95Daily: (p: PanelContext) =>
+  ttftP95Daily: (p: PanelContext<'picked'>) =>
     timeseries({
       title: 'Time to first token (p95), day by day',
       description:
-        'How long 95 of 100 requests waited at most before the answer started, averaged over each day, per model.',
+        'How long 95 of 100 requests waited at most before the answer started, over the day before each point, per model.',
       unit: 's',
       min: 0,
       queries: [
         query(
-          'avg_over_time(model_quantile:inferwatch_llm_time_to_first_token_seconds:histogram_quantile_rate5m{quantile="0.95"}[1d])',
+          `histogram_quantile(0.95, sum by (model, le) (avg_over_time(${REPLICA_SLI.ttftBuckets}{${p.sel.picked}}[1d])))`,
           '{{model}}',
         ),
       ],

@@ -61,6 +61,23 @@ export const SLO_ALERTS = {
   ),
 } as const;
 
+/** What a replica's SLIs are recorded by: the runtime dashboards narrow to any of these. */
+const REPLICA = 'instance, runtime, target, model';
+
+/**
+ * The SLIs per replica (node, runtime, target, model), as hourly rates: the runtime dashboard's
+ * budget and burn panels, and the executive dashboard's weekly availability, sum them over
+ * whatever the pickers select, so they follow the pickers and weigh every request the same.
+ */
+export const REPLICA_SLI = {
+  requests: 'instance_runtime_target_model:inferwatch_llm_requests:rate1h',
+  failed: 'instance_runtime_target_model:inferwatch_llm_requests_failed:rate1h',
+  ttftCount: 'instance_runtime_target_model:inferwatch_llm_time_to_first_token:rate1h',
+  ttftSlow: 'instance_runtime_target_model:inferwatch_llm_time_to_first_token_slow:rate1h',
+  /** TTFT buckets per node and model, for quantiles over days. */
+  ttftBuckets: 'instance_model_le:inferwatch_llm_time_to_first_token_seconds_bucket:rate1h',
+} as const;
+
 /** The SLOs per model: availability and time to first token, their error ratios and burn rates. */
 export const sloArea: Area = {
   name: 'slo',
@@ -114,6 +131,30 @@ export const sloArea: Area = {
       {
         record: 'model:inferwatch_llm_requests:rate1h',
         expr: promql`sum by (model) (rate(${llm.REQUESTS}[1h]))`,
+      },
+      {
+        record: REPLICA_SLI.requests,
+        expr: promql`sum by (${REPLICA}) (rate(${llm.REQUESTS}[1h]))`,
+      },
+      {
+        record: REPLICA_SLI.failed,
+        expr: promql`
+sum by (${REPLICA}) (rate(${llm.REQUESTS}{outcome=~"error|rejected"}[1h]))
+  or sum by (${REPLICA}) (rate(${llm.REQUESTS}[1h])) * 0`.trim(),
+      },
+      {
+        record: REPLICA_SLI.ttftCount,
+        expr: promql`sum by (${REPLICA}) (rate(${count(llm.TIME_TO_FIRST_TOKEN)}[1h]))`,
+      },
+      {
+        record: REPLICA_SLI.ttftSlow,
+        expr: promql`
+sum by (${REPLICA}) (rate(${count(llm.TIME_TO_FIRST_TOKEN)}[1h]))
+  - sum by (${REPLICA}) (rate(${bucket(llm.TIME_TO_FIRST_TOKEN)}{le="${s.slo.ttft_seconds}"}[1h]))`.trim(),
+      },
+      {
+        record: REPLICA_SLI.ttftBuckets,
+        expr: promql`sum by (instance, model, le) (rate(${bucket(llm.TIME_TO_FIRST_TOKEN)}[1h]))`,
       },
     ];
 

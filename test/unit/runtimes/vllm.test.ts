@@ -2,10 +2,14 @@ import { itDeclaresWhatItReads } from '../../helpers/runtime-api.js';
 import { describe, expect, it } from 'vitest';
 import { mapOllama } from '../../../agent/collectors/runtimes/adapters/ollama.js';
 import { mapVllm, vllm } from '../../../agent/collectors/runtimes/adapters/vllm.js';
-import { TTFT_BUCKETS } from '../../../agent/collectors/runtimes/buckets.js';
+import {
+  REQUEST_BUCKETS,
+  TOKEN_COUNT_BUCKETS,
+  TTFT_BUCKETS,
+} from '../../../agent/collectors/runtimes/buckets.js';
 import { loadOf } from '../../../agent/collectors/runtimes/load.js';
 import * as M from '../../../agent/collectors/runtimes/metrics.js';
-import { exposition, Folded } from '../../helpers/runtime-reading.js';
+import { exposition, expositionOf, Folded } from '../../helpers/runtime-reading.js';
 
 describe('vLLM', () => {
   const v1 = new Folded(
@@ -37,11 +41,62 @@ describe('vLLM', () => {
     expect(loadOf(mapOllama({ models: [] }, [], 't'))).toEqual({});
   });
 
-  it('maps finish reasons onto outcomes: stop and length ok, abort aborted, error error', () => {
-    expect(v1.value(M.REQUESTS, { outcome: 'ok' })).toBe(158);
-    expect(v1.value(M.REQUESTS, { outcome: 'aborted' })).toBe(2);
-    expect(v1.value(M.REQUESTS, { outcome: 'error' })).toBe(1);
-    expect(v1.all(M.REQUESTS)).toHaveLength(3);
+  it('maps finish reasons onto outcomes, keeping the reason: stop and length ok, abort aborted, error error', () => {
+    expect(v1.value(M.REQUESTS, { outcome: 'ok', finish_reason: 'stop' })).toBe(150);
+    expect(v1.value(M.REQUESTS, { outcome: 'ok', finish_reason: 'length' })).toBe(8);
+    expect(v1.value(M.REQUESTS, { outcome: 'aborted', finish_reason: 'abort' })).toBe(2);
+    expect(v1.value(M.REQUESTS, { outcome: 'error', finish_reason: 'error' })).toBe(1);
+    expect(v1.all(M.REQUESTS)).toHaveLength(4);
+  });
+
+  it('reads the finish reasons of the captured docs example, and starts the one it lacks at 0', () => {
+    const r = new Folded(
+      mapVllm(exposition('vllm_metrics_v1_docs-design-metrics_llama-3.1-8b_partial.txt'), {}, 't'),
+    );
+    const m = { model: 'meta-llama/Llama-3.1-8B-Instruct' };
+    expect(r.value(M.REQUESTS, { ...m, finish_reason: 'stop' })).toBe(1);
+    expect(r.value(M.REQUESTS, { ...m, finish_reason: 'length' })).toBe(131);
+    expect(r.value(M.REQUESTS, { ...m, outcome: 'aborted' })).toBe(0);
+    expect(r.value(M.REQUESTS, { ...m, outcome: 'error', finish_reason: 'error' })).toBe(0);
+    // Cut before its buckets above 0.1 s: what it shows is still read, on canonical edges.
+    expect(r.one(M.TIME_TO_FIRST_TOKEN).histogram?.count).toBe(140);
+  });
+
+  it('a finish reason vLLM adds later is counted as "other", not dropped and not unbounded', () => {
+    const text = [
+      '# TYPE vllm:request_success_total counter',
+      'vllm:request_success_total{finished_reason="stop",model_name="m"} 3.0',
+      'vllm:request_success_total{finished_reason="tool_budget",model_name="m"} 2.0',
+    ].join('\n');
+    const r = new Folded(mapVllm(expositionOf(text), {}, 't'));
+    expect(r.value(M.REQUESTS, { outcome: 'ok', finish_reason: 'other' })).toBe(2);
+    expect(r.value(M.REQUESTS, { outcome: 'ok', finish_reason: 'stop' })).toBe(3);
+  });
+
+  it('reads prompt and output lengths per request, exact up to its last edge (vLLM builds the same 1-2-5 edges, up to the context length)', () => {
+    const prompt = v1.one(M.REQUEST_PROMPT_TOKENS).histogram;
+    const at = (le: number) => prompt?.counts[TOKEN_COUNT_BUCKETS.indexOf(le as never)];
+    expect([at(50), at(500), at(2000), at(5000), at(20_000), at(10_000_000)]).toEqual([
+      4, 115, 160, 161, 161, 161,
+    ]);
+    expect(prompt?.sum).toBe(197_700);
+    const output = v1.one(M.REQUEST_GENERATION_TOKENS).histogram;
+    // Eight cut at max_tokens (512): between the 500 and 1000 edges, as the "length" count says.
+    expect(output?.counts[TOKEN_COUNT_BUCKETS.indexOf(1000)]).toBe(161);
+    expect(output?.counts[TOKEN_COUNT_BUCKETS.indexOf(500)]).toBe(153);
+    // Above its last edge (20000 here) a request could be up to the context length (32768).
+    expect(v1.source('request_lengths')).toBe('native approx');
+  });
+
+  it('reads prefill and decode time, under-counting only below its first edge (0.3 s)', () => {
+    const prefill = v1.one(M.REQUEST_PREFILL).histogram;
+    expect(prefill?.count).toBe(161);
+    expect(prefill?.sum).toBe(17.75);
+    expect(prefill?.counts[REQUEST_BUCKETS.indexOf(0.3)]).toBe(156);
+    expect(prefill?.counts[REQUEST_BUCKETS.indexOf(0.16)]).toBe(0);
+    const decode = v1.one(M.REQUEST_DECODE).histogram;
+    expect(decode?.counts[REQUEST_BUCKETS.indexOf(2.5)]).toBe(147);
+    expect(v1.source('request_phases')).toBe('native approx');
   });
 
   it('re-buckets TTFT exactly (same edges) and keeps _sum and _count', () => {
@@ -73,7 +128,8 @@ describe('vLLM', () => {
     const v0 = new Folded(mapVllm(exposition('vllm_metrics_v0_constructed_opt-125m.txt'), {}, 't'));
     const m = { model: 'facebook/opt-125m' };
     expect(v0.value(M.KV_CACHE_USAGE, m)).toBe(0.0125);
-    expect(v0.value(M.REQUESTS, { ...m, outcome: 'ok' })).toBe(42);
+    expect(v0.value(M.REQUESTS, { ...m, outcome: 'ok', finish_reason: 'stop' })).toBe(12);
+    expect(v0.value(M.REQUESTS, { ...m, outcome: 'ok', finish_reason: 'length' })).toBe(30);
     expect(v0.value(M.REQUESTS, { ...m, outcome: 'aborted' })).toBe(0);
     const itl = v0.one(M.INTER_TOKEN_LATENCY).histogram;
     expect(itl?.count).toBe(4758);
@@ -117,7 +173,7 @@ describe('vLLM', () => {
     expect(r.reading.models).toEqual(['facebook/opt-125m']);
     expect(r.source('time_to_first_token')).toBe('none');
     // A HELP with no samples after it declares request_success: outcomes start at 0.
-    expect(r.value(M.REQUESTS, { outcome: 'ok' })).toBe(0);
+    expect(r.value(M.REQUESTS, { outcome: 'ok', finish_reason: 'stop' })).toBe(0);
   });
 });
 
@@ -128,5 +184,6 @@ describe('its column of the runtime table (docs/runtimes.md)', () => {
     { '/metrics': 'vllm_metrics_v0_constructed_opt-125m.txt' },
     { '/metrics': 'vllm_metrics_v0_histograms_opt-125m_partial.txt' },
     { '/metrics': 'vllm_metrics_v1_v0.8_constructed_prefix-cache-blocks.txt' },
+    { '/metrics': 'vllm_metrics_v1_docs-design-metrics_llama-3.1-8b_partial.txt' },
   ]);
 });

@@ -18,7 +18,10 @@ import type { MetricsView } from '../view.js';
 const VERSION = lenientObject({ version: z.string() });
 const MODELS = OPENAI_MODEL_LIST;
 
-/** vLLM's finish reasons: a "success" counter that counts every finished request. */
+/**
+ * vLLM's finish reasons: a "success" counter that counts every finished request. The reason is
+ * kept beside the outcome it maps to, so "stop" and "length" (cut at max_tokens) stay apart.
+ */
 const OUTCOME_BY_FINISH_REASON: Readonly<Record<string, string>> = {
   stop: 'ok',
   length: 'ok',
@@ -26,7 +29,10 @@ const OUTCOME_BY_FINISH_REASON: Readonly<Record<string, string>> = {
   abort: 'aborted',
   error: 'error',
 };
-const VLLM_OUTCOMES = ['ok', 'aborted', 'error'].map((outcome) => ({ outcome }));
+const VLLM_OUTCOMES = ['stop', 'length', 'abort', 'error'].map((reason) => ({
+  outcome: OUTCOME_BY_FINISH_REASON[reason] as string,
+  finish_reason: reason,
+}));
 
 export const vllm: RuntimeAdapter<'vllm'> = {
   kind: 'vllm',
@@ -45,7 +51,9 @@ export const vllm: RuntimeAdapter<'vllm'> = {
     request_queue: 'native',
     prompt_tokens: 'native',
     generation_tokens: 'native',
-    request_outcomes: 'native: ok, aborted, error',
+    request_phases: 'native',
+    request_lengths: 'native',
+    request_outcomes: 'native: ok, aborted, error; finish reasons stop, length, abort, error',
     prefix_cache: "native (0.8's block counts left out)",
     models: 'derived',
   },
@@ -116,12 +124,37 @@ export function mapVllm(exposition: ParsedExposition, facts: Facts, target: stri
     M.REQUEST_QUEUE,
     view.histogram('vllm:request_queue_time_seconds'),
   );
+  b.fromHistogram(
+    'request_phases',
+    M.REQUEST_PREFILL,
+    view.histogram('vllm:request_prefill_time_seconds'),
+  );
+  b.fromHistogram(
+    'request_phases',
+    M.REQUEST_DECODE,
+    view.histogram('vllm:request_decode_time_seconds'),
+  );
+  b.fromHistogram(
+    'request_lengths',
+    M.REQUEST_PROMPT_TOKENS,
+    view.histogram('vllm:request_prompt_tokens'),
+  );
+  b.fromHistogram(
+    'request_lengths',
+    M.REQUEST_GENERATION_TOKENS,
+    view.histogram('vllm:request_generation_tokens'),
+  );
   b.fromCounter('prompt_tokens', M.PROMPT_TOKENS, view.counter('vllm:prompt_tokens'));
   b.fromCounter('generation_tokens', M.GENERATION_TOKENS, view.counter('vllm:generation_tokens'));
   if (
     b.fromCounter('request_outcomes', M.REQUESTS, view.counter('vllm:request_success'), {
       extra: (labels) => ({
         outcome: OUTCOME_BY_FINISH_REASON[labels.finished_reason ?? ''] ?? 'ok',
+        // Bounded: a reason vLLM adds later is counted, under a name the dashboards list.
+        finish_reason:
+          labels.finished_reason && labels.finished_reason in OUTCOME_BY_FINISH_REASON
+            ? labels.finished_reason
+            : 'other',
       }),
     })
   )
