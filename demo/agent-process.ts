@@ -37,6 +37,12 @@ export async function startAgent(
     },
   );
   child.stderr.pipe(log);
+  // An incident that changes the node's config (its budget cut) reaches the agent as an
+  // operator's would: the file rewritten, then SIGHUP.
+  node.reconfigure = () => {
+    writeFileSync(configFile, node.agentConfig());
+    child.kill('SIGHUP');
+  };
   const address = await untilServing(child, readyFile, 20_000, () => `; see ${logFile}`);
   return { address, logFile, stop: () => stop(child) };
 }

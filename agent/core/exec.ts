@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { setPriority } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { LineSplitter } from './lines.js';
 
@@ -17,6 +18,8 @@ export interface RunOptions {
   readonly timeoutMs: number;
   readonly maxBytes: number;
   readonly signal?: AbortSignal;
+  /** The child's nice value (19: the lowest priority): work that must not compete with sampling. */
+  readonly niceness?: number;
 }
 
 export interface StreamOptions {
@@ -99,6 +102,13 @@ export const nodeProcessRunner: ProcessRunner = {
     return new Promise((resolve, reject) => {
       const [file, argv] = commandLine(command, args);
       const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+      if (options.niceness !== undefined && child.pid !== undefined) {
+        try {
+          setPriority(child.pid, options.niceness);
+        } catch {
+          // Not permitted or already gone: it runs at the agent's priority.
+        }
+      }
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let bytes = 0;

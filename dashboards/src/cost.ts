@@ -33,18 +33,22 @@ export function cost(settings: DashboardSettings): DashboardBuilder {
     .withPanel(COST_PANELS.savedAgainstAPI(p))
     .withPanel(COST_PANELS.spent(p))
     .withPanel(COST_PANELS.monthAtCurrentRate(p))
+    .withPanel(COST_PANELS.againstBudget(p))
     .withPanel(COST_PANELS.tokensForUsers(p))
     .withPanel(COST_PANELS.idleCost(p))
     .withRow(new RowBuilder('Trends'))
     .withPanel(COST_PANELS.costPerMillionTokensAgainstAPI(p))
     .withPanel(COST_PANELS.costPerTaskHourByHour(p))
     .withPanel(COST_PANELS.spendingPerHour(p))
+    .withPanel(COST_PANELS.spendingPerHourByModel(p))
+    .withPanel(COST_PANELS.spentByModelInRange(p))
     .withPanel(COST_PANELS.tokensGeneratedPerDay(p))
     .withRow(new RowBuilder('Service users got'))
     .withPanel(SLO_PANELS.availabilityWeekly(p))
     .withPanel(SLO_PANELS.ttftP95Daily(p))
     .withPanel(QUALITY_PANELS.answerQuality(p))
     .withPanel(AGENT_PANELS.pagesInRange(p))
+    .withPanel(AGENT_PANELS.pagesPerWeek(p))
     .withPanel(COST_PANELS.gpuUtilization(p));
   return standardAnnotations(b, SEL);
 }

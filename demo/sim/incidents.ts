@@ -1,5 +1,6 @@
 import { HOST_ALERTS } from '../../alerts/src/areas/host.js';
 import { AGENT_ALERTS } from '../../alerts/src/areas/agent.js';
+import { COST_ALERTS } from '../../alerts/src/areas/cost.js';
 import { GPU_ALERTS } from '../../alerts/src/areas/gpu.js';
 import { PROBE_ALERTS } from '../../alerts/src/areas/probe.js';
 import { QUALITY_ALERTS } from '../../alerts/src/areas/quality.js';
@@ -131,6 +132,13 @@ export const INCIDENTS = {
     summary: 'the runtime goes down and up every 4 seconds, 4 times over',
     fires: [RUNTIME_ALERTS.runtimeFlapping.name],
     pending: [],
+  },
+  'budget-cut': {
+    scope: 'node',
+    summary:
+      "the node's monthly budget is cut to 1,000 USD, below what it spends (the agent's config rewritten and reloaded)",
+    fires: [],
+    pending: [COST_ALERTS.spendAboveBudget.name],
   },
   'nvidia-smi-hang': {
     scope: 'node',

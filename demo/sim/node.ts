@@ -103,6 +103,13 @@ const DEFAULT_GPU: Partial<Record<IncidentName, number>> = {
   'pcie-degraded': 0,
 };
 
+/**
+ * Monthly budgets: an 8-GPU node costs about 9,000 USD a month (amortized hardware, running
+ * costs, energy), so 50,000 leaves room and 1,000 does not.
+ */
+const HEALTHY_BUDGET_USD = 50_000;
+const CUT_BUDGET_USD = 1_000;
+
 const FLAP_PERIOD_MS = 4000;
 const FLAPS = 8;
 
@@ -131,6 +138,13 @@ export class SimulatedNode {
   /** GPUs held back by heat, and since when (performance.now()). */
   private readonly throttledSince = new Map<number, number>();
   private hung = false;
+  /** What the node may spend a month: well above its cost, until a `budget-cut`. */
+  private monthlyBudgetUsd = HEALTHY_BUDGET_USD;
+  /**
+   * Writes the agent's config again and has it reloaded (set by whoever runs the agent): how a
+   * config incident reaches it.
+   */
+  reconfigure: (() => void) | undefined;
   private readonly injections: Injection[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly ticker: NodeJS.Timeout;
@@ -295,6 +309,7 @@ export class SimulatedNode {
         facility_usd_per_month: 900,
         energy: { price_usd_per_kwh: 0.14, pue: 1.4 },
         requests_per_task: 3,
+        monthly_budget_usd: this.monthlyBudgetUsd,
         // A frontier API's launch list price (what this node's models stand in for); local
         // serving at 2 requests a second per runtime is cheaper than it.
         api_references: [
@@ -363,6 +378,9 @@ export class SimulatedNode {
     } else if (incident === 'nvidia-smi-hang') {
       this.hung = true;
       this.writeControl();
+    } else if (incident === 'budget-cut') {
+      this.monthlyBudgetUsd = CUT_BUDGET_USD;
+      this.reconfigure?.();
     }
     return this.remember({ incident, at });
   }
@@ -375,6 +393,10 @@ export class SimulatedNode {
     this.gpuOverrides.clear();
     this.throttledSince.clear();
     this.hung = false;
+    if (this.monthlyBudgetUsd !== HEALTHY_BUDGET_USD) {
+      this.monthlyBudgetUsd = HEALTHY_BUDGET_USD;
+      this.reconfigure?.();
+    }
     this.dcgm.heal();
     for (const runtime of this.runtimes.values()) runtime.restore();
     if (this.ollama) this.ollama.behaviour.firstTokenMs = OLLAMA_FIRST_TOKEN_MS;

@@ -66,7 +66,7 @@ export function dashboardQueries(d: Dashboard): DashboardQuery[] {
 }
 
 export interface GrafanaValues {
-  /** $__range, $__rate_interval and $__interval, as PromQL durations. */
+  /** $__range (and $__range_s), $__rate_interval and $__interval, as PromQL durations. */
   readonly range: string;
   readonly rateInterval: string;
   readonly interval: string;
@@ -80,8 +80,11 @@ const MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d:
 export function interpolate(expr: string, values: GrafanaValues): string {
   const ms = /^(\d+)(ms|s|m|h|d)$/.exec(values.interval);
   if (!ms) throw new Error(`${values.interval}: not a duration`);
+  const range = /^(\d+)(ms|s|m|h|d)$/.exec(values.range);
+  if (!range) throw new Error(`${values.range}: not a duration`);
   return expr
     .replaceAll('$__interval_ms', String(Number(ms[1]) * (MS[ms[2] as string] ?? 0)))
+    .replaceAll('$__range_s', String((Number(range[1]) * (MS[range[2] as string] ?? 0)) / 1000))
     .replaceAll('$__rate_interval', values.rateInterval)
     .replaceAll('$__range', values.range)
     .replaceAll('$__interval', values.interval)

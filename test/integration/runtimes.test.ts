@@ -120,9 +120,9 @@ describe('runtimes read by the agent', () => {
     expect(family(m, 'inferwatch_llm_requests_waiting').get(VLLM_SERIES)).toBe(5);
     expect(
       family(m, 'inferwatch_llm_requests_total').get(
-        '{runtime="vllm",target="vllm-a",model="Qwen2.5-7B-Instruct",outcome="ok"}',
+        '{runtime="vllm",target="vllm-a",model="Qwen2.5-7B-Instruct",outcome="ok",finish_reason="stop"}',
       ),
-    ).toBe(158);
+    ).toBe(150);
     const ttft = family(m, 'inferwatch_llm_time_to_first_token_seconds_bucket');
     expect(ttft.get('{runtime="vllm",target="vllm-a",model="Qwen2.5-7B-Instruct",le="0.25"}')).toBe(
       145,
@@ -430,7 +430,7 @@ describe('doctor and secrets', () => {
     expect(stdout).toContain(`vllm-a (${vllm.url}): vllm 0.11.0`);
     expect(stdout).toContain('    models: Qwen2.5-7B-Instruct');
     expect(stdout).toContain(
-      '    native: requests_waiting, requests_running, kv_cache_usage, preemptions, time_to_first_token, inter_token_latency, request_duration, request_queue, prompt_tokens, generation_tokens, request_outcomes, prefix_cache\n    derived: models\n    missing: max_concurrency\n',
+      '    native: requests_waiting, requests_running, kv_cache_usage, preemptions, time_to_first_token, inter_token_latency, request_duration, request_queue, request_phases, request_lengths, prompt_tokens, generation_tokens, request_outcomes, prefix_cache\n    derived: models\n    missing: max_concurrency\n',
     );
     expect(stdout).toContain('    native: models\n    derived: -\n    missing: requests_waiting,');
     expect(stdout).toContain(
@@ -460,7 +460,7 @@ describe('doctor and secrets', () => {
     );
     expect(stdout).toContain(`ollama-p (${ollama.url}): ollama 0.11.4`);
     expect(stdout).toContain(
-      '    proxy: requests_waiting, requests_running, max_concurrency, time_to_first_token, inter_token_latency, request_duration, prompt_tokens, generation_tokens, request_outcomes\n    missing: kv_cache_usage, preemptions, request_queue, prefix_cache\n',
+      '    proxy: requests_waiting, requests_running, max_concurrency, time_to_first_token, inter_token_latency, request_duration, prompt_tokens, generation_tokens, request_outcomes\n    missing: kv_cache_usage, preemptions, request_queue, request_phases, request_lengths, prefix_cache\n',
     );
   });
 

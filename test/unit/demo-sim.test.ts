@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { builtinSuite } from '../../agent/eval/builtin.js';
 import { judge } from '../../agent/eval/judge.js';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { DEFAULT_CANARIES, DEFAULT_LATENCY_PROMPT } from '../../agent/probe/canaries.js';
 import { mapSglang } from '../../agent/collectors/runtimes/adapters/sglang.js';
 import { mapVllm } from '../../agent/collectors/runtimes/adapters/vllm.js';
@@ -167,10 +168,25 @@ describe('the simulated node', () => {
         'nvidia-smi-hang',
       ]);
 
+      // A config incident reaches the agent through whoever runs it.
+      const budgets: unknown[] = [];
+      node.reconfigure = () =>
+        budgets.push(
+          (parse(node.agentConfig()) as { cost: { monthly_budget_usd: number } }).cost
+            .monthly_budget_usd,
+        );
+      expect(
+        (parse(node.agentConfig()) as { cost: { monthly_budget_usd: number } }).cost
+          .monthly_budget_usd,
+      ).toBe(50_000);
+      node.inject('budget-cut');
+      expect(budgets).toEqual([1000]);
+
       node.clear();
       expect(control()).not.toMatch(/^(hang|lose-gpu)/m);
       expect(node.runtimes.get('sglang')?.model).toBe('Qwen/Qwen2.5-7B-Instruct');
       expect(node.active()).toEqual([]);
+      expect(budgets).toEqual([1000, 50_000]);
     } finally {
       await node.close();
     }

@@ -97,14 +97,14 @@ describe('the host-inventory child', () => {
   }
   const self = { command: '/usr/bin/node', args: ['/opt/inferwatch/dist/agent/main.js'] };
 
-  it('runs the agent again as `host-inventory`, bounded in time and size, and checks what it prints', async () => {
+  it('runs the agent again as `host-inventory`, bounded in time and size, at the lowest priority, and checks what it prints', async () => {
     const r = runner({ stdout: `${JSON.stringify(INVENTORY)}\n` });
     expect(await runHostInventory(r, self)).toEqual(INVENTORY);
     expect(r.calls).toEqual([
       [
         '/usr/bin/node',
         ['/opt/inferwatch/dist/agent/main.js', 'host-inventory'],
-        { timeoutMs: INVENTORY_TIMEOUT_MS, maxBytes: INVENTORY_MAX_BYTES },
+        { timeoutMs: INVENTORY_TIMEOUT_MS, maxBytes: INVENTORY_MAX_BYTES, niceness: 19 },
       ],
     ]);
   });

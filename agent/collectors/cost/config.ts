@@ -55,6 +55,9 @@ const cost = z
       })
       .prefault({})
       .describe('Energy: measured GPU energy x PUE x price.'),
+    monthly_budget_usd: money(
+      "What this node may spend a month (its share of a team's budget): LLMNodeSpendAboveBudget warns when it spends faster.",
+    ),
     requests_per_task: z
       .number()
       .positive()

@@ -31,6 +31,10 @@ export const COST_API_REFERENCE_INFO = gauge(
   'When each API reference price was read (as_of).',
   ['reference', 'as_of'],
 );
+export const COST_BUDGET = gauge(
+  'inferwatch_cost_budget_usd_per_month',
+  'What this node may spend a month, as configured (cost.monthly_budget_usd).',
+);
 export const COST_TOTAL = counter(
   'inferwatch_cost_usd_total',
   'Fully loaded cost since the agent started, in USD: fixed (hardware and running costs per hour) and energy (measured GPU energy x PUE x price).',
@@ -45,5 +49,6 @@ export const COST_METRICS = [
   COST_REQUESTS_PER_TASK,
   COST_API_REFERENCE,
   COST_API_REFERENCE_INFO,
+  COST_BUDGET,
   COST_TOTAL,
 ] as const;

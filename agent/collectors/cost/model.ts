@@ -10,6 +10,7 @@ export interface CostModel {
   readonly energyUsdPerKwh: number | undefined;
   readonly pue: number;
   readonly requestsPerTask: number;
+  readonly monthlyBudgetUsd: number | undefined;
   readonly references: AgentConfig['cost']['api_references'];
 }
 
@@ -34,6 +35,7 @@ export function costModel(c: AgentConfig['cost']): CostModel {
     energyUsdPerKwh: c.energy.price_usd_per_kwh,
     pue: c.energy.pue,
     requestsPerTask: c.requests_per_task,
+    monthlyBudgetUsd: c.monthly_budget_usd,
     references: c.api_references,
   };
 }

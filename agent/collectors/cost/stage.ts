@@ -45,6 +45,7 @@ export class CostStage implements Stage<EnergySpent> {
     for (const [component, perHour] of Object.entries(m.operationsUsdPerHour))
       out.emit(M.COST_OPERATIONS, { component }, perHour);
     out.emit(M.COST_REQUESTS_PER_TASK, {}, m.requestsPerTask);
+    if (m.monthlyBudgetUsd !== undefined) out.emit(M.COST_BUDGET, {}, m.monthlyBudgetUsd);
     for (const r of m.references) {
       out.emit(
         M.COST_API_REFERENCE,

@@ -146,6 +146,8 @@ export async function runHostInventory(
   const result = await runner.run(self.command, [...self.args, 'host-inventory'], {
     timeoutMs: INVENTORY_TIMEOUT_MS,
     maxBytes: INVENTORY_MAX_BYTES,
+    // Lowest priority: at start and on reload it must not slow the first samples.
+    niceness: 19,
   });
   if (result.timedOut)
     throw new Error(`host-inventory gave no answer in ${INVENTORY_TIMEOUT_MS / 1000} s`);

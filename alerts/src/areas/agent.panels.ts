@@ -1,7 +1,13 @@
 import * as M from '../metrics.js';
 import { promql } from '../promql.js';
 import { AGENT_ALERTS } from './agent.js';
-import { query, stat, thresholds, type PanelContext } from '../../../dashboards/src/common.js';
+import {
+  query,
+  stat,
+  thresholds,
+  timeseries,
+  type PanelContext,
+} from '../../../dashboards/src/common.js';
 
 /** The agent area's panels, placed by the dashboards in dashboards/src (see PanelContext). */
 export const AGENT_PANELS = {
@@ -59,6 +65,20 @@ export const AGENT_PANELS = {
       ]),
       links: [p.link(AGENT_ALERTS.collectorFailing)],
       width: 4,
+    }),
+  pagesPerWeek: (p: PanelContext<'picked'>) =>
+    timeseries({
+      title: 'Incidents, week by week',
+      description:
+        'Distinct paging alerts that fired in the 7 days before each point, about the picked nodes (with every node picked, those about a model across nodes too): how often users were hurt, and whether it gets better.',
+      unit: 'none',
+      min: 0,
+      queries: [
+        query(
+          `count(count_over_time(ALERTS{alertstate="firing", severity="critical", alertname=~"LLMNode.*", ${p.sel.picked}}[7d])) or vector(0)`,
+          'pages in the week before',
+        ),
+      ],
     }),
   pagesInRange: (p: PanelContext<'picked'>) =>
     stat({

@@ -1,9 +1,14 @@
 import * as M from '../metrics.js';
 import { promql } from '../promql.js';
 import { COST_ALERTS } from './cost.js';
+import { HOURS_PER_MONTH } from '../../../agent/collectors/cost/model.js';
 import {
+  instantQuery,
   query,
   stat,
+  table,
+  tableColumns,
+  tableQuery,
   thresholds,
   timeseries,
   type PanelContext,
@@ -98,6 +103,26 @@ export const COST_PANELS = {
         ),
       ],
     }),
+  againstBudget: (p: PanelContext<'picked'>) =>
+    stat({
+      title: 'Spending against the budget',
+      description:
+        'A month at the last 24 hours’ spending rate, as a share of the monthly budget of the picked nodes (cost.monthly_budget_usd in each agent’s config). Over 100 %: the month overspends.',
+      unit: 'percentunit',
+      width: 6,
+      queries: [
+        instantQuery(
+          promql`sum(avg_over_time(instance:inferwatch_cost_usd:rate1h{${p.sel.picked}}[1d])) * ${HOURS_PER_MONTH} / sum(${M.cost.COST_BUDGET}{${p.sel.picked}})`,
+        ),
+      ],
+      thresholds: thresholds([
+        [null, 'green'],
+        [0.9, 'orange'],
+        [1, 'red'],
+      ]),
+      noValue: 'No budget set (cost.monthly_budget_usd)',
+      links: [p.link(COST_ALERTS.spendAboveBudget)],
+    }),
   tokensForUsers: (p: PanelContext<'picked'>) =>
     stat({
       title: 'Tokens generated for users',
@@ -162,6 +187,37 @@ export const COST_PANELS = {
       min: 0,
       stack: true,
       queries: [query(`instance:inferwatch_cost_usd:rate1h{${p.sel.picked}}`, '{{instance}}')],
+    }),
+  spendingPerHourByModel: (p: PanelContext<'picked'>) =>
+    timeseries({
+      title: 'Spending per hour, by model',
+      description:
+        'What each model costs per hour: each node’s cost shared among its models by the tokens (prompt and output) each processed that hour. What a node spends while serving nothing is idle cost, and no model’s.',
+      unit: 'currencyUSD',
+      min: 0,
+      stack: true,
+      queries: [
+        query(
+          `sum by (model) (instance_model:inferwatch_cost_usd:rate1h{${p.sel.picked}})`,
+          '{{model}}',
+        ),
+      ],
+    }),
+  spentByModelInRange: (p: PanelContext<'picked'>) =>
+    table({
+      title: 'Spent by model in range',
+      description:
+        'What each model cost over the time range, its nodes’ cost shared by tokens processed (as the panel beside), largest first.',
+      unit: 'currencyUSD',
+      width: 12,
+      height: 8,
+      queries: [
+        tableQuery(
+          `sort_desc(sum by (model) (avg_over_time(instance_model:inferwatch_cost_usd:rate1h{${p.sel.picked}}[$__range])) * $__range_s / 3600)`,
+          'A',
+        ),
+      ],
+      transformations: [tableColumns({ model: 'Model', Value: 'Spent' })],
     }),
   tokensGeneratedPerDay: (p: PanelContext<'picked'>) =>
     timeseries({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HOURS_PER_MONTH } from '../../../agent/collectors/cost/model.js';
 import type { MetricDef } from '../../../agent/core/metric.js';
 import { cost, gpu, llm, probe } from '../metrics.js';
 import { promql } from '../promql.js';
@@ -28,6 +29,13 @@ export const COST_ALERTS = {
     (s) =>
       `GPUs under ${percent(s.cost.idle_utilization_ratio)} and fewer than ${s.cost.idle_requests} requests an hour, every hour`,
   ),
+  spendAboveBudget: defineAlert(
+    'LLMNodeSpendAboveBudget',
+    'warning',
+    'cost',
+    () =>
+      "the node's spend over the last 24 h, as a month, is above its monthly budget (cost.monthly_budget_usd), for 1h",
+  ),
   costAboveAPIReference: defineAlert(
     'LLMNodeCostAboveAPIReference',
     'warning',
@@ -36,7 +44,7 @@ export const COST_ALERTS = {
   ),
 } as const;
 
-/** What serving costs: per unit of work, against an API's price, energy per token, idle GPUs. */
+/** What serving costs: per unit of work, per model, against an API's price and a budget, energy per token, idle GPUs. */
 export const costArea: Area = {
   name: 'cost',
   alerts: Object.values(COST_ALERTS),
@@ -72,6 +80,17 @@ avg by (node, instance) (avg_over_time(${gpu.GPU_UTILIZATION}[1h])) < ${s.cost.i
               '{{ $labels.instance }} has averaged {{ $value | humanizePercentage }} GPU utilization, with almost no requests served, every hour for 6 hours.',
           },
           { for: '6h' },
+        ),
+        alert(
+          COST_ALERTS.spendAboveBudget,
+          promql`
+avg_over_time(instance:inferwatch_cost_usd:rate1h[1d]) * ${HOURS_PER_MONTH}
+  > on (node, instance) max by (node, instance) (${cost.COST_BUDGET})`,
+          {
+            summary: 'A node is spending faster than its monthly budget allows.',
+            description: `{{ $labels.instance }} has spent at {{ $value | printf "%.0f" }} USD a month over the last 24 h, above its budget.`,
+          },
+          { for: '1h' },
         ),
         alert(
           COST_ALERTS.costAboveAPIReference,
@@ -153,6 +172,26 @@ sum by (node, instance) (rate(${counter}${selector}[1h]))
     {
       record: 'instance_reference:inferwatch_cost_savings_usd:rate1h',
       expr: 'instance_reference:inferwatch_cost_api_equivalent_usd:rate1h - on (node, instance) group_left () instance:inferwatch_cost_usd:rate1h',
+    },
+    // Each model's share of its node's cost, in proportion to the tokens (prompt and output)
+    // it processed in the hour: the stated allocation. A node that served nothing allocates
+    // nothing (its cost is idle cost, below).
+    {
+      record: 'instance_model:inferwatch_llm_tokens:rate1h',
+      expr: promql`
+sum by (node, instance, model) (rate(${llm.PROMPT_TOKENS}[1h]))
+  + sum by (node, instance, model) (rate(${llm.GENERATION_TOKENS}[1h]))`.trim(),
+    },
+    {
+      record: 'instance_model:inferwatch_cost_usd:rate1h',
+      expr: `
+instance:inferwatch_cost_usd:rate1h
+  * on (node, instance) group_right ()
+  (
+    instance_model:inferwatch_llm_tokens:rate1h
+      / on (node, instance) group_left ()
+      (sum by (node, instance) (instance_model:inferwatch_llm_tokens:rate1h) > 0)
+  )`.trim(),
     },
     {
       record: 'instance:inferwatch_cost_idle_usd:rate1h',
