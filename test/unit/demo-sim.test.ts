@@ -86,8 +86,8 @@ describe('the simulated runtimes', () => {
     }
     // vLLM does not report its concurrency limit; SGLang does, through /server_info.
     expect(CONCEPTS.filter((c) => !vllm.concepts.has(c))).toEqual(['max_concurrency']);
-    // SGLang has no prefill and decode split per request, and its length histograms
-    // (sglang:prompt_tokens_histogram) exist only with an option and no capture: not mapped.
+    // SGLang has no prefill and decode split per request, and the simulated one runs without
+    // --collect-tokens-histogram, the option its length histograms need.
     expect(CONCEPTS.filter((c) => !sglang.concepts.has(c))).toEqual([
       'request_phases',
       'request_lengths',

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mapSglang, sglang } from '../../../agent/collectors/runtimes/adapters/sglang.js';
 import { loadOf } from '../../../agent/collectors/runtimes/load.js';
 import * as M from '../../../agent/collectors/runtimes/metrics.js';
+import { TOKEN_COUNT_BUCKETS } from '../../../agent/collectors/runtimes/buckets.js';
 import { modelName } from '../../../agent/shared/model-name.js';
 import { readFixture } from '../../helpers/fixtures.js';
 import { exposition, expositionOf, Folded } from '../../helpers/runtime-reading.js';
@@ -74,6 +75,39 @@ describe('SGLang, the first releases with metrics (v0.3.5 docs capture)', () => 
   );
   const m = { model: 'google/gemma-2-9b-it' };
 
+  it('reads prompt and output lengths where --collect-tokens-histogram is on', () => {
+    // The families and label order SGLang's own metrics tests assert
+    // (sglang:prompt_tokens_histogram_bucket{le="...",model_name="..."}), on custom edges.
+    const edges = [100, 300, 1000, 4000];
+    const family = (name: string, counts: number[], sum: number) => [
+      `# TYPE sglang:${name} histogram`,
+      ...edges.map((le, i) => `sglang:${name}_bucket{le="${le}.0",model_name="m"} ${counts[i]}.0`),
+      `sglang:${name}_bucket{le="+Inf",model_name="m"} ${counts.at(-1)}.0`,
+      `sglang:${name}_count{model_name="m"} ${counts.at(-1)}.0`,
+      `sglang:${name}_sum{model_name="m"} ${sum}.0`,
+    ];
+    const f = new Folded(
+      mapSglang(
+        expositionOf(
+          [
+            ...family('prompt_tokens_histogram', [2, 5, 9, 10, 10], 5200),
+            ...family('generation_tokens_histogram', [4, 8, 10, 10, 10], 2100),
+          ].join('\n'),
+        ),
+        {},
+        't',
+      ),
+    );
+    const prompt = f.one(M.REQUEST_PROMPT_TOKENS).histogram;
+    expect(prompt?.count).toBe(10);
+    expect(prompt?.sum).toBe(5200);
+    // 1000 is a canonical edge too: exact there; 500 lies between SGLang's 300 and 1000.
+    expect(prompt?.counts[TOKEN_COUNT_BUCKETS.indexOf(1000)]).toBe(9);
+    expect(prompt?.counts[TOKEN_COUNT_BUCKETS.indexOf(500)]).toBe(5);
+    expect(f.one(M.REQUEST_GENERATION_TOKENS).histogram?.count).toBe(10);
+    expect(f.source('request_lengths')).toBe('native approx');
+  });
+
   it('reads the `name` label and the old queue names', () => {
     expect(old.reading.models).toEqual(['google/gemma-2-9b-it']);
     expect(old.value(M.REQUESTS_RUNNING, m)).toBe(0);
@@ -113,6 +147,6 @@ describe('its column of the runtime table (docs/runtimes.md)', () => {
       },
     ],
     // Declared from its documentation (and constructed text above): no capture here shows them.
-    ['preemptions', 'request_queue', 'request_outcomes', 'prefix_cache'],
+    ['preemptions', 'request_queue', 'request_outcomes', 'prefix_cache', 'request_lengths'],
   );
 });

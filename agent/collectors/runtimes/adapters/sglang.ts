@@ -55,6 +55,7 @@ export const sglang: RuntimeAdapter<'sglang'> = {
     inter_token_latency: 'native',
     request_duration: 'native',
     request_queue: 'native',
+    request_lengths: 'native ≈ (with `--collect-tokens-histogram`)',
     prompt_tokens: 'native',
     generation_tokens: 'native',
     request_outcomes: 'native: ok, aborted',
@@ -133,6 +134,18 @@ export function mapSglang(exposition: ParsedExposition, facts: Facts, target: st
     'request_duration',
     M.REQUEST_DURATION,
     view.histogram('sglang:e2e_request_latency_seconds'),
+  );
+  // Only with --collect-tokens-histogram, on the edges its --prompt-tokens-buckets and
+  // --generation-tokens-buckets rules make.
+  b.fromHistogram(
+    'request_lengths',
+    M.REQUEST_PROMPT_TOKENS,
+    view.histogram('sglang:prompt_tokens_histogram'),
+  );
+  b.fromHistogram(
+    'request_lengths',
+    M.REQUEST_GENERATION_TOKENS,
+    view.histogram('sglang:generation_tokens_histogram'),
   );
   b.fromHistogram(
     'request_queue',
