@@ -49,12 +49,18 @@ function withoutProbe(config: AgentConfig): AgentConfig {
   };
 }
 
+/** probe and eval print no host series: they need not run the host-inventory child. */
+function withoutInventory(w: World): Omit<World, 'self'> {
+  const { self: _self, ...rest } = w;
+  return rest;
+}
+
 export async function probe(
   config: AgentConfig,
   options: { target: string | undefined; module: ProbeModule },
   io: Io,
 ): Promise<number> {
-  const w = world(config, 'error');
+  const w = withoutInventory(world(config, 'error'));
   const agent = new Agent(withoutProbe(config), w);
   return probeCommand(config, agent, w, options, io.out);
 }
@@ -64,7 +70,7 @@ export async function evaluate(
   options: EvalCommandOptions,
   io: Io,
 ): Promise<number> {
-  const w = world(config, 'error');
+  const w = withoutInventory(world(config, 'error'));
   const agent = new Agent(withoutProbe(config), w);
   return evalCommand(config, agent, w, options, io.out);
 }

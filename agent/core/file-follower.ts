@@ -2,8 +2,19 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { LineSplitter } from './lines.js';
 
+/**
+ * Where a follower has read to: kept by whoever outlives the follower (a reload builds a new
+ * one), so the next carries on from there rather than from the end.
+ */
+export interface FollowPosition {
+  inode: number | undefined;
+  offset: number;
+}
+
 export interface FollowerOptions {
   readonly path: string;
+  /** Where an earlier follower of this file stopped, updated as this one reads. */
+  readonly position?: FollowPosition;
   readonly maxLineBytes: number;
   /** Most bytes read in one poll; the rest waits for the next (a burst cannot stall the agent). */
   readonly maxReadBytes: number;
@@ -14,7 +25,8 @@ export interface FollowerOptions {
 export type FollowState = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
 /**
- * Follows a log file as `tail -F` does, one poll at a time: starts at the end, reads what was
+ * Follows a log file as `tail -F` does, one poll at a time: starts at the end (or where an
+ * earlier follower of the same file stopped, given its position), reads what was
  * appended, finishes the old file and opens the new one when it is rotated (a new inode under
  * the path), and starts over when it is truncated (copytruncate). Like tail, it sees a
  * truncation only if the file has not grown past the old position again by the next poll.
@@ -68,12 +80,24 @@ export class FileFollower {
     const handle = await open(this.options.path, 'r');
     const info = await handle.stat();
     this.handle = handle;
-    // The same file again (after a read error): carry on where it stopped.
-    if (info.ino !== this.inode || info.size < this.offset) {
+    const earlier = this.options.position;
+    if (this.startAtEnd && earlier?.inode === info.ino && earlier.offset <= info.size) {
+      // The file an earlier follower read (before a reload): what was appended meanwhile is news.
+      this.restartAt(earlier.offset);
+    } else if (info.ino !== this.inode || info.size < this.offset) {
+      // The same file again (after a read error) carries on where it stopped.
       this.restartAt(this.startAtEnd ? info.size : 0);
     }
     this.inode = info.ino;
     this.startAtEnd = false;
+    this.remember();
+  }
+
+  private remember(): void {
+    const position = this.options.position;
+    if (!position) return;
+    position.inode = this.inode;
+    position.offset = this.offset;
   }
 
   private restartAt(offset: number): void {
@@ -89,6 +113,7 @@ export class FileFollower {
       const { bytesRead } = await handle.read(buffer, 0, length, this.offset);
       if (bytesRead === 0) break;
       this.offset += bytesRead;
+      this.remember();
       budget -= bytesRead;
       // The decoder holds back a character split between two reads.
       this.splitter.push(this.decoder.write(buffer.subarray(0, bytesRead)));

@@ -136,7 +136,7 @@ export const INCIDENTS = {
   'budget-cut': {
     scope: 'node',
     summary:
-      "the node's monthly budget is cut to 1,000 USD, below what it spends (the agent's config rewritten and reloaded)",
+      "the node's monthly budget is cut to 10 USD, below what it spends (the agent's config rewritten and reloaded)",
     fires: [],
     pending: [COST_ALERTS.spendAboveBudget.name],
   },

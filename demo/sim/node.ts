@@ -105,10 +105,11 @@ const DEFAULT_GPU: Partial<Record<IncidentName, number>> = {
 
 /**
  * Monthly budgets: an 8-GPU node costs about 9,000 USD a month (amortized hardware, running
- * costs, energy), so 50,000 leaves room and 1,000 does not.
+ * costs, energy), so 50,000 leaves room. The cut is to 10: below what a node just started has
+ * spent at any rate (the hourly rates the alert averages rise through the first hour).
  */
 const HEALTHY_BUDGET_USD = 50_000;
-const CUT_BUDGET_USD = 1_000;
+const CUT_BUDGET_USD = 10;
 
 const FLAP_PERIOD_MS = 4000;
 const FLAPS = 8;

@@ -117,6 +117,11 @@ const EVENT_QUERIES = [
   /"Failing evaluation cases"/,
   /annotation "Evaluated after a change"/,
 ];
+/**
+ * Incidents that reload the agent, injected once the others' alerts are in: a reload restarts
+ * the kernel log's reader, which misses what is written meanwhile (docs/gpus.md).
+ */
+const RELOADING: readonly IncidentName[] = ['budget-cut'];
 /** Not expected here: no driver or kernel is upgraded (they show only as their agent starts). */
 const NEVER_HERE = [/annotation "GPU driver changed"/, /annotation "Kernel or OS changed"/];
 
@@ -275,6 +280,7 @@ describe.skipIf(!installed)(
     it('every alert with a short `for` fires end to end, with its severity and runbook, and is timed', async () => {
       const injected: { injection: Injection; node: SimulatedNode; model?: string }[] = [];
       for (const name of Object.keys(INCIDENTS) as IncidentName[]) {
+        if (RELOADING.includes(name)) continue;
         const node =
           name === 'nvidia-smi-hang' ? hung : name === 'slow-first-token' ? proxied : incidents;
         const target = RUNTIME_OF[name];
@@ -319,6 +325,19 @@ describe.skipIf(!installed)(
       }
       expect(missing.map((e) => `${e.injection.incident}: ${e.alert}`)).toEqual([]);
       expect(wantPending.filter((p) => !pendingSeen.has(p))).toEqual([]);
+
+      // Then the incidents that reload the agent: its alerts go pending too.
+      for (const name of RELOADING) {
+        incidents.inject(name);
+        const want = INCIDENTS[name].pending.map((alert) => `${alert} ${incidents.name}`);
+        const until = Date.now() + 60_000;
+        while (!want.every((p) => pendingSeen.has(p)) && Date.now() < until) {
+          for (const a of await stack.query('ALERTS'))
+            pendingSeen.add(`${a.metric.alertname} ${a.metric.node}`);
+          await sleep(1000);
+        }
+        expect(want.filter((p) => !pendingSeen.has(p))).toEqual([]);
+      }
 
       const table: string[] = [];
       for (const e of expectations) {

@@ -71,6 +71,7 @@ describe('the metric reference against what the agent exports', () => {
         'cost:',
         '  hardware: { capex_usd: 250000 }',
         '  operations_usd_per_month: 1500',
+        '  monthly_budget_usd: 9000',
         '  energy: { price_usd_per_kwh: 0.12, pue: 1.4 }',
         '  api_references: [{ name: gpt-4o-mini, input_usd_per_million: 0.15, output_usd_per_million: 0.6, as_of: 2024-07-18 }]',
         'collectors:',

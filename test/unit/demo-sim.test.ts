@@ -180,13 +180,13 @@ describe('the simulated node', () => {
           .monthly_budget_usd,
       ).toBe(50_000);
       node.inject('budget-cut');
-      expect(budgets).toEqual([1000]);
+      expect(budgets).toEqual([10]);
 
       node.clear();
       expect(control()).not.toMatch(/^(hang|lose-gpu)/m);
       expect(node.runtimes.get('sglang')?.model).toBe('Qwen/Qwen2.5-7B-Instruct');
       expect(node.active()).toEqual([]);
-      expect(budgets).toEqual([1000, 50_000]);
+      expect(budgets).toEqual([10, 50_000]);
     } finally {
       await node.close();
     }

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RuntimeLogsCollector } from '../../agent/collectors/runtime-logs/collector.js';
 import { CUDA_OOM_EVENTS } from '../../agent/collectors/runtime-logs/metrics.js';
 import { isCudaOom } from '../../agent/collectors/runtime-logs/parse.js';
-import { FileFollower } from '../../agent/core/file-follower.js';
+import { FileFollower, type FollowPosition } from '../../agent/core/file-follower.js';
 import { tempDir } from '../helpers/agent-process.js';
 import { collectorDeps } from '../helpers/collector-deps.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
@@ -40,10 +40,11 @@ describe('isCudaOom', () => {
 });
 
 describe('FileFollower', () => {
-  function follower(path: string) {
+  function follower(path: string, position?: FollowPosition) {
     const lines: string[] = [];
     const f = new FileFollower({
       path,
+      ...(position && { position }),
       maxLineBytes: 1024,
       maxReadBytes: 1 << 20,
       onLine: (l) => lines.push(l),
@@ -76,6 +77,32 @@ describe('FileFollower', () => {
     await f.poll();
     expect(lines.slice(4)).toEqual(['after truncate']);
     await f.close();
+  });
+
+  it('a follower built anew (a reload) carries on where the last one stopped: nothing appended between is lost', async () => {
+    const path = join(tempDir(), 'reloaded.log');
+    writeFileSync(path, 'history\n');
+    const position = { inode: undefined, offset: 0 };
+    const first = follower(path, position);
+    await first.f.poll();
+    appendFileSync(path, 'read by the first\n');
+    await first.f.poll();
+    await first.f.close();
+    appendFileSync(path, 'written during the reload\n');
+    const second = follower(path, position);
+    await second.f.poll();
+    expect(first.lines).toEqual(['read by the first']);
+    expect(second.lines).toEqual(['written during the reload']);
+    await second.f.close();
+    // Rotated meanwhile: another file under the path, started at its end as always.
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, 'in the new file before the follower\n');
+    const third = follower(path, position);
+    await third.f.poll();
+    appendFileSync(path, 'after\n');
+    await third.f.poll();
+    expect(third.lines).toEqual(['after']);
+    await third.f.close();
   });
 
   it('a character split between two reads survives', async () => {

@@ -60,7 +60,7 @@ export class HostCollector implements Collector {
   readonly name = 'host';
   readonly metrics = m.HOST_METRICS;
   private lastProblem: string | undefined;
-  /** What the host is, once read: asked for at construction (start, reload), never waited on. */
+  /** What the host is, once read: asked for at construction (start, reload); no scrape waits for it. */
   private inventory: HostInventory | { readonly error: string } | undefined;
   private readonly readsInventory: boolean;
   private readonly inventoryRead: Promise<unknown> | undefined;

@@ -138,6 +138,11 @@ export class RuntimeLogsCollector implements Collector {
     if (source.path) {
       f.file = new FileFollower({
         path: source.path,
+        // A reload's new follower reads what was appended while the old one stopped.
+        position: this.deps.durable.get(`${NAME}/position/${source.path}`, () => ({
+          inode: undefined,
+          offset: 0,
+        })),
         maxLineBytes: MAX_LINE_BYTES,
         maxReadBytes: MAX_READ_BYTES,
         onLine: (line) => this.onLine(f, line),

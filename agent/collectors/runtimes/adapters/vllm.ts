@@ -148,14 +148,15 @@ export function mapVllm(exposition: ParsedExposition, facts: Facts, target: stri
   b.fromCounter('generation_tokens', M.GENERATION_TOKENS, view.counter('vllm:generation_tokens'));
   if (
     b.fromCounter('request_outcomes', M.REQUESTS, view.counter('vllm:request_success'), {
-      extra: (labels) => ({
-        outcome: OUTCOME_BY_FINISH_REASON[labels.finished_reason ?? ''] ?? 'ok',
-        // Bounded: a reason vLLM adds later is counted, under a name the dashboards list.
-        finish_reason:
-          labels.finished_reason && labels.finished_reason in OUTCOME_BY_FINISH_REASON
-            ? labels.finished_reason
-            : 'other',
-      }),
+      extra: (labels) => {
+        const reason = labels.finished_reason ?? '';
+        // Bounded: a reason vLLM adds later is counted as ok, its reason "other".
+        const known = Object.hasOwn(OUTCOME_BY_FINISH_REASON, reason);
+        return {
+          outcome: known ? (OUTCOME_BY_FINISH_REASON[reason] as string) : 'ok',
+          finish_reason: known ? reason : 'other',
+        };
+      },
     })
   )
     b.startAtZero(M.REQUESTS, VLLM_OUTCOMES);
